@@ -1,0 +1,117 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/opencontainers/cgroups"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// KillAll signals every process in the cgroup.
+//
+// For SIGKILL it first writes cgroup.kill in the cgroup2 directory (v2, or
+// the unified mount of a hybrid host): the kernel kills every member
+// atomically, forks included. On a pure v2 host that is all. On a hybrid
+// host the v1 hierarchies are then checked for processes the cgroup2
+// directory does not hold (joining it is best effort) and those get the
+// v1 treatment below.
+//
+// Otherwise (other signals, v1, kernels without cgroup.kill) the cgroup is
+// frozen, every process signalled, and the cgroup thawed, so that nothing
+// can fork between listing and signalling. A cgroup that was paused before
+// stays paused, except after SIGKILL: frozen v1 processes cannot die until
+// thawed.
+func (m *mgr) KillAll(sig unix.Signal) error {
+	if !m.lib.Exists() {
+		return fmt.Errorf("signal cgroup %s: %w", m.name(), ErrNotExist)
+	}
+	if sig == unix.SIGKILL {
+		if dir := m.lib.Path(""); dir != "" {
+			done, err := m.cgroupKill(dir)
+			if err != nil || done {
+				return err
+			}
+		}
+	}
+	return m.freezeAndSignal(sig)
+}
+
+// cgroupKill writes cgroup.kill in the cgroup2 directory dir. done reports
+// whether every process of the container has been dealt with.
+func (m *mgr) cgroupKill(dir string) (done bool, _ error) {
+	err := cgroups.WriteFile(dir, "cgroup.kill", "1")
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // kernel before 5.14: fall back.
+	}
+	if err != nil {
+		return false, fmt.Errorf("kill cgroup %s: %w", m.name(), err)
+	}
+	if cgroups.IsCgroup2UnifiedMode() {
+		return true, nil
+	}
+	// Hybrid: look for processes that are in the v1 cgroup only. Read the
+	// cgroup2 list first: a process that exits in between then appears in
+	// neither list rather than looking like a straggler.
+	killed, err := cgroups.GetAllPids(dir)
+	if err != nil {
+		return false, fmt.Errorf("list pids of %s: %w", dir, err)
+	}
+	all, err := m.lib.GetAllPids()
+	if err != nil {
+		return false, fmt.Errorf("list pids of cgroup %s: %w", m.name(), err)
+	}
+	in2 := make(map[int]bool, len(killed))
+	for _, p := range killed {
+		in2[p] = true
+	}
+	var rest []int
+	for _, p := range all {
+		if !in2[p] {
+			rest = append(rest, p)
+		}
+	}
+	if len(rest) == 0 {
+		return true, nil
+	}
+	logrus.Debugf("cgroup %s: %d processes outside its cgroup2 directory, killing them through v1", m.name(), len(rest))
+	return true, m.freezeAndSignal(unix.SIGKILL)
+}
+
+// freezeAndSignal freezes the cgroup, sends sig to every process in it and
+// thaws it again (unless it was paused before and sig is not SIGKILL).
+// Failing to freeze (no freezer controller) is only warned about, as runc
+// does.
+func (m *mgr) freezeAndSignal(sig unix.Signal) error {
+	wasFrozen := false
+	if st, err := m.lib.GetFreezerState(); err == nil {
+		wasFrozen = st == cgroups.Frozen
+	}
+	if !wasFrozen {
+		if err := m.lib.Freeze(cgroups.Frozen); err != nil {
+			logrus.Warnf("signal cgroup %s: freeze: %v", m.name(), err)
+		}
+	}
+	thaw := func() {
+		if wasFrozen && sig != unix.SIGKILL {
+			return
+		}
+		if err := m.lib.Freeze(cgroups.Thawed); err != nil {
+			logrus.Warnf("signal cgroup %s: thaw: %v", m.name(), err)
+		}
+	}
+	pids, err := m.lib.GetAllPids()
+	if err != nil {
+		thaw()
+		return fmt.Errorf("list pids of cgroup %s: %w", m.name(), err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			logrus.Warnf("signal cgroup %s: kill %d: %v", m.name(), pid, err)
+		}
+	}
+	thaw()
+	return nil
+}
