@@ -50,7 +50,13 @@ func (m *mgr) cgroupKill(dir string) (done bool, _ error) {
 		return false, fmt.Errorf("kill cgroup %s: %w", m.name(), err)
 	}
 	if cgroups.IsCgroup2UnifiedMode() {
-		return true, nil
+		return true, nil // the v2 freezer lets killed processes die.
+	}
+	// Hybrid: the freezer is v1, whose frozen processes cannot die.
+	if st, err := m.lib.GetFreezerState(); err == nil && st == cgroups.Frozen {
+		if err := m.lib.Freeze(cgroups.Thawed); err != nil {
+			return false, fmt.Errorf("kill cgroup %s: thaw: %w", m.name(), err)
+		}
 	}
 	// Hybrid: look for processes that are in the v1 cgroup only. Read the
 	// cgroup2 list first: a process that exits in between then appears in
