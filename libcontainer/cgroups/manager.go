@@ -75,8 +75,17 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 			return nil, err
 		}
 	} else {
-		if cg.Path, err = fsPath(c.ID, c.Path, os.Getenv(EnvCgroupRoot)); err != nil {
+		p, err := fsPath(c.ID, c.Path, os.Getenv(EnvCgroupRoot))
+		if err != nil {
 			return nil, err
+		}
+		if c.Path == "" {
+			// No explicit path: name the cgroup instead, as runc does.
+			// The library resolves both the same way, but only forgives
+			// rootless permission errors when no Path was given.
+			cg.Name = p
+		} else {
+			cg.Path = p
 		}
 	}
 	// The library keeps a pointer to cg.Resources (Freeze uses it); give it
@@ -241,6 +250,9 @@ func (m *mgr) Exists() bool {
 func (m *mgr) name() string {
 	if m.cg.Systemd {
 		return fmt.Sprintf("%s:%s:%s", m.cg.Parent, m.cg.ScopePrefix, m.cg.Name)
+	}
+	if m.cg.Path == "" {
+		return m.cg.Name
 	}
 	return m.cg.Path
 }
