@@ -33,7 +33,9 @@ func TestToResourcesFields(t *testing.T) {
 		{"memory.swappiness", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(60))}},
 			func(r *cgroups.Resources) bool { return r.MemorySwappiness != nil && *r.MemorySwappiness == 60 }},
 		{"memory.swappiness -1", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(math.MaxUint64))}},
-			func(r *cgroups.Resources) bool { return r.MemorySwappiness != nil && *r.MemorySwappiness == math.MaxUint64 }},
+			func(r *cgroups.Resources) bool {
+				return r.MemorySwappiness != nil && *r.MemorySwappiness == math.MaxUint64
+			}},
 		{"memory.disableOOMKiller", specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: ptr(true)}},
 			func(r *cgroups.Resources) bool { return r.OomKillDisable }},
 		{"memory.checkBeforeUpdate", specs.LinuxResources{Memory: &specs.LinuxMemory{CheckBeforeUpdate: ptr(true)}},
@@ -114,7 +116,9 @@ func TestToResourcesFields(t *testing.T) {
 				return ok && *l.HcaHandles == 3 && *l.HcaObjects == 1000
 			}},
 		{"unified", specs.LinuxResources{Unified: map[string]string{"memory.high": "1G"}},
-			func(r *cgroups.Resources) bool { return reflect.DeepEqual(r.Unified, map[string]string{"memory.high": "1G"}) }},
+			func(r *cgroups.Resources) bool {
+				return reflect.DeepEqual(r.Unified, map[string]string{"memory.high": "1G"})
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := ToResources(&tc.in, nil)
