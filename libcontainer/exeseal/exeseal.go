@@ -1,0 +1,125 @@
+// Package exeseal gives the runtime a read-only handle on its own binary to
+// re-exec as `runc init`, so that nothing in a container can overwrite the
+// host's runc through /proc/<pid>/exe (CVE-2019-5736, security rule 7).
+//
+// The cheap way (Linux 6.8+): a detached, read-only overlayfs whose lower
+// layers are the binary's directory and an empty tmpfs. The file in it is a
+// different inode on a read-only mount, so opening it for writing fails with
+// EROFS whatever path reaches it. Older kernels get a sealed memfd copy,
+// which costs a copy of the binary on every start.
+package exeseal
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open returns an O_PATH (or memfd) handle of the sealed binary. The fd is
+// close-on-exec and placed at or above 64, so that dup2'ing a child's extra
+// files onto low fds cannot clobber it before execve resolves
+// /proc/self/fd/N.
+func Open() (*os.File, error) {
+	f, err := overlay()
+	if err != nil {
+		f, err = memfdCopy()
+		if err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 64)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("seal runc binary: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "runc (sealed)"), nil
+}
+
+func selfPath() (string, error) {
+	p, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return "", fmt.Errorf("find own binary: %w", err)
+	}
+	return p, nil
+}
+
+func overlay() (*os.File, error) {
+	exe, err := selfPath()
+	if err != nil {
+		return nil, err
+	}
+	empty, err := fsmount("tmpfs", map[string]string{"size": "4k"}, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(empty)
+	ov, err := fsmount("overlay", nil, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID,
+		filepath.Dir(exe), fmt.Sprintf("/proc/self/fd/%d", empty))
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(ov)
+	fd, err := unix.Openat(ov, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed binary: %w", err)
+	}
+	return os.NewFile(uintptr(fd), exe), nil
+}
+
+// fsmount makes a detached mount of fstype with the given options and lower
+// layers ("lowerdir+" each, in order).
+func fsmount(fstype string, opts map[string]string, attrs int, lowers ...string) (int, error) {
+	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen %s: %w", fstype, err)
+	}
+	defer unix.Close(fsfd)
+	for k, v := range opts {
+		if err := unix.FsconfigSetString(fsfd, k, v); err != nil {
+			return -1, fmt.Errorf("%s option %s: %w", fstype, k, err)
+		}
+	}
+	for _, l := range lowers {
+		if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
+			return -1, fmt.Errorf("%s lowerdir+ %s: %w", fstype, l, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("create %s: %w", fstype, err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount %s: %w", fstype, err)
+	}
+	return mfd, nil
+}
+
+// memfdCopy copies the binary into a memfd and seals it against every change.
+func memfdCopy() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("open own binary: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if err == unix.EINVAL {
+		fd, err = unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "runc (memfd)")
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("copy own binary: %w", err)
+	}
+	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal memfd: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The namespace stage of `runc init`, run as a constructor before the Go
+ * runtime starts (setns(2) into a user or mount namespace needs a
+ * single-threaded process).
+ *
+ * The runtime starts `runc init` with _RUNC_INITPIPE naming a socket. On it:
+ *
+ *   runtime -> stage 0   bootstrap message (see bootstrap.go for the format)
+ *   stage 0              open every namespace path; setns into them (all but
+ *                        the user namespace first, then the user namespace,
+ *                        then those that needed it); unshare(CLONE_NEWUSER)
+ *   stage 0 -> runtime   SYNC_USERMAP_PLS        (only with a new user ns)
+ *   runtime -> stage 0   SYNC_USERMAP_ACK        after writing uid/gid maps
+ *   stage 0              unshare(the other new namespaces); write the time
+ *                        namespace offsets; fork()
+ *   stage 0 -> runtime   SYNC_CHILD_PID {pid}    and stage 0 exits
+ *   stage 1              returns from this constructor: the Go init runs.
+ *
+ * The fork is needed because a new (or joined) pid or time namespace only
+ * applies to children. Any failure sends SYNC_ERROR with a message and exits.
+ *
+ * Frames in both directions are: u32 type, u32 length, payload (host order).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "nsenter.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+static int syncfd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int send_frame(uint32_t type, const void *payload, uint32_t len)
+{
+	uint32_t hdr[2] = { type, len };
+	if (write_all(syncfd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return write_all(syncfd, payload, len);
+}
+
+/* bail reports "<message>: <strerror(errno)>" to the runtime and exits. */
+static void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt, ...)
+{
+	char msg[1024];
+	int saved = errno, n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (saved)
+		n += snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (syncfd >= 0)
+		send_frame(SYNC_ERROR, msg, n);
+	else
+		fprintf(stderr, "runc init: %s\n", msg);
+	_exit(1);
+}
+
+struct nsjoin {
+	uint32_t type;		/* CLONE_NEW* */
+	const char *path;
+	int fd;
+};
+
+struct bootstrap {
+	uint32_t cloneflags;
+	struct nsjoin joins[NS_MAX];
+	int njoins;
+	const char *timens_offsets;
+	uint32_t timens_len;
+	int rootless;
+};
+
+static const char *nsname(uint32_t type)
+{
+	switch (type) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mnt";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWNET: return "net";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	}
+	return NULL;
+}
+
+static uint32_t get_u32(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * read_bootstrap reads and validates the bootstrap message. Strings in the
+ * message are NUL-terminated inside their attribute; the buffer is kept for
+ * the life of the stage.
+ */
+static void read_bootstrap(struct bootstrap *b)
+{
+	uint32_t hdr[2], off = 0;
+	char *buf;
+
+	memset(b, 0, sizeof(*b));
+	if (read_all(syncfd, hdr, sizeof(hdr)) < 0)
+		bail("read bootstrap header");
+	if (hdr[0] != BOOTSTRAP_MAGIC) {
+		errno = 0;
+		bail("bad bootstrap magic %#x", hdr[0]);
+	}
+	if (hdr[1] > BOOTSTRAP_MAX) {
+		errno = 0;
+		bail("bootstrap message too long (%u bytes)", hdr[1]);
+	}
+	buf = malloc(hdr[1] + 1);
+	if (!buf)
+		bail("allocate bootstrap buffer");
+	if (read_all(syncfd, buf, hdr[1]) < 0)
+		bail("read bootstrap message");
+	buf[hdr[1]] = '\0';
+
+	errno = 0;
+	while (off < hdr[1]) {
+		uint32_t type, len;
+		char *val;
+
+		if (hdr[1] - off < 8)
+			bail("truncated bootstrap attribute at %u", off);
+		type = get_u32(buf + off);
+		len = get_u32(buf + off + 4);
+		off += 8;
+		if (len > hdr[1] - off)
+			bail("bootstrap attribute %u overruns the message", type);
+		val = buf + off;
+		off += len;
+
+		switch (type) {
+		case ATTR_CLONE_FLAGS:
+			if (len != 4)
+				bail("bad clone flags attribute");
+			b->cloneflags = get_u32(val);
+			if (b->cloneflags & ~NS_ALL)
+				bail("bad clone flags %#x", b->cloneflags);
+			break;
+		case ATTR_NS_PATH:
+			/* u32 type, then a NUL-terminated path */
+			if (len < 6 || val[len - 1] != '\0' || strlen(val + 4) != len - 5)
+				bail("bad namespace path attribute");
+			if (b->njoins >= NS_MAX)
+				bail("too many namespace paths");
+			b->joins[b->njoins].type = get_u32(val);
+			if (!nsname(b->joins[b->njoins].type))
+				bail("bad namespace type %#x", b->joins[b->njoins].type);
+			b->joins[b->njoins].path = val + 4;
+			b->joins[b->njoins].fd = -1;
+			b->njoins++;
+			break;
+		case ATTR_TIMENS_OFFSETS:
+			b->timens_offsets = val;
+			b->timens_len = len;
+			break;
+		case ATTR_ROOTLESS:
+			if (len != 1)
+				bail("bad rootless attribute");
+			b->rootless = val[0] != 0;
+			break;
+		default:
+			bail("unknown bootstrap attribute %u", type);
+		}
+	}
+}
+
+static void join_namespaces(struct bootstrap *b)
+{
+	int i, deferred = 0;
+
+	/* Open everything first: after a mount namespace join, paths change. */
+	for (i = 0; i < b->njoins; i++) {
+		b->joins[i].fd = open(b->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (b->joins[i].fd < 0)
+			bail("open %s namespace %s", nsname(b->joins[i].type), b->joins[i].path);
+	}
+	/*
+	 * As root we may join everything directly. An unprivileged caller
+	 * first needs the container's user namespace, so anything refused
+	 * with EPERM is retried after it.
+	 */
+	for (i = 0; i < b->njoins; i++) {
+		if (b->joins[i].type == CLONE_NEWUSER)
+			continue;
+		if (setns(b->joins[i].fd, b->joins[i].type) == 0) {
+			close(b->joins[i].fd);
+			b->joins[i].fd = -1;
+		} else if (errno == EPERM) {
+			deferred++;
+		} else {
+			bail("setns %s namespace %s", nsname(b->joins[i].type), b->joins[i].path);
+		}
+	}
+	for (i = 0; i < b->njoins; i++) {
+		if (b->joins[i].type != CLONE_NEWUSER)
+			continue;
+		if (setns(b->joins[i].fd, CLONE_NEWUSER) < 0)
+			bail("setns user namespace %s", b->joins[i].path);
+		close(b->joins[i].fd);
+		b->joins[i].fd = -1;
+		/* we joined as whoever we were; become the namespace's root */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			bail("become root in user namespace %s", b->joins[i].path);
+	}
+	for (i = 0; deferred && i < b->njoins; i++) {
+		if (b->joins[i].fd < 0)
+			continue;
+		if (setns(b->joins[i].fd, b->joins[i].type) < 0)
+			bail("setns %s namespace %s", nsname(b->joins[i].type), b->joins[i].path);
+		close(b->joins[i].fd);
+		b->joins[i].fd = -1;
+	}
+}
+
+static void new_userns(struct bootstrap *b)
+{
+	uint32_t hdr[2];
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		bail("unshare user namespace");
+	/*
+	 * An unprivileged runtime can only write the maps of a dumpable
+	 * process (its /proc files are otherwise owned by root).
+	 */
+	if (b->rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		bail("set dumpable");
+	if (send_frame(SYNC_USERMAP_PLS, NULL, 0) < 0)
+		bail("ask for user namespace maps");
+	if (read_all(syncfd, hdr, sizeof(hdr)) < 0)
+		bail("wait for user namespace maps");
+	errno = 0;
+	if (hdr[0] == SYNC_ABORT)
+		_exit(1);
+	if (hdr[0] != SYNC_USERMAP_ACK || hdr[1] != 0)
+		bail("unexpected message %u while waiting for user namespace maps", hdr[0]);
+	if (b->rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("set non-dumpable");
+	if (setresgid(0, 0, 0) < 0)
+		bail("setgid to root in the new user namespace");
+	if (setresuid(0, 0, 0) < 0)
+		bail("setuid to root in the new user namespace");
+	/* Drop supplementary groups of the host (setgroups may be denied rootless). */
+	if (!b->rootless && setgroups(0, NULL) < 0)
+		bail("setgroups in the new user namespace");
+}
+
+static void write_timens_offsets(struct bootstrap *b)
+{
+	int fd;
+
+	if (!b->timens_offsets || b->timens_len == 0)
+		return;
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open /proc/self/timens_offsets");
+	/* the attribute holds "monotonic S NS\nboottime S NS\n" */
+	if (write_all(fd, b->timens_offsets, strnlen(b->timens_offsets, b->timens_len)) < 0)
+		bail("write time namespace offsets");
+	close(fd);
+}
+
+void nsexec(void)
+{
+	struct bootstrap b;
+	const char *env;
+	char *end;
+	long fd;
+	uint32_t others;
+	pid_t child;
+	int32_t pid32;
+
+	env = getenv("_RUNC_INITPIPE");
+	if (!env || !*env)
+		return;
+	errno = 0;
+	fd = strtol(env, &end, 10);
+	if (*end || fd < 3 || fd > 1024) {
+		fprintf(stderr, "runc init: bad _RUNC_INITPIPE %s\n", env);
+		_exit(1);
+	}
+	syncfd = fd;
+	if (fcntl(syncfd, F_SETFD, FD_CLOEXEC) < 0)
+		bail("set close-on-exec on the init socket");
+
+	/*
+	 * Not dumpable until the container process is exec'd, so nothing in
+	 * the container can ptrace us or open our /proc files (CVE-2016-9962).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("set non-dumpable");
+
+	read_bootstrap(&b);
+	join_namespaces(&b);
+	if (b.cloneflags & CLONE_NEWUSER)
+		new_userns(&b);
+	others = b.cloneflags & ~CLONE_NEWUSER;
+	if (others && unshare(others) < 0)
+		bail("unshare namespaces %#x", others);
+	if (b.cloneflags & CLONE_NEWTIME)
+		write_timens_offsets(&b);
+
+	child = fork();
+	if (child < 0)
+		bail("fork container init");
+	if (child == 0)
+		return;		/* stage 1: on to the Go runtime */
+
+	pid32 = child;
+	if (send_frame(SYNC_CHILD_PID, &pid32, sizeof(pid32)) < 0)
+		bail("report container init pid");
+	_exit(0);
+}
