@@ -32,7 +32,12 @@ type mgr struct {
 // (path rules, resources, systemd properties, what the host's hierarchy can
 // apply) but creates nothing until Apply.
 func New(c *Config) (Manager, error) {
-	return newManager(c, nil)
+	m, err := newManager(c, nil)
+	if err != nil {
+		return nil, err
+	}
+	warnIgnored(c.Resources)
+	return m, nil
 }
 
 // Load returns the manager of an existing container from the paths its

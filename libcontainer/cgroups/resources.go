@@ -171,12 +171,7 @@ func convertMemory(m *specs.LinuxMemory, res *cgroups.Resources) error {
 	if m.Swap != nil {
 		res.MemorySwap = *m.Swap
 	}
-	//nolint:staticcheck // Kernel and KernelTCP are deprecated; we only warn about them.
-	if m.Kernel != nil || m.KernelTCP != nil {
-		// As runc: kernel memory limits are gone from the kernel's
-		// cgroup v2 and deprecated in v1; they are not applied.
-		logrus.Warn("linux.resources.memory.kernel and kernelTCP are ignored: kernel memory limits are not supported")
-	}
+	// Kernel and KernelTCP are not converted: see warnIgnored.
 	if m.Swappiness != nil {
 		// The library treats -1 (as uint64) as "leave as is".
 		if s := *m.Swappiness; s > 100 && s != math.MaxUint64 {
@@ -258,4 +253,14 @@ func convertBlockIO(b *specs.LinuxBlockIO, res *cgroups.Resources) {
 	res.BlkioThrottleWriteBpsDevice = throttle(b.ThrottleWriteBpsDevice)
 	res.BlkioThrottleReadIOPSDevice = throttle(b.ThrottleReadIOPSDevice)
 	res.BlkioThrottleWriteIOPSDevice = throttle(b.ThrottleWriteIOPSDevice)
+}
+
+// warnIgnored logs, as runc does when it creates a container, the fields of
+// r that are accepted but not applied: kernel memory limits (gone from
+// cgroup v2, deprecated and mostly unsupported in v1).
+func warnIgnored(r *specs.LinuxResources) {
+	//nolint:staticcheck // Kernel and KernelTCP are deprecated; we only warn about them.
+	if r != nil && r.Memory != nil && (r.Memory.Kernel != nil || r.Memory.KernelTCP != nil) {
+		logrus.Warn("linux.resources.memory.kernel and kernelTCP are ignored: kernel memory limits are not supported")
+	}
 }
