@@ -158,6 +158,9 @@ func newFilter(c *specs.LinuxSeccomp, archs []specs.Arch) (_ *libseccomp.ScmpFil
 	_ = filter.SetRawRC(true)
 	for _, a := range archs {
 		if err := filter.AddArch(scmpArchs[a]); err != nil {
+			if errors.Is(err, syscall.EDOM) {
+				return nil, fmt.Errorf("linux.seccomp.architectures: %s cannot share a filter with the native %s (different byte order)", a, archs[0])
+			}
 			return nil, fmt.Errorf("linux.seccomp.architectures: add %s: %w", a, err)
 		}
 	}

@@ -289,24 +289,47 @@ func TestLoadOperators(t *testing.T) {
 }
 
 func TestLoadKillProcess(t *testing.T) {
-	for _, act := range []specs.LinuxSeccompAction{specs.ActKillProcess} {
-		c := &specs.LinuxSeccomp{
-			DefaultAction: specs.ActAllow,
-			Syscalls:      []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: act}},
-		}
-		ch := startChild(t, c, nil, "getpid", "getppid", "getcwd")
-		out := ch.wait(t)
-		ws, ok := ch.cmd.ProcessState.Sys().(syscall.WaitStatus)
-		if !ok || !ws.Signaled() || ws.Signal() != unix.SIGSYS {
-			t.Fatalf("%s: child should die of SIGSYS, got %v\nstderr:\n%s", act, ch.cmd.ProcessState, ch.stderr.String())
-		}
-		if out["getpid"] != "ok" {
-			t.Errorf("%s: getpid before the kill: got %q", act, out["getpid"])
-		}
-		if _, ran := out["getcwd"]; ran {
-			t.Errorf("%s: the child kept running after getppid", act)
-		}
+	c := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActKillProcess}},
 	}
+	out := runKilledChild(t, c, "getpid", "getppid", "getcwd")
+	if out["getpid"] != "ok" {
+		t.Errorf("getpid before the kill: got %q", out["getpid"])
+	}
+	if _, ran := out["getcwd"]; ran {
+		t.Error("the child kept running after getppid")
+	}
+}
+
+// TestLoadKillDefaultENOSYS: with a kill-by-default profile, syscalls newer
+// than the profile get ENOSYS rather than a kill; older unlisted ones kill.
+func TestLoadKillDefaultENOSYS(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("syscall numbers are for amd64")
+	}
+	c := enosysProfile(t)
+	c.DefaultAction = specs.ActKillProcess
+	out := runKilledChild(t, c, "faccessat2", "clone3", "getcwd", "getpid")
+	expect(t, out, map[string]string{"faccessat2": "ENOSYS", "clone3": "ENOSYS"})
+	if _, ran := out["getpid"]; ran {
+		t.Error("the child kept running after getcwd")
+	}
+}
+
+// runKilledChild runs a probing child that must die of SIGSYS.
+func runKilledChild(t *testing.T, c *specs.LinuxSeccomp, probes ...string) map[string]string {
+	t.Helper()
+	ch := startChild(t, c, nil, probes...)
+	out := ch.wait(t)
+	ws, ok := ch.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != unix.SIGSYS {
+		t.Fatalf("child should die of SIGSYS, got %v\nstdout:\n%s\nstderr:\n%s", ch.cmd.ProcessState, ch.stdout.String(), ch.stderr.String())
+	}
+	if out["load"] != "ok:-1" {
+		t.Fatalf("load: got %q", out["load"])
+	}
+	return out
 }
 
 func TestLoadTrapTraceLog(t *testing.T) {
@@ -595,6 +618,12 @@ func TestLoadRejectsInvalid(t *testing.T) {
 	}
 	if fd, err := Load(&specs.LinuxSeccomp{}); fd != -1 || err != nil {
 		t.Fatalf("Load(empty) = %d, %v", fd, err)
+	}
+	// libseccomp cannot mix byte orders in one filter: a clear error,
+	// before anything is loaded.
+	_, _, err = buildProgram(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchMIPS64}})
+	if hostLittleEndian() && (err == nil || !strings.Contains(err.Error(), "linux.seccomp.architectures: SCMP_ARCH_MIPS64 cannot share a filter")) {
+		t.Errorf("big-endian arch on a little-endian host: got %v", err)
 	}
 	// The test process itself must still be unfiltered.
 	status, err := os.ReadFile("/proc/thread-self/status")
