@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 )
@@ -384,7 +385,10 @@ var specCases = []specCase{
 		*s = *rootlessSpec()
 		s.Linux.UIDMappings = nil
 	}, "linux.uidMappings: rootless containers requires at least one UID mapping"},
-	{"rootless unmapped gid= option", true, func(s *specs.Spec, _ string) { *s = *rootlessSpec(); s.Mounts[2].Options = append(s.Mounts[2].Options, "gid=5") }, "mounts[2].options: cannot specify gid= mount options for unmapped gid in rootless containers"},
+	{"rootless unmapped gid= option", true, func(s *specs.Spec, _ string) {
+		*s = *rootlessSpec()
+		s.Mounts[2].Options = append(s.Mounts[2].Options, "gid=5")
+	}, "mounts[2].options: cannot specify gid= mount options for unmapped gid in rootless containers"},
 	{"rootless idmap mount", true, func(s *specs.Spec, b string) {
 		*s = *rootlessSpec()
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: b, Options: []string{"bind", "idmap"}})
@@ -482,12 +486,12 @@ func TestIntelRdtWithoutResctrl(t *testing.T) {
 	}
 }
 
-// TestUnifiedOnCgroupV1 depends on the host's cgroup mode.
+// TestUnifiedResources depends on the host's cgroup mode (v1 hybrid here).
 func TestUnifiedResources(t *testing.T) {
 	s := exampleSpec()
 	s.Linux.Resources.Unified = map[string]string{"memory.high": "max"}
 	err := Spec(s, newBundle(t), false)
-	if isV2() {
+	if cgroups.IsCgroup2UnifiedMode() {
 		if err != nil {
 			t.Fatalf("unified on cgroup v2: %v", err)
 		}
@@ -496,22 +500,6 @@ func TestUnifiedResources(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "linux.resources.unified: invalid configuration: cannot use unified on cgroup v1") {
 		t.Fatalf("unified on cgroup v1: got %v", err)
 	}
-}
-
-func isV2() bool {
-	var st struct{}
-	_ = st
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) > 9 && f[4] == "/sys/fs/cgroup" {
-			return f[len(f)-3] == "cgroup2"
-		}
-	}
-	return false
 }
 
 func TestSeccompDelegated(t *testing.T) {
