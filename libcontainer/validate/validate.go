@@ -36,7 +36,12 @@ var SeccompValidate func(*specs.LinuxSeccomp) error
 //
 // Spec reads the host where a field refers to it (root.path, namespace
 // paths, the current network namespace for net.* sysctls, the cgroup
-// mode, whether resctrl is mounted), but changes nothing.
+// mode, whether resctrl is mounted, whether SELinux is enabled), but
+// changes nothing. Some things are only warned about, as runc does: a
+// relative mounts[].destination (taken as relative to "/"), capabilities
+// the kernel does not support (dropped), linux.personality.flags
+// (ignored), and uid/gid mappings given together with a user namespace
+// path (the joined namespace's mappings win).
 func Spec(s *specs.Spec, bundle string, rootless bool) error {
 	if s == nil {
 		return errors.New("config must not be empty")
