@@ -1,0 +1,244 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// root is the container's root filesystem, held open. Every path inside
+// the container is resolved relative to it (symlinks are followed but can
+// never lead out of it), so that a symlink planted in the image cannot
+// redirect a mount or a file creation onto the host.
+type root struct {
+	f    *os.File // O_PATH handle of the root directory
+	path string   // where f is, as this process sees it (readlink)
+}
+
+// openRoot wraps a directory handle, recording where it is.
+func openRoot(f *os.File) (*root, error) {
+	p, err := fdPath(f)
+	if err != nil {
+		return nil, err
+	}
+	return &root{f: f, path: p}, nil
+}
+
+// fdPath returns the path the kernel has for an open file (readlink of
+// /proc/thread-self/fd/N, through a private procfs handle).
+func fdPath(f *os.File) (string, error) {
+	p, err := procfs.ProcSelfFdReadlink(f)
+	if err != nil {
+		return "", fmt.Errorf("readlink of fd %d: %w", f.Fd(), err)
+	}
+	if strings.HasSuffix(p, " (deleted)") || !strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("fd %d (%s) is not reachable from our root", f.Fd(), p)
+	}
+	return p, nil
+}
+
+// inRoot turns a path as this process sees it into the path inside the
+// container, failing if it is not below the root.
+func (r *root) inRoot(p string) (string, error) {
+	switch {
+	case r.path == "/":
+		return p, nil
+	case p == r.path:
+		return "/", nil
+	case strings.HasPrefix(p, r.path+"/"):
+		return p[len(r.path):], nil
+	}
+	return "", fmt.Errorf("%s is outside of the container root %s", p, r.path)
+}
+
+// pathOf returns the path inside the container of an open file.
+func (r *root) pathOf(f *os.File) (string, error) {
+	p, err := fdPath(f)
+	if err != nil {
+		return "", err
+	}
+	return r.inRoot(p)
+}
+
+// cleanPath makes a container path absolute and lexically clean.
+func cleanPath(p string) string {
+	return path.Clean("/" + p)
+}
+
+// open opens an existing path inside the container (O_PATH, symlinks
+// followed inside the root).
+func (r *root) open(p string) (*os.File, error) {
+	return pathrs.OpenatInRoot(r.f, p)
+}
+
+// mountpoint is a mount destination resolved inside the container.
+type mountpoint struct {
+	file    *os.File    // O_PATH handle of the destination
+	path    string      // its path inside the container, symlinks resolved
+	created bool        // whether we created it
+	stat    unix.Stat_t // the destination's stat, taken on file
+}
+
+// Close releases the handle.
+func (m *mountpoint) Close() error { return m.file.Close() }
+
+// isDir reports whether the mountpoint is a directory.
+func (m *mountpoint) isDir() bool { return m.stat.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// maxSymlinks bounds how many dangling symlinks openMountpoint follows,
+// like the kernel's limit of 40.
+const maxSymlinks = 40
+
+// openMountpoint resolves dest inside the container and creates it if it
+// does not exist: a directory (with its missing parents, mode 0755) when
+// dir is true, else an empty file. Symlinks are followed inside the root,
+// including a dangling last component (its target is created, as runc
+// does for an /etc/resolv.conf pointing into /run). Creation happens in a
+// directory handle with O_EXCL|O_NOFOLLOW, so nothing can be created
+// outside the root whatever the container's tree looks like.
+func (r *root) openMountpoint(dest string, dir bool) (*mountpoint, error) {
+	unsafePath := cleanPath(dest)
+	for range maxSymlinks {
+		f, err := r.open(unsafePath)
+		if err == nil {
+			return r.finishMountpoint(f, false, dir)
+		}
+		if !isNotExist(err) {
+			return nil, err
+		}
+		f, retry, err := r.createIn(unsafePath, dir)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			return r.finishMountpoint(f, true, dir)
+		}
+		unsafePath = retry
+	}
+	return nil, &os.PathError{Op: "resolve", Path: dest, Err: unix.ELOOP}
+}
+
+// createIn creates the last component of p in its (created if missing)
+// parent. When that component is a dangling symlink it creates nothing and
+// returns the path the symlink points to, to resolve again.
+func (r *root) createIn(p string, dir bool) (_ *os.File, retry string, _ error) {
+	parentPath, base := path.Split(p)
+	if base == "" || base == "." || base == ".." {
+		return nil, "", &os.PathError{Op: "create", Path: p, Err: unix.EINVAL}
+	}
+	parent, err := pathrs.MkdirAllHandle(r.f, parentPath, 0o755)
+	if err != nil {
+		return nil, "", fmt.Errorf("create parent directory %s: %w", parentPath, err)
+	}
+	defer parent.Close()
+	pfd := int(parent.Fd())
+
+	var st unix.Stat_t
+	err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		target, err := readlinkat(pfd, base)
+		if err != nil {
+			return nil, "", err
+		}
+		if !path.IsAbs(target) {
+			dirPath, err := r.pathOf(parent)
+			if err != nil {
+				return nil, "", err
+			}
+			target = path.Join(dirPath, target)
+		}
+		return nil, cleanPath(target), nil
+	case err == nil:
+		// It appeared since we looked: resolve again.
+		return nil, p, nil
+	case !errors.Is(err, unix.ENOENT):
+		return nil, "", &os.PathError{Op: "fstatat", Path: p, Err: err}
+	}
+
+	if dir {
+		err = unix.Mkdirat(pfd, base, 0o755)
+	} else {
+		var fd int
+		fd, err = unix.Openat(pfd, base, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			unix.Close(fd)
+		}
+	}
+	if errors.Is(err, unix.EEXIST) {
+		return nil, p, nil
+	}
+	if err != nil {
+		return nil, "", &os.PathError{Op: "create", Path: p, Err: err}
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, "", &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), "", nil
+}
+
+// finishMountpoint checks the type of an opened destination and records
+// where it is.
+func (r *root) finishMountpoint(f *os.File, created, dir bool) (*mountpoint, error) {
+	m := &mountpoint{file: f, created: created}
+	if err := unix.Fstat(int(f.Fd()), &m.stat); err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
+	}
+	p, err := r.pathOf(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m.path = p
+	switch typ := m.stat.Mode & unix.S_IFMT; {
+	case typ == unix.S_IFLNK:
+		f.Close()
+		return nil, fmt.Errorf("%s became a symlink while we created it", p)
+	case dir && typ != unix.S_IFDIR:
+		f.Close()
+		return nil, fmt.Errorf("%s is not a directory", p)
+	case !dir && typ == unix.S_IFDIR:
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory but the mount source is not", p)
+	}
+	return m, nil
+}
+
+// readlinkat reads a symlink relative to a directory fd.
+func readlinkat(dirfd int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dirfd, name, buf)
+	if err != nil {
+		return "", &os.PathError{Op: "readlinkat", Path: name, Err: err}
+	}
+	return string(buf[:n]), nil
+}
+
+// openNoFollow opens p inside the container without following a symlink
+// in its last component (the parent is resolved inside the root). It
+// returns an O_PATH handle, which may be of the symlink itself.
+func (r *root) openNoFollow(p string) (*os.File, error) {
+	p = cleanPath(p)
+	if p == "/" {
+		return r.open(p)
+	}
+	dir, base := path.Split(p)
+	parent, err := r.open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
