@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -134,12 +133,12 @@ func (s *setup) createDevice(d *specs.LinuxDevice) error {
 		return err
 	}
 	dir, base := path.Split(p)
-	parent, err := pathrs.MkdirAllHandle(s.root.f, dir, 0o755)
+	parent, err := s.root.openMountpoint(dir, true)
 	if err != nil {
 		return fmt.Errorf("create parent directory: %w", err)
 	}
 	defer parent.Close()
-	pfd := int(parent.Fd())
+	pfd := int(parent.file.Fd())
 	if s.c.InUserNS && d.Type != "p" {
 		return bindDevice(pfd, base, p, mode, d)
 	}

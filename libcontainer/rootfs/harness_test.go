@@ -198,9 +198,15 @@ type childResult struct {
 }
 
 // section returns the n-th part of the output, parts separated by "---"
-// lines.
+// lines, without the lines the hook printed.
 func (r childResult) section(n int) string {
-	parts := strings.Split(r.out, "\n---\n")
+	var lines []string
+	for _, l := range strings.SplitAfter(r.out, "\n") {
+		if !strings.HasPrefix(l, "hook: ") {
+			lines = append(lines, l)
+		}
+	}
+	parts := strings.Split(strings.Join(lines, ""), "\n---\n")
 	if n >= len(parts) {
 		return ""
 	}

@@ -91,53 +91,63 @@ func (m *mountpoint) Close() error { return m.file.Close() }
 // isDir reports whether the mountpoint is a directory.
 func (m *mountpoint) isDir() bool { return m.stat.Mode&unix.S_IFMT == unix.S_IFDIR }
 
-// maxSymlinks bounds how many dangling symlinks openMountpoint follows,
-// like the kernel's limit of 40.
+// maxSymlinks bounds how many dangling symlinks openMountpoint follows
+// in all, like the kernel's limit of 40.
 const maxSymlinks = 40
 
 // openMountpoint resolves dest inside the container and creates it if it
 // does not exist: a directory (with its missing parents, mode 0755) when
 // dir is true, else an empty file. Symlinks are followed inside the root,
-// including a dangling last component (its target is created, as runc
-// does for an /etc/resolv.conf pointing into /run). Creation happens in a
-// directory handle with O_EXCL|O_NOFOLLOW, so nothing can be created
-// outside the root whatever the container's tree looks like.
+// dangling ones included (their target is created, as runc does for an
+// /etc/resolv.conf pointing into /run). Every creation is an *at call on
+// a directory handle with O_EXCL or O_NOFOLLOW semantics, so nothing can
+// be created outside the root whatever the container's tree looks like.
 func (r *root) openMountpoint(dest string, dir bool) (*mountpoint, error) {
-	unsafePath := cleanPath(dest)
-	for range maxSymlinks {
-		f, err := r.open(unsafePath)
+	budget := maxSymlinks
+	return r.resolveCreate(cleanPath(dest), dir, &budget)
+}
+
+// resolveCreate is openMountpoint for a clean path, with a shared budget
+// of symlinks to follow.
+func (r *root) resolveCreate(p string, dir bool, budget *int) (*mountpoint, error) {
+	for {
+		f, err := r.open(p)
 		if err == nil {
 			return r.finishMountpoint(f, false, dir)
 		}
 		if !isNotExist(err) {
 			return nil, err
 		}
-		f, retry, err := r.createIn(unsafePath, dir)
+		f, retry, err := r.createIn(p, dir, budget)
 		if err != nil {
 			return nil, err
 		}
 		if f != nil {
 			return r.finishMountpoint(f, true, dir)
 		}
-		unsafePath = retry
+		if *budget--; *budget < 0 {
+			return nil, &os.PathError{Op: "resolve", Path: p, Err: unix.ELOOP}
+		}
+		p = retry
 	}
-	return nil, &os.PathError{Op: "resolve", Path: dest, Err: unix.ELOOP}
 }
 
-// createIn creates the last component of p in its (created if missing)
-// parent. When that component is a dangling symlink it creates nothing and
-// returns the path the symlink points to, to resolve again.
-func (r *root) createIn(p string, dir bool) (_ *os.File, retry string, _ error) {
+// createIn creates the last component of p in its parent, which is
+// resolved (and created if missing) first. When that component is a
+// dangling symlink it creates nothing and returns the path the symlink
+// points to, to resolve again; likewise if the component appeared
+// meanwhile.
+func (r *root) createIn(p string, dir bool, budget *int) (_ *os.File, retry string, _ error) {
 	parentPath, base := path.Split(p)
 	if base == "" || base == "." || base == ".." {
 		return nil, "", &os.PathError{Op: "create", Path: p, Err: unix.EINVAL}
 	}
-	parent, err := pathrs.MkdirAllHandle(r.f, parentPath, 0o755)
+	parent, err := r.resolveCreate(cleanPath(parentPath), true, budget)
 	if err != nil {
 		return nil, "", fmt.Errorf("create parent directory %s: %w", parentPath, err)
 	}
 	defer parent.Close()
-	pfd := int(parent.Fd())
+	pfd := int(parent.file.Fd())
 
 	var st unix.Stat_t
 	err = unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW)
@@ -148,15 +158,10 @@ func (r *root) createIn(p string, dir bool) (_ *os.File, retry string, _ error) 
 			return nil, "", err
 		}
 		if !path.IsAbs(target) {
-			dirPath, err := r.pathOf(parent)
-			if err != nil {
-				return nil, "", err
-			}
-			target = path.Join(dirPath, target)
+			target = path.Join(parent.path, target)
 		}
 		return nil, cleanPath(target), nil
 	case err == nil:
-		// It appeared since we looked: resolve again.
 		return nil, p, nil
 	case !errors.Is(err, unix.ENOENT):
 		return nil, "", &os.PathError{Op: "fstatat", Path: p, Err: err}
