@@ -33,6 +33,10 @@ type childConfig struct {
 	// PreTmpfs are host directories the child mounts a tmpfs on before
 	// Prepare (to have submounts under bind sources).
 	PreTmpfs []string
+	// FakeCgroup2 replaces the host's cgroup v1 tree at /sys/fs/cgroup
+	// with a cgroup2 mount before Prepare (the child's mount namespace
+	// is private), to test a cgroup v2 host.
+	FakeCgroup2 bool
 	// HookCheck is a host path; in beforePivot the child reports whether
 	// it is a mount point and whether it has any entry.
 	HookCheck string
@@ -81,6 +85,14 @@ func childMain(cfgPath string) {
 		}
 		if err := os.WriteFile(filepath.Join(p, "inner"), []byte("inner\n"), 0o644); err != nil {
 			die(2, "CHILD-ERROR: %v", err)
+		}
+	}
+	if cc.FakeCgroup2 {
+		if err := unix.Unmount("/sys/fs/cgroup", unix.MNT_DETACH); err != nil {
+			die(2, "CHILD-ERROR: unmount /sys/fs/cgroup: %v", err)
+		}
+		if err := unix.Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, ""); err != nil {
+			die(2, "CHILD-ERROR: mount cgroup2: %v", err)
 		}
 	}
 	c := &Config{Spec: cc.Spec, NoPivot: cc.NoPivot, InUserNS: cc.InUserNS, CgroupPaths: cc.CgroupPaths}

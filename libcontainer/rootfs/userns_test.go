@@ -95,3 +95,18 @@ ls /sys/fs/cgroup/cpu/cgroup.procs /sys/fs/cgroup/systemd/cgroup.procs /sys/fs/c
 		t.Errorf("cgroup files missing:\n%s", res.out)
 	}
 }
+
+// TestCgroup2Host: on a cgroup v2 host a cgroup mount is a cgroup2 mount.
+func TestCgroup2Host(t *testing.T) {
+	rootfs := newRootfs(t)
+	spec := defaultSpec(rootfs)
+	res := mustRun(t, childConfig{Spec: spec, FakeCgroup2: true, Script: `
+cat /proc/self/mountinfo
+echo ---
+ls /sys/fs/cgroup/cgroup.procs
+`}, 0)
+	wantMount(t, parseMountinfo(t, res.section(0)), "/sys/fs/cgroup", "cgroup2", "ro", "nosuid", "nodev", "noexec")
+	if res.section(1) != "/sys/fs/cgroup/cgroup.procs\n" {
+		t.Errorf("no cgroup2 files: %q", res.section(1))
+	}
+}
