@@ -30,6 +30,7 @@ type childConfig struct {
 	NoPivot     bool
 	InUserNS    bool
 	CgroupPaths map[string]string
+	MountLabel  string
 	// PreTmpfs are host directories the child mounts a tmpfs on before
 	// Prepare (to have submounts under bind sources).
 	PreTmpfs []string
@@ -95,7 +96,7 @@ func childMain(cfgPath string) {
 			die(2, "CHILD-ERROR: mount cgroup2: %v", err)
 		}
 	}
-	c := &Config{Spec: cc.Spec, NoPivot: cc.NoPivot, InUserNS: cc.InUserNS, CgroupPaths: cc.CgroupPaths}
+	c := &Config{Spec: cc.Spec, NoPivot: cc.NoPivot, InUserNS: cc.InUserNS, CgroupPaths: cc.CgroupPaths, MountLabel: cc.MountLabel}
 	hook := func() error {
 		if cc.HookCheck != "" {
 			mounted := "no"

@@ -115,7 +115,7 @@ func (s *setup) mountNewFS(e *entry) error {
 		params = append(params, fsParam{key: f})
 	}
 	params = append(params, dataParams(e.opts.data)...)
-	if s.c.MountLabel != "" && labelable(m.Type) {
+	if s.c.MountLabel != "" && labelable(m.Type) && !hasParam(params, "context") {
 		params = append(params, fsParam{key: "context", value: s.c.MountLabel, hasValue: true})
 	}
 
@@ -147,6 +147,16 @@ func labelable(fstype string) bool {
 		return false
 	}
 	return true
+}
+
+// hasParam reports whether params set key.
+func hasParam(params []fsParam, key string) bool {
+	for _, p := range params {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // bindHostSys returns a recursive clone of the host's /sys with the

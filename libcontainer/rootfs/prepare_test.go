@@ -426,3 +426,19 @@ func TestDevWithoutMount(t *testing.T) {
 		t.Errorf("rootfs/dev/null is not char 1:3: mode %o rdev %x", st.Mode, st.Rdev)
 	}
 }
+
+// TestMountLabel checks that MountLabel reaches new mounts as context=.
+// This kernel has no SELinux, so tmpfs rejects the option: the error
+// shows it was passed (and that proc, which takes no label, went first).
+func TestMountLabel(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/selinux"); err == nil {
+		t.Skip("SELinux is enabled; this test expects the context option to be refused")
+	}
+	rootfs := newRootfs(t)
+	spec := defaultSpec(rootfs)
+	res := runChild(t, childConfig{Spec: spec, MountLabel: "system_u:object_r:container_file_t:s0:c1,c2", Script: "true"}, 0)
+	want := "mounts[1] (tmpfs on /dev): mount: fsconfig context=system_u:object_r:container_file_t:s0:c1,c2"
+	if res.code != 10 || !strings.Contains(res.out, want) {
+		t.Errorf("want %q, got %d:\n%s", want, res.code, res.out)
+	}
+}

@@ -9,6 +9,9 @@
 // symlink, a swapped directory, a fake /dev/null) can make a mount land on
 // the host. /proc files are read through a private procfs handle, never
 // through the container's /proc.
+//
+// Kernel requirements: the new mount API (Linux 5.2), mount_setattr(2)
+// (5.12) and openat2(2) (5.6). There is no fallback to mount(2).
 package rootfs
 
 import (
@@ -23,6 +26,8 @@ import (
 )
 
 // Config is everything rootfs setup needs. Spec is already validated.
+// Prepare and Finish must be given the same *Config: Prepare leaves in it
+// what Finish needs.
 type Config struct {
 	// Spec is the container's configuration. Spec.Root.Path is the
 	// absolute host path of the rootfs directory.
