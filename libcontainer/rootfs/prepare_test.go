@@ -442,3 +442,36 @@ func TestMountLabel(t *testing.T) {
 		t.Errorf("want %q, got %d:\n%s", want, res.code, res.out)
 	}
 }
+
+// TestReadonlyAndMaskedPaths checks readonlyPaths and maskedPaths on
+// files and directories of the rootfs, as the OCI validation suite does.
+func TestReadonlyAndMaskedPaths(t *testing.T) {
+	rootfs := newRootfs(t)
+	for _, d := range []string{"ro-dir/sub", "masked-dir/sub"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"ro-file", "masked-file", "masked-dir/secret"} {
+		if err := os.WriteFile(filepath.Join(rootfs, f), []byte("content\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := defaultSpec(rootfs)
+	spec.Linux.ReadonlyPaths = []string{"/ro-dir", "/ro-file", "/missing/ro"}
+	spec.Linux.MaskedPaths = []string{"/masked-dir", "/masked-file", "/missing/masked"}
+	res := mustRun(t, childConfig{Spec: spec, CgroupPaths: testCgroups(t), Script: `
+touch /ro-dir/new 2>/dev/null && echo "ro-dir=writable" || echo "ro-dir=readonly"
+touch /ro-dir/sub/new 2>/dev/null && echo "ro-dir/sub=writable" || echo "ro-dir/sub=readonly"
+(echo x >> /ro-file) 2>/dev/null && echo "ro-file=writable" || echo "ro-file=readonly"
+cat /ro-file
+echo "masked-dir=$(ls -A /masked-dir | wc -l)"
+echo "masked-file=$(cat /masked-file | wc -c)"
+touch /masked-dir/new 2>/dev/null && echo "masked-dir=writable" || echo "masked-dir=readonly"
+ls -d /missing 2>/dev/null || echo "missing=absent"
+`}, 0)
+	want := "ro-dir=readonly\nro-dir/sub=readonly\nro-file=readonly\ncontent\nmasked-dir=0\nmasked-file=0\nmasked-dir=readonly\nmissing=absent\n"
+	if res.out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", res.out, want)
+	}
+}
