@@ -72,11 +72,11 @@ func (c *Caps) ApplyCaps() error {
 	}
 	for _, cp := range c.ambient {
 		if !slices.Contains(c.permitted, cp) || !slices.Contains(c.inheritable, cp) {
-			logrus.Warnf("not raising ambient capability %s: it is not in both the permitted and inheritable sets", name(cp))
+			logrus.Debugf("not raising ambient capability %s: it is not in both the permitted and inheritable sets", name(cp))
 			continue
 		}
 		if err := capability.SetAmbient(true, cp); err != nil {
-			logrus.Warnf("can't raise ambient capability %s: %v", name(cp), err)
+			logrus.Debugf("can't raise ambient capability %s: %v", name(cp), err)
 		}
 	}
 	return nil

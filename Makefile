@@ -1,0 +1,58 @@
+# runc-compatible OCI runtime. `make` builds ./runc (cgo, seccomp).
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+GO        ?= go
+BUILDTAGS ?= seccomp
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+VERSION   := $(shell cat VERSION)
+LDFLAGS   := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
+GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags "$(BUILDTAGS)"
+ROOTFS    := tests/rootfs/busybox
+TESTFLAGS ?=
+
+.PHONY: all runc static install man test unittest integration demo bench deps clean FORCE
+
+all: runc
+
+deps:
+ifneq (,$(findstring seccomp,$(BUILDTAGS)))
+	@scripts/deps.sh build
+endif
+
+runc: deps FORCE
+	$(GOBUILD) -ldflags "$(LDFLAGS)" -o $@ .
+
+static: deps
+	$(GOBUILD) -ldflags "$(LDFLAGS) -extldflags -static" -tags "$(BUILDTAGS) netgo osusergo" -o runc .
+
+install: runc
+	install -D -m0755 runc $(DESTDIR)$(BINDIR)/runc
+
+$(ROOTFS):
+	@scripts/deps.sh test
+	tests/rootfs/busybox.sh $(ROOTFS)
+
+# The demo: build, then run a real container on the bundled busybox.
+demo: runc $(ROOTFS)
+	scripts/demo.sh
+
+unittest: deps
+	$(GO) test -tags "$(BUILDTAGS)" $(TESTFLAGS) ./libcontainer/... .
+	$(GO) test $(TESTFLAGS) ./libcontainer/seccomp/ ./libcontainer/validate/
+
+integration: runc $(ROOTFS)
+	@scripts/deps.sh test
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		$(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./tests/integration/
+
+test: unittest integration
+
+bench: runc $(ROOTFS)
+	@scripts/deps.sh bench
+	scripts/bench.sh
+
+clean:
+	rm -rf runc $(ROOTFS) .cache
+
+FORCE:

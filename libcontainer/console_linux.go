@@ -1,0 +1,122 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// setupConsole allocates the process's pty from the container's devpts,
+// sends the master to the console socket (consoleFd), and makes the peer the
+// process's stdio and controlling terminal. With mountConsole the peer is
+// also bind-mounted on /dev/console.
+func setupConsole(consoleFd int, mountConsole bool) error {
+	if consoleFd <= 0 {
+		return errors.New("process.terminal is set but there is no console socket")
+	}
+	sock := os.NewFile(uintptr(consoleFd), "console socket")
+	defer sock.Close()
+
+	ptmx, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	defer unix.Close(ptmx)
+	if err := unix.IoctlSetPointerInt(ptmx, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	// The peer through the master, never by path (security rule 5).
+	peer, err := unix.IoctlRetInt(ptmx, unix.TIOCGPTPEER)
+	if err != nil {
+		// TIOCGPTPEER takes the open flags as its argument.
+		peer, err = ioctlPtPeer(ptmx)
+		if err != nil {
+			return fmt.Errorf("open pty peer: %w", err)
+		}
+	}
+	defer unix.Close(peer)
+	if mountConsole {
+		if err := mountDevConsole(peer); err != nil {
+			return err
+		}
+	}
+	if err := SendFile(sock, "/dev/ptmx", ptmx); err != nil {
+		return fmt.Errorf("send pty master to console socket: %w", err)
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.IoctlSetInt(peer, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(peer, fd, 0); err != nil {
+			return fmt.Errorf("dup pty to fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}
+
+func ioctlPtPeer(ptmx int) (int, error) {
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(ptmx), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+// mountDevConsole bind-mounts the pty peer on /dev/console. The mountpoint
+// is created or opened without following symlinks and must be a regular
+// file or a character device, so a container cannot redirect the mount
+// (CVE-2025-52565).
+func mountDevConsole(peer int) error {
+	fd, err := unix.Open("/dev/console", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		var cfd int
+		cfd, err = unix.Open("/dev/console", unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_WRONLY, 0o600)
+		if err == nil {
+			unix.Close(cfd)
+			fd, err = unix.Open("/dev/console", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("open /dev/console mountpoint: %w", err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("stat /dev/console: %w", err)
+	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFCHR {
+		return errors.New("/dev/console is not a file or character device")
+	}
+	src := fmt.Sprintf("/proc/self/fd/%d", peer)
+	dst := fmt.Sprintf("/proc/self/fd/%d", fd)
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind pty on /dev/console: %w", err)
+	}
+	return nil
+}
+
+// SendFile sends fd over a unix socket with SCM_RIGHTS, with name as the
+// message (runc's console-socket protocol: containerd and conmon read it).
+func SendFile(sock *os.File, name string, fd int) error {
+	return unix.Sendmsg(int(sock.Fd()), []byte(name), unix.UnixRights(fd), nil, 0)
+}
+
+// RecvFile receives one fd sent by SendFile.
+func RecvFile(sock *os.File) (*os.File, error) {
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), name, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	fd := parseRights(oob[:oobn])
+	if fd < 0 {
+		return nil, errors.New("no file descriptor received")
+	}
+	return os.NewFile(uintptr(fd), string(name[:n])), nil
+}

@@ -1,0 +1,288 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+	"github.com/seed4bdd2c93/runc/libcontainer/validate"
+)
+
+// CreateOptions describe a new container.
+type CreateOptions struct {
+	ID     string
+	Bundle string // absolute
+	Spec   *specs.Spec
+	// UseFifo makes the init wait for Start (runc create); without it the
+	// process runs as soon as the container is set up (runc run).
+	UseFifo      bool
+	NoPivot      bool
+	NoNewKeyring bool
+	Systemd      bool
+	Rootless     bool
+	IO           Process
+}
+
+// Create validates the config, creates the container's state directory
+// under root and starts its init. The returned container is locked; the
+// caller closes it. On failure nothing is left behind.
+func Create(root string, o *CreateOptions) (_ *Container, err error) {
+	spec := o.Spec
+	if err := validate.ID(o.ID); err != nil {
+		return nil, err
+	}
+	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
+		spec.Root.Path = filepath.Join(o.Bundle, spec.Root.Path)
+	}
+	if err := validate.Spec(spec, o.Bundle, o.Rootless); err != nil {
+		return nil, err
+	}
+	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
+		return nil, errors.New("process.terminal is set but no console socket was given")
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create state root: %w", err)
+	}
+	dir := filepath.Join(root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if os.IsExist(err) {
+			return nil, fmt.Errorf("container with id exists: %s", o.ID)
+		}
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c := &Container{
+		dir:  dir,
+		lock: lock,
+		state: &State{
+			ID:       o.ID,
+			Bundle:   o.Bundle,
+			Rootfs:   spec.Root.Path,
+			Created:  time.Now().UTC(),
+			Config:   spec,
+			Systemd:  o.Systemd,
+			Rootless: o.Rootless,
+			UseFifo:  o.UseFifo,
+		},
+	}
+	defer func() {
+		if err != nil {
+			if derr := c.destroyQuietly(); derr != nil {
+				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+			}
+			c.Close()
+		}
+	}()
+	if err := c.start(o); err != nil {
+		return nil, fmt.Errorf("unable to start container process: %w", err)
+	}
+	return c, nil
+}
+
+// destroyQuietly undoes a failed create; no poststop hooks run, since the
+// container never existed for them.
+func (c *Container) destroyQuietly() error {
+	if c.state.Config != nil {
+		c.state.Config.Hooks = nil
+	}
+	return c.Destroy()
+}
+
+func cgroupConfig(s *State) *cgroups.Config {
+	cc := &cgroups.Config{
+		ID:       s.ID,
+		Systemd:  s.Systemd,
+		Rootless: s.Rootless,
+	}
+	if s.Config != nil {
+		cc.Annotations = s.Config.Annotations
+		if l := s.Config.Linux; l != nil {
+			cc.Path = l.CgroupsPath
+			cc.Resources = l.Resources
+			cc.Devices = l.Devices
+		}
+	}
+	return cc
+}
+
+// start launches the init of a new container (see sync.go).
+func (c *Container) start(o *CreateOptions) error {
+	spec := o.Spec
+	cg, err := cgroups.New(cgroupConfig(c.state))
+	if err != nil {
+		return err
+	}
+	c.cg = cg
+
+	sp := &spawn{
+		boot: bootstrapFor(spec, o.Rootless),
+		io:   &o.IO,
+		config: &initConfig{
+			Mode:         initStandard,
+			ID:           o.ID,
+			Spec:         spec,
+			Process:      spec.Process,
+			NoPivot:      o.NoPivot,
+			NoNewKeyring: o.NoNewKeyring,
+			InUserNS:     hasNamespace(spec, specs.UserNamespace),
+			Rootless:     o.Rootless,
+			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+		},
+	}
+	if o.UseFifo {
+		fifo, err := c.makeFifo(spec)
+		if err != nil {
+			return err
+		}
+		defer fifo.Close()
+		sp.fifo = fifo
+	}
+	sp.onStart = func(pid int) error {
+		if err := cg.Apply(pid); err != nil {
+			return fmt.Errorf("apply cgroup: %w", err)
+		}
+		c.state.CgroupPaths = cg.Paths()
+		sp.config.CgroupPaths = c.state.CgroupPaths
+		if spec.Process.OOMScoreAdj != nil {
+			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
+			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {
+				return fmt.Errorf("set process.oomScoreAdj: %w", err)
+			}
+		}
+		return nil
+	}
+	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
+	sp.onPid = func(pid int) error {
+		start, _, err := processStartTime(pid)
+		if err != nil {
+			return fmt.Errorf("container init: %w", err)
+		}
+		c.state.InitPid, c.state.InitStartTime = pid, start
+		c.state.NamespacePaths = namespacePaths(spec, pid)
+		sp.config.HookState = c.state.hookState(Creating, pid)
+		return nil
+	}
+	sp.onHooks = func(pid int) error {
+		hs := c.state.hookState(Creating, pid)
+		if err := runHooks(spec.Hooks.Prestart, "prestart", hs); err != nil {
+			return err
+		}
+		return runHooks(spec.Hooks.CreateRuntime, "createRuntime", hs)
+	}
+	sp.onReady = func(pid int) error {
+		if spec.Linux.Resources != nil {
+			if err := cg.Set(spec.Linux.Resources); err != nil {
+				return fmt.Errorf("set cgroup resources: %w", err)
+			}
+		}
+		return saveState(c.dir, c.state)
+	}
+	pid, err := sp.run()
+	o.IO.Pid = pid
+	return err
+}
+
+// makeFifo creates exec.fifo, which the init opens for writing (blocking)
+// once it is ready, and `runc start` opens for reading.
+func (c *Container) makeFifo(spec *specs.Spec) (*os.File, error) {
+	path := filepath.Join(c.dir, fifoName)
+	if err := unix.Mkfifo(path, 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo: %w", err)
+	}
+	uid, gid := RootIDs(spec.Linux)
+	if uid != 0 || gid != 0 {
+		if err := os.Chown(path, uid, gid); err != nil {
+			return nil, fmt.Errorf("chown exec fifo: %w", err)
+		}
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// RootIDs returns the host uid and gid that the container's root maps to
+// (0, 0 without a user namespace).
+func RootIDs(l *specs.Linux) (int, int) {
+	uid, gid := 0, 0
+	for _, m := range l.UIDMappings {
+		if m.ContainerID == 0 {
+			uid = int(m.HostID)
+		}
+	}
+	for _, m := range l.GIDMappings {
+		if m.ContainerID == 0 {
+			gid = int(m.HostID)
+		}
+	}
+	return uid, gid
+}
+
+var nsFlags = map[specs.LinuxNamespaceType]uint32{
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// nsProcNames are the names of the namespaces in /proc/<pid>/ns.
+var nsProcNames = map[specs.LinuxNamespaceType]string{
+	specs.UserNamespace: "user", specs.MountNamespace: "mnt", specs.PIDNamespace: "pid",
+	specs.NetworkNamespace: "net", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+}
+
+func bootstrapFor(spec *specs.Spec, rootless bool) nsenter.Bootstrap {
+	b := nsenter.Bootstrap{Rootless: rootless}
+	for _, ns := range spec.Linux.Namespaces {
+		flag := nsFlags[ns.Type]
+		if ns.Path == "" {
+			b.CloneFlags |= flag
+		} else {
+			b.Join = append(b.Join, nsenter.NsPath{Type: flag, Path: ns.Path})
+		}
+	}
+	if b.CloneFlags&unix.CLONE_NEWTIME != 0 {
+		b.TimeOffsets = timeOffsets(spec.Linux.TimeOffsets)
+	}
+	return b
+}
+
+func timeOffsets(offsets map[string]specs.LinuxTimeOffset) string {
+	var sb strings.Builder
+	for clock, off := range offsets {
+		fmt.Fprintf(&sb, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	return sb.String()
+}
+
+// namespacePaths records the init's namespaces for exec to join.
+func namespacePaths(spec *specs.Spec, pid int) map[specs.LinuxNamespaceType]string {
+	paths := make(map[specs.LinuxNamespaceType]string)
+	for _, ns := range spec.Linux.Namespaces {
+		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, nsProcNames[ns.Type])
+	}
+	return paths
+}
+
+func init() {
+	validate.SeccompValidate = seccomp.Validate
+}

@@ -1,0 +1,372 @@
+package libcontainer
+
+// The child side of `runc init`, after the C stage (nsenter) has put the
+// process into the container's namespaces. Init reads its initConfig from
+// the init socket, sets up what the container needs, and execs the
+// container's process. It never returns: on failure it reports the error to
+// the parent and exits.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+)
+
+type initMode string
+
+const (
+	initStandard initMode = "standard" // a new container
+	initSetns    initMode = "setns"    // runc exec
+)
+
+// initConfig is what the parent sends the init after the C stage.
+type initConfig struct {
+	Mode    initMode       `json:"mode"`
+	ID      string         `json:"id"`
+	Spec    *specs.Spec    `json:"spec,omitempty"` // standard only
+	Process *specs.Process `json:"process"`
+	// HookState is the state given to createContainer and startContainer
+	// hooks.
+	HookState    *specs.State      `json:"hook_state,omitempty"`
+	ParentHooks  bool              `json:"parent_hooks,omitempty"` // ask the parent to run prestart/createRuntime
+	NoPivot      bool              `json:"no_pivot,omitempty"`
+	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
+	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	InUserNS     bool              `json:"in_userns,omitempty"`
+	Rootless     bool              `json:"rootless,omitempty"`
+	// File descriptors the init got (0 when absent).
+	PreserveFds int `json:"preserve_fds,omitempty"` // fds 3..3+n-1 stay open for the process
+	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
+	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
+	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
+}
+
+// Init is the entry point of `runc init`.
+func Init() {
+	runtime.GOMAXPROCS(1)
+	runtime.LockOSThread()
+
+	fd, err := strconv.Atoi(os.Getenv("_RUNC_INITPIPE"))
+	if err != nil || fd < 3 {
+		fmt.Fprintln(os.Stderr, "runc init: this command is run by runc itself, not by users")
+		os.Exit(1)
+	}
+	os.Clearenv()
+	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
+	err = runInit(sock)
+	if errors.Is(err, errAborted) {
+		os.Exit(1)
+	}
+	_ = sock.write(syncError, []byte(err.Error()))
+	os.Exit(1)
+}
+
+func runInit(sock syncSock) error {
+	payload, err := sock.expect(syncConfig)
+	if err != nil {
+		return err
+	}
+	var cfg initConfig
+	if err := json.Unmarshal(payload, &cfg); err != nil {
+		return fmt.Errorf("decode init config: %w", err)
+	}
+	if cfg.Process == nil {
+		return errors.New("init config has no process")
+	}
+	l := &linuxInit{sock: sock, cfg: &cfg}
+	if cfg.Mode == initStandard {
+		return l.standardInit()
+	}
+	return l.setnsInit()
+}
+
+type linuxInit struct {
+	sock syncSock
+	cfg  *initConfig
+}
+
+// finish runs the steps shared by a container's init and an exec'd
+// process, once the namespaces and the filesystem are in place: user,
+// capabilities, cwd, seccomp, and the execve itself. Between lookup and
+// execve, nothing may fail for a reason the user could have avoided.
+func (l *linuxInit) finish() error {
+	p := l.cfg.Process
+	caps, err := capabilities.New(p.Capabilities)
+	if err != nil {
+		return err
+	}
+	if err := setRlimits(p.Rlimits); err != nil {
+		return err
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	env, err := processEnv(p)
+	if err != nil {
+		return err
+	}
+	// Look the executable up now, in the container, so that a missing one
+	// is reported by create rather than lost after start.
+	name, err := lookPath(p.Args[0], env)
+	if err != nil {
+		return err
+	}
+
+	if err := l.sock.write(syncReady, nil); err != nil {
+		return err
+	}
+	if _, err := l.sock.expect(syncRun); err != nil {
+		return err
+	}
+
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
+	// the user change below may drop: load it now.
+	if p.NoNewPrivileges == false {
+		if err := l.loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	// Nothing but the process's own fds may cross the exec (CVE-2024-21626).
+	if err := closeExecFrom(3 + l.cfg.PreserveFds); err != nil {
+		return err
+	}
+	if err := caps.ApplyBounding(); err != nil {
+		return fmt.Errorf("apply capability bounding set: %w", err)
+	}
+	if err := setUser(p, l.cfg.InUserNS); err != nil {
+		return err
+	}
+	if err := caps.ApplyCaps(); err != nil {
+		return fmt.Errorf("apply capabilities: %w", err)
+	}
+	if err := enterCwd(p.Cwd); err != nil {
+		return err
+	}
+	if p.User.Umask != nil {
+		unix.Umask(int(*p.User.Umask))
+	} else if l.cfg.Mode == initStandard {
+		unix.Umask(0o022)
+	}
+
+	if l.cfg.FifoFd > 0 {
+		// Creation is complete: the parent sees EOF on the socket. Wait
+		// for `runc start` to open the fifo's other end.
+		l.sock.f.Close()
+		if err := waitFifo(l.cfg.FifoFd); err != nil {
+			return err
+		}
+	}
+	if l.cfg.Mode == initStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
+		st := *l.cfg.HookState
+		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
+		if err := runHooks(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st); err != nil {
+			return err
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := l.loadSeccomp(); err != nil {
+			return err
+		}
+	}
+	if err := unix.Exec(name, p.Args, env); err != nil {
+		return fmt.Errorf("exec %q: %w", name, err)
+	}
+	return nil
+}
+
+func (l *linuxInit) loadSeccomp() error {
+	var sc *specs.LinuxSeccomp
+	if l.cfg.Spec != nil && l.cfg.Spec.Linux != nil {
+		sc = l.cfg.Spec.Linux.Seccomp
+	}
+	if sc == nil {
+		return nil
+	}
+	fd, err := seccomp.Load(sc)
+	if err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
+	}
+	if fd >= 0 {
+		defer unix.Close(fd)
+		if l.cfg.FifoFd > 0 || l.sock.f == nil {
+			return errors.New("seccomp notify fd cannot be passed at this stage")
+		}
+		if err := l.sock.writeFd(syncSeccompFd, fd); err != nil {
+			return err
+		}
+		if _, err := l.sock.expect(syncSeccompDone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitFifo opens the exec fifo for writing, which blocks until `runc start`
+// opens it for reading, and writes one byte.
+func waitFifo(fd int) error {
+	w, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	if _, err := unix.Write(w, []byte("0")); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	unix.Close(w)
+	unix.Close(fd)
+	return nil
+}
+
+// closeExecFrom marks every fd >= from close-on-exec.
+func closeExecFrom(from int) error {
+	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Before Linux 5.11: walk our fd directory.
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close fds: %w", err)
+	}
+	for _, e := range ents {
+		fd, _ := strconv.Atoi(e.Name())
+		if fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+func setRlimits(rl []specs.POSIXRlimit) error {
+	for _, r := range rl {
+		res, ok := rlimitTypes[r.Type]
+		if !ok {
+			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
+		}
+		// syscall.Setrlimit, not unix.Setrlimit: the Go runtime restores
+		// its saved RLIMIT_NOFILE at exec unless the change goes through
+		// the syscall package.
+		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("set rlimit %s (soft %d, hard %d): %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	return nil
+}
+
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// processEnv returns the process's environment, with HOME set from the
+// container's /etc/passwd when the config leaves it out (as runc does).
+func processEnv(p *specs.Process) ([]string, error) {
+	env := p.Env
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env, nil
+		}
+	}
+	home := "/"
+	if u, err := lookupUID(int(p.User.UID)); err == nil && u.Home != "" {
+		home = u.Home
+	}
+	return append(env[:len(env):len(env)], "HOME="+home), nil
+}
+
+func lookupUID(uid int) (*user.User, error) {
+	users, err := user.ParsePasswdFileFilter("/etc/passwd", func(u user.User) bool { return u.Uid == uid })
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, user.ErrNoPasswdEntries
+	}
+	return &users[0], nil
+}
+
+// lookPath finds the executable the way a shell would with the process's
+// PATH, giving the error text runc users know.
+func lookPath(name string, env []string) (string, error) {
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	os.Setenv("PATH", path)
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// setUser switches to the process's uid, gid and groups, keeping the
+// capabilities for ApplyCaps.
+func setUser(p *specs.Process, inUserNS bool) error {
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set keepcaps: %w", err)
+	}
+	groups := make([]int, len(p.User.AdditionalGids))
+	for i, g := range p.User.AdditionalGids {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		// setgroups is denied in a user namespace made by an unprivileged
+		// user; that only matters if groups were asked for.
+		if !(inUserNS && len(groups) == 0 && setgroupsDenied()) {
+			return fmt.Errorf("setgroups %v: %w", groups, err)
+		}
+	}
+	if err := syscall.Setgid(int(p.User.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", p.User.GID, err)
+	}
+	if err := syscall.Setuid(int(p.User.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", p.User.UID, err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear keepcaps: %w", err)
+	}
+	return nil
+}
+
+func setgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
+}
+
+// enterCwd changes to the process's cwd and checks that it is inside the
+// container: a cwd reached through a leaked host fd would show as
+// unreachable (CVE-2024-21626).
+func enterCwd(cwd string) error {
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("current working directory %q is outside of the container's root", cwd)
+	}
+	return nil
+}

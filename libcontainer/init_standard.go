@@ -1,0 +1,182 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
+)
+
+// standardInit sets up a new container: network loopback, root
+// filesystem (with the createContainer hooks), console, hostname, sysctls
+// and keyring, then finishes like any process.
+func (l *linuxInit) standardInit() error {
+	spec := l.cfg.Spec
+	if spec == nil || spec.Linux == nil {
+		return errors.New("init config has no linux spec")
+	}
+	if newNamespace(spec, specs.NetworkNamespace) {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	if !hasNamespace(spec, specs.MountNamespace) {
+		return errors.New("linux.namespaces: the container needs a mount namespace")
+	}
+	rc := &rootfs.Config{
+		Spec:        spec,
+		NoPivot:     l.cfg.NoPivot,
+		CgroupPaths: l.cfg.CgroupPaths,
+		InUserNS:    l.cfg.InUserNS,
+		MountLabel:  spec.Linux.MountLabel,
+	}
+	if err := rootfs.Prepare(rc, l.beforePivot); err != nil {
+		return err
+	}
+	if l.cfg.Process.Terminal {
+		if err := setupConsole(l.cfg.ConsoleFd, true); err != nil {
+			return err
+		}
+	}
+	if err := rootfs.Finish(rc); err != nil {
+		return err
+	}
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("set hostname: %w", err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return fmt.Errorf("set domainname: %w", err)
+		}
+	}
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if !l.cfg.NoNewKeyring {
+		if err := joinSessionKeyring(l.cfg.ID); err != nil {
+			return err
+		}
+	}
+	return l.finish()
+}
+
+// beforePivot runs once the mounts are in place and before pivot_root: the
+// parent runs prestart and createRuntime hooks, then we run the
+// createContainer hooks (in the container's namespaces, host paths still
+// visible).
+func (l *linuxInit) beforePivot() error {
+	if l.cfg.ParentHooks {
+		if err := l.sock.write(syncHooks, nil); err != nil {
+			return err
+		}
+		if _, err := l.sock.expect(syncHooksDone); err != nil {
+			return err
+		}
+	}
+	if h := l.cfg.Spec.Hooks; h != nil {
+		return runHooks(h.CreateContainer, "createContainer", l.cfg.HookState)
+	}
+	return nil
+}
+
+// setnsInit prepares a process joining a running container (runc exec).
+func (l *linuxInit) setnsInit() error {
+	if l.cfg.Process.Terminal {
+		if err := setupConsole(l.cfg.ConsoleFd, false); err != nil {
+			return err
+		}
+	}
+	return l.finish()
+}
+
+func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path == ""
+		}
+	}
+	return false
+}
+
+// loopbackUp brings up "lo" in a new network namespace, as runc does.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("set up loopback: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set up loopback: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set up loopback: %w", err)
+	}
+	return nil
+}
+
+// writeSysctls writes linux.sysctl through a private procfs handle, never
+// through the container's /proc (security rule 4).
+func writeSysctls(sysctls map[string]string) error {
+	if len(sysctls) == 0 {
+		return nil
+	}
+	proc, err := procfs.OpenProcRoot()
+	if err != nil {
+		return fmt.Errorf("open procfs: %w", err)
+	}
+	defer proc.Close()
+	for key, value := range sysctls {
+		name := "sys/" + strings.ReplaceAll(key, ".", "/")
+		if err := writeProcFile(proc, name, value); err != nil {
+			return fmt.Errorf("linux.sysctl %q: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func writeProcFile(proc *procfs.Handle, name, value string) error {
+	h, err := proc.OpenRoot(name)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	f, err := pathrs.Reopen(h, unix.O_WRONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(value)
+	return err
+}
+
+// joinSessionKeyring gives the container its own session keyring, so it
+// does not share the caller's keys.
+func joinSessionKeyring(id string) error {
+	_, err := unix.KeyctlJoinSessionKeyring("_ses." + id)
+	if err != nil && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
+	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+)
+
+// Process is the I/O of a process the runtime starts: a container's init or
+// an exec'd process. Nil stdio means the runtime's own.
+type Process struct {
+	Stdin, Stdout, Stderr *os.File
+	// ConsoleSocket is a connected unix socket on which the init sends the
+	// pty master when process.terminal is set.
+	ConsoleSocket *os.File
+	// ExtraFiles become fds 3, 4, ... of the process (--preserve-fds).
+	ExtraFiles []*os.File
+	// Pid is the host pid of the process once started.
+	Pid int
+}
+
+// spawn is the parent's side of one `runc init`: it starts the binary,
+// feeds the C stage its bootstrap message, and answers the init's sync
+// messages through the callbacks (any may be nil).
+type spawn struct {
+	boot   nsenter.Bootstrap
+	config *initConfig
+	io     *Process
+	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
+
+	// onStart is called with the pid of stage 0 before it is released:
+	// the place to join cgroups (inherited by the init).
+	onStart   func(pid int) error
+	onUsermap func(pid int) error
+	onPid     func(pid int) error // the final process pid
+	onHooks   func(pid int) error
+	onReady   func(pid int) error
+	onSeccomp func(f *os.File) error
+}
+
+// run starts the init and drives the protocol (see sync.go) until the init
+// closes its end. It returns the pid of the process. On error the init is
+// killed.
+func (sp *spawn) run() (pid int, err error) {
+	exe, err := exeseal.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer exe.Close()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("init socketpair: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "init socket (parent)")
+	child := os.NewFile(uintptr(fds[1]), "init socket (child)")
+	defer parent.Close()
+
+	// fds: 3.. the process's own extra files, then the init socket, then
+	// the init-only files, whose numbers go in the config.
+	files := append([]*os.File{}, sp.io.ExtraFiles...)
+	sp.config.PreserveFds = len(sp.io.ExtraFiles)
+	initFd := 3 + len(files)
+	files = append(files, child)
+	if sp.fifo != nil {
+		sp.config.FifoFd = 3 + len(files)
+		files = append(files, sp.fifo)
+	}
+	if sp.io.ConsoleSocket != nil {
+		sp.config.ConsoleFd = 3 + len(files)
+		files = append(files, sp.io.ConsoleSocket)
+	}
+
+	cmd := &exec.Cmd{
+		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args:       []string{"runc", "init"},
+		Env:        []string{"_RUNC_INITPIPE=" + strconv.Itoa(initFd)},
+		Stdin:      orStd(sp.io.Stdin, os.Stdin),
+		Stdout:     orStd(sp.io.Stdout, os.Stdout),
+		Stderr:     orStd(sp.io.Stderr, os.Stderr),
+		ExtraFiles: files,
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return 0, fmt.Errorf("start runc init: %w", err)
+	}
+	sock := syncSock{parent}
+	stage0Done := false
+	defer func() {
+		if err != nil {
+			if pid > 0 {
+				_ = unix.Kill(pid, unix.SIGKILL)
+			}
+			if !stage0Done {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+			}
+		}
+	}()
+
+	if sp.onStart != nil {
+		if err = sp.onStart(cmd.Process.Pid); err != nil {
+			return 0, err
+		}
+	}
+	msg, err := sp.boot.Encode()
+	if err != nil {
+		return 0, err
+	}
+	if _, err = parent.Write(msg); err != nil {
+		return 0, fmt.Errorf("send bootstrap: %w", err)
+	}
+
+	ready := false
+	for {
+		t, payload, file, rerr := sock.read()
+		if rerr == io.EOF {
+			if !ready {
+				return pid, errors.New("runc init exited before the container was set up")
+			}
+			return pid, nil
+		}
+		if rerr != nil {
+			return pid, rerr
+		}
+		var reply syncType
+		switch t {
+		case syncError:
+			return pid, errors.New(string(payload))
+		case syncUsermapPls:
+			if sp.onUsermap != nil {
+				err = sp.onUsermap(cmd.Process.Pid)
+			}
+			reply = syncUsermapAck
+		case syncChildPid:
+			if len(payload) != 4 {
+				return pid, errors.New("bad child pid message")
+			}
+			pid = int(int32(binary.NativeEndian.Uint32(payload)))
+			stage0Done = true
+			if werr := cmd.Wait(); werr != nil {
+				return pid, fmt.Errorf("runc init stage 0: %w", werr)
+			}
+			if sp.onPid != nil {
+				if err = sp.onPid(pid); err != nil {
+					return pid, err
+				}
+			}
+			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
+				return pid, err
+			}
+			continue
+		case syncHooks:
+			if sp.onHooks != nil {
+				err = sp.onHooks(pid)
+			}
+			reply = syncHooksDone
+		case syncSeccompFd:
+			if file == nil {
+				err = errors.New("seccomp notify fd message without an fd")
+			} else if sp.onSeccomp != nil {
+				err = sp.onSeccomp(file)
+			}
+			if file != nil {
+				file.Close()
+			}
+			reply = syncSeccompDone
+		case syncReady:
+			if sp.onReady != nil {
+				err = sp.onReady(pid)
+			}
+			ready = true
+			reply = syncRun
+		default:
+			err = fmt.Errorf("unexpected %s from runc init", t)
+		}
+		if file != nil && t != syncSeccompFd {
+			file.Close()
+		}
+		if err != nil {
+			_ = sock.write(syncAbort, nil)
+			return pid, err
+		}
+		if err = sock.write(reply, nil); err != nil {
+			return pid, err
+		}
+	}
+}
+
+func orStd(f, std *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return std
+}

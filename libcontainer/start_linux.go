@@ -1,0 +1,82 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Start lets a created container's init exec the process (runc start), then
+// runs the poststart hooks.
+func (c *Container) Start() error {
+	switch c.Status() {
+	case Created:
+	case Stopped:
+		return errors.New("cannot start a container that has stopped")
+	case Running:
+		return errors.New("cannot start an already running container")
+	case Paused:
+		return errors.New("cannot start a paused container")
+	}
+	if err := c.openFifo(); err != nil {
+		return err
+	}
+	return c.Poststart()
+}
+
+// Poststart runs the poststart hooks of a container whose process has
+// started. A failing hook kills the container, as in runc.
+func (c *Container) Poststart() error {
+	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		if err := runHooks(h.Poststart, "poststart", c.state.hookState(Running, c.state.InitPid)); err != nil {
+			_ = c.signalInit(unix.SIGKILL)
+			return err
+		}
+	}
+	return nil
+}
+
+// openFifo opens exec.fifo for reading, which releases the init, and reads
+// its byte. Should the init die instead, its pidfd wakes us.
+func (c *Container) openFifo() error {
+	path := filepath.Join(c.dir, fifoName)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return errors.New("cannot start an already running container")
+		}
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("container init is gone: %w", err)
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fmt.Errorf("wait for exec fifo: %w", err)
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			var b [1]byte
+			n, err := unix.Read(fd, b[:])
+			if err == unix.EAGAIN {
+				continue
+			}
+			if n == 1 {
+				return os.Remove(path)
+			}
+			return errors.New("cannot start an already running container")
+		}
+		if fds[1].Revents != 0 {
+			return errors.New("container init exited before it could be started")
+		}
+	}
+}

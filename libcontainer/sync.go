@@ -1,0 +1,196 @@
+package libcontainer
+
+// The parent <-> child protocol of container creation and exec.
+//
+// The runtime starts `runc init` with one end of a socketpair at the fd named
+// by _RUNC_INITPIPE. Every message in both directions is a frame:
+//
+//	u32 type, u32 length, payload        (host byte order)
+//
+// The sequence for a new container (an exec skips the hooks step and the
+// rootfs work in between):
+//
+//	parent -> stage 0   bootstrap message (nsenter.Bootstrap)
+//	stage 0 -> parent   syncUsermapPls         only with a new user namespace;
+//	parent -> stage 0   syncUsermapAck         after writing uid_map/gid_map
+//	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
+//	parent -> init      syncConfig {json initConfig}
+//	init -> parent      syncHooks              mounts done, before pivot_root,
+//	parent -> init      syncHooksDone          only if prestart/createRuntime hooks exist
+//	init -> parent      syncSeccompFd + fd     only with a seccomp notify listener,
+//	parent -> init      syncSeccompDone        after the fd went to the listener
+//	init -> parent      syncReady              namespaces, rootfs, console done
+//	parent -> init      syncRun                after cgroup limits are set
+//	init closes its end (close-on-exec, or before it waits on the exec fifo):
+//	the parent reads EOF and the creation is complete.
+//
+// Either side may send syncError {text} instead of the next message; the
+// parent may send syncAbort to make the child exit quietly.
+// The numbers below 10 are shared with nsenter.h.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+type syncType uint32
+
+const (
+	syncError      syncType = 1
+	syncUsermapPls syncType = 2
+	syncUsermapAck syncType = 3
+	syncChildPid   syncType = 4
+	syncAbort      syncType = 5
+
+	syncConfig      syncType = 10
+	syncHooks       syncType = 11
+	syncHooksDone   syncType = 12
+	syncReady       syncType = 13
+	syncRun         syncType = 14
+	syncSeccompFd   syncType = 15
+	syncSeccompDone syncType = 16
+)
+
+// maxSyncPayload bounds a frame (the config of a container with a large
+// environment fits easily).
+const maxSyncPayload = 64 << 20
+
+var syncNames = map[syncType]string{
+	syncError: "error", syncUsermapPls: "usermap request", syncUsermapAck: "usermap ack",
+	syncChildPid: "child pid", syncAbort: "abort", syncConfig: "config", syncHooks: "hooks",
+	syncHooksDone: "hooks done", syncReady: "ready", syncRun: "run",
+	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done",
+}
+
+func (t syncType) String() string {
+	if n, ok := syncNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("sync type %d", uint32(t))
+}
+
+// syncSock is one end of the init socket.
+type syncSock struct{ f *os.File }
+
+func (s syncSock) write(t syncType, payload []byte) error {
+	frame := make([]byte, 8, 8+len(payload))
+	binary.NativeEndian.PutUint32(frame, uint32(t))
+	binary.NativeEndian.PutUint32(frame[4:], uint32(len(payload)))
+	if _, err := s.f.Write(append(frame, payload...)); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+func (s syncSock) writeJSON(t syncType, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.write(t, b)
+}
+
+// writeFd sends a payload-less frame of type t carrying fd (SCM_RIGHTS).
+func (s syncSock) writeFd(t syncType, fd int) error {
+	var hdr [8]byte
+	binary.NativeEndian.PutUint32(hdr[:], uint32(t))
+	if err := unix.Sendmsg(int(s.f.Fd()), hdr[:], unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+// read reads one frame, and the fd sent with it if any. A peer that closed
+// its end gives io.EOF.
+func (s syncSock) read() (syncType, []byte, *os.File, error) {
+	var (
+		hdr  [8]byte
+		got  int
+		file *os.File
+		oob  = make([]byte, unix.CmsgSpace(4))
+	)
+	for got < len(hdr) {
+		n, oobn, _, _, err := unix.Recvmsg(int(s.f.Fd()), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if oobn > 0 && file == nil {
+			if fd := parseRights(oob[:oobn]); fd >= 0 {
+				file = os.NewFile(uintptr(fd), "received fd")
+			}
+		}
+		if n == 0 {
+			if file != nil {
+				file.Close()
+			}
+			return 0, nil, nil, io.EOF
+		}
+		got += n
+	}
+	t := syncType(binary.NativeEndian.Uint32(hdr[:]))
+	n := binary.NativeEndian.Uint32(hdr[4:])
+	if n > maxSyncPayload {
+		return 0, nil, nil, fmt.Errorf("sync frame %s too long (%d bytes)", t, n)
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(s.f, payload); err != nil {
+		return 0, nil, nil, fmt.Errorf("read %s: %w", t, err)
+	}
+	return t, payload, file, nil
+}
+
+// parseRights returns the first fd of an SCM_RIGHTS message (closing any
+// others), or -1.
+func parseRights(oob []byte) int {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return -1
+	}
+	first := -1
+	for i := range msgs {
+		fds, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if first < 0 {
+				first = fd
+			} else {
+				unix.Close(fd)
+			}
+		}
+	}
+	return first
+}
+
+// expect reads one frame and checks its type; a syncError frame becomes the
+// returned error.
+func (s syncSock) expect(want syncType) ([]byte, error) {
+	t, payload, file, err := s.read()
+	if file != nil {
+		file.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wait for %s: %w", want, err)
+	}
+	switch t {
+	case want:
+		return payload, nil
+	case syncError:
+		return nil, errors.New(string(payload))
+	case syncAbort:
+		return nil, errAborted
+	}
+	return nil, fmt.Errorf("got %s, want %s", t, want)
+}
+
+var errAborted = errors.New("aborted by the runtime")

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, if missing.
+#   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp)
+#   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps
+#   scripts/deps.sh bench   + runc, crun (the peers), hyperfine
+set -euo pipefail
+want=(libseccomp-dev pkg-config)
+case "${1:-build}" in
+build) ;;
+test) want+=(busybox-static iproute2 util-linux procps strace) ;;
+bench) want+=(busybox-static runc crun) ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+echo "installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,220 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRunForegroundOutputAndExitCode(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "echo out; echo err >&2; exit 3")
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 3 {
+		t.Fatalf("exit %d, want 3 (stderr %q)", r.Code, r.Stderr)
+	}
+	if r.Stdout != "out\n" {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+	if r.Stderr != "err\n" {
+		t.Errorf("stderr %q", r.Stderr)
+	}
+	// run deletes the container when it exits.
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); !os.IsNotExist(err) {
+		t.Errorf("state directory still there after run: %v", err)
+	}
+}
+
+func TestRunExitBySignal(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	r := b.runAsync("run", b.ID)
+	b.waitStatus("running")
+	b.mustRunc("kill", b.ID, "KILL")
+	if res := r.wait(); res.Code != 128+9 {
+		t.Fatalf("exit %d, want %d (stderr %q)", res.Code, 128+9, res.Stderr)
+	}
+}
+
+func TestRunForwardsSignals(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.1; done")
+	r := b.runAsync("run", b.ID)
+	b.waitStatus("running")
+	time.Sleep(200 * time.Millisecond) // let the shell set its trap
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	res := r.wait()
+	if res.Code != 7 || !strings.Contains(res.Stdout, "got TERM") {
+		t.Fatalf("exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
+	}
+}
+
+func TestRunStdin(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "read x; echo got:$x")
+	r := b.run([]byte("hello\n"), "run", b.ID)
+	if r.Code != 0 || r.Stdout != "got:hello\n" {
+		t.Fatalf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+func TestCreateStartStateDelete(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("create", b.ID)
+	st := b.state()
+	if st["status"] != "created" {
+		t.Fatalf("status %v after create", st["status"])
+	}
+	for _, k := range []string{"ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("state has no %q: %v", k, st)
+		}
+	}
+	if st["id"] != b.ID || st["bundle"] != b.Dir || st["rootfs"] != filepath.Join(b.Dir, "rootfs") {
+		t.Errorf("state %v", st)
+	}
+	pid := b.initPid()
+	if pid <= 0 {
+		t.Fatalf("pid %d", pid)
+	}
+	// The init waits, in the container's cgroup, not yet exec'd.
+	cg, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	mustContain(t, "/proc/pid/cgroup", string(cg), b.CgroupPath())
+
+	b.mustRunc("start", b.ID)
+	if s := b.status(); s != "running" {
+		t.Fatalf("status %q after start", s)
+	}
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if strings.TrimSpace(string(comm)) != "sleep" {
+		t.Errorf("init comm %q, want sleep", comm)
+	}
+	// A second start is refused.
+	if _, errOut, code := b.runc("start", b.ID); code == 0 || !strings.Contains(errOut, "cannot start an already running container") {
+		t.Errorf("second start: exit %d, %q", code, errOut)
+	}
+	// delete without --force refuses a running container.
+	if _, errOut, code := b.runc("delete", b.ID); code == 0 || !strings.Contains(errOut, "is not stopped") {
+		t.Errorf("delete of running container: exit %d, %q", code, errOut)
+	}
+	b.mustRunc("kill", b.ID, "KILL")
+	b.waitStatus("stopped")
+	if p := b.initPid(); p != 0 {
+		t.Errorf("stopped container reports pid %d", p)
+	}
+	b.mustRunc("delete", b.ID)
+	if !pidGone(pid) {
+		t.Errorf("init %d still there", pid)
+	}
+	if _, _, code := b.runc("state", b.ID); code == 0 {
+		t.Error("state of a deleted container succeeded")
+	}
+}
+
+func TestDeleteCreatedWithoutForce(t *testing.T) {
+	b := newBundle(t, "true")
+	b.mustRunc("create", b.ID)
+	pid := b.initPid()
+	b.mustRunc("delete", b.ID)
+	if !pidGone(pid) {
+		t.Fatalf("init %d of the deleted container is still there", pid)
+	}
+}
+
+func TestDeleteForceRunning(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	pid := b.initPid()
+	b.mustRunc("delete", "--force", b.ID)
+	if !pidGone(pid) {
+		t.Fatalf("init %d still there", pid)
+	}
+}
+
+func TestRunDetachedPidFile(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	pidFile := filepath.Join(b.Dir, "pid")
+	b.mustRunc("run", "-d", "--pid-file", pidFile, b.ID)
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(data))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", data, err)
+	}
+	if pid != b.initPid() {
+		t.Errorf("pid file %d, state %d", pid, b.initPid())
+	}
+	if s := b.status(); s != "running" {
+		t.Errorf("status %q", s)
+	}
+}
+
+func TestKillSignalForms(t *testing.T) {
+	for _, sig := range []string{"SIGUSR1", "USR1", "10", "usr1"} {
+		b := newBundle(t, "sh", "-c", "trap 'exit 0' USR1; touch /tmp/ready; while :; do sleep 0.1; done")
+		b.mustRunc("run", "-d", b.ID)
+		waitFile(t, filepath.Join(b.Dir, "rootfs/tmp/ready"))
+		if _, errOut, code := b.runc("kill", b.ID, sig); code != 0 {
+			t.Fatalf("kill %s: %d %s", sig, code, errOut)
+		}
+		b.waitStatus("stopped")
+	}
+	b := newBundle(t, "true")
+	if _, errOut, code := b.runc("kill", b.ID, "NOSUCHSIG"); code == 0 || !strings.Contains(errOut, "signal") {
+		t.Errorf("bad signal: exit %d %q", code, errOut)
+	}
+}
+
+func TestList(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("create", b.ID)
+	out := b.mustRunc("list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], b.ID) || !strings.Contains(lines[1], "created") {
+		t.Fatalf("list:\n%s", out)
+	}
+	if q := strings.TrimSpace(b.mustRunc("list", "-q")); q != b.ID {
+		t.Errorf("list -q: %q", q)
+	}
+	var states []map[string]any
+	if err := json.Unmarshal([]byte(b.mustRunc("list", "-f", "json")), &states); err != nil || len(states) != 1 || states[0]["id"] != b.ID {
+		t.Errorf("list -f json: %v %v", states, err)
+	}
+}
+
+func TestDuplicateID(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("create", b.ID)
+	_, errOut, code := b.runc("create", b.ID)
+	if code == 0 || !strings.Contains(errOut, "container with id exists") {
+		t.Fatalf("duplicate create: exit %d %q", code, errOut)
+	}
+}
+
+func TestBadIDsRejected(t *testing.T) {
+	b := newBundle(t, "true")
+	for _, id := range []string{"../x", "a/b", "..", "."} {
+		if _, _, code := b.runc("run", id); code == 0 {
+			t.Errorf("id %q accepted", id)
+		}
+	}
+	if ents, _ := os.ReadDir(b.Root); len(ents) != 0 {
+		t.Errorf("state root not empty: %v", ents)
+	}
+}
+
+func TestMissingExecutableReportedByCreate(t *testing.T) {
+	b := newBundle(t, "nosuchcommand")
+	_, errOut, code := b.runc("create", b.ID)
+	if code == 0 {
+		t.Fatal("create succeeded")
+	}
+	mustContain(t, "stderr", errOut, `exec: \"nosuchcommand\": executable file not found in $PATH`)
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); !os.IsNotExist(err) {
+		t.Errorf("state directory left after failed create")
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer"
+)
+
+// tty is the runtime's end of a foreground process's stdio: either a pty
+// master copied to and from our own stdio, or pipes.
+type tty struct {
+	master  console.Console // pty master, for process.terminal
+	stdin   console.Console // our own stdin when it is a terminal (made raw)
+	recv    *os.File        // our end of the console socketpair
+	closers []io.Closer     // closed once the process started (the child ends)
+	wg      sync.WaitGroup  // output copiers
+}
+
+// setupIO prepares p's stdio for a process that will (terminal) or will not
+// get a pty, foreground or detached, as runc does:
+//   - terminal with --console-socket: the master goes to that socket;
+//   - terminal in the foreground: the master comes back to us and is copied;
+//   - no terminal, detached: the process inherits our stdio as it is;
+//   - no terminal, foreground: pipes copied to our stdio, so the container
+//     never holds our terminal.
+func setupIO(p *libcontainer.Process, terminal, detach bool, consoleSocket string, rootUID, rootGID int) (*tty, error) {
+	if terminal {
+		if consoleSocket != "" {
+			conn, err := net.Dial("unix", consoleSocket)
+			if err != nil {
+				return nil, fmt.Errorf("connect to console socket %s: %w", consoleSocket, err)
+			}
+			f, err := conn.(*net.UnixConn).File()
+			conn.Close()
+			if err != nil {
+				return nil, err
+			}
+			p.ConsoleSocket = f
+			return &tty{closers: []io.Closer{f}}, nil
+		}
+		if detach {
+			return nil, errors.New("cannot allocate tty if runc will detach without setting console socket")
+		}
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		p.ConsoleSocket = os.NewFile(uintptr(fds[1]), "console socket (child)")
+		return &tty{recv: os.NewFile(uintptr(fds[0]), "console socket"), closers: []io.Closer{p.ConsoleSocket}}, nil
+	}
+	if consoleSocket != "" {
+		return nil, errors.New("cannot use console socket if runc will not allocate tty")
+	}
+	if detach {
+		return &tty{}, nil
+	}
+	t := &tty{}
+	ends := [3][2]*os.File{}
+	for i := range ends {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+		ends[i] = [2]*os.File{r, w}
+		// The container's root must be able to reopen its stdio.
+		if rootUID != 0 || rootGID != 0 {
+			_ = unix.Fchown(int(r.Fd()), rootUID, rootGID)
+		}
+	}
+	p.Stdin, p.Stdout, p.Stderr = ends[0][0], ends[1][1], ends[2][1]
+	t.closers = append(t.closers, ends[0][0], ends[1][1], ends[2][1])
+	go func() {
+		_, _ = io.Copy(ends[0][1], os.Stdin)
+		ends[0][1].Close()
+	}()
+	for i, out := range []*os.File{os.Stdout, os.Stderr} {
+		r := ends[i+1][0]
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			_, _ = io.Copy(out, r)
+			r.Close()
+		}()
+	}
+	return t, nil
+}
+
+// started closes our copies of the process's ends and, for a foreground
+// terminal, receives the pty master and starts copying.
+func (t *tty) started() error {
+	for _, c := range t.closers {
+		c.Close()
+	}
+	t.closers = nil
+	if t.recv == nil {
+		return nil
+	}
+	f, err := libcontainer.RecvFile(t.recv)
+	t.recv.Close()
+	t.recv = nil
+	if err != nil {
+		return fmt.Errorf("receive pty master: %w", err)
+	}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	t.master = master
+	if in, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		if err := in.SetRaw(); err != nil {
+			logrus.Warnf("set terminal raw: %v", err)
+		} else {
+			t.stdin = in
+		}
+	}
+	go func() { _, _ = io.Copy(master, os.Stdin) }()
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		_, _ = io.Copy(os.Stdout, master)
+	}()
+	return nil
+}
+
+// resize gives the pty our terminal's size.
+func (t *tty) resize() {
+	if t.master == nil || t.stdin == nil {
+		return
+	}
+	if ws, err := t.stdin.Size(); err == nil {
+		_ = t.master.Resize(ws)
+	}
+}
+
+// wait waits for the output copiers to drain.
+func (t *tty) wait() {
+	if t.master != nil {
+		// The master gives EIO once every peer is closed.
+		t.wg.Wait()
+		return
+	}
+	t.wg.Wait()
+}
+
+// close restores our terminal and releases everything.
+func (t *tty) close() {
+	for _, c := range t.closers {
+		c.Close()
+	}
+	if t.recv != nil {
+		t.recv.Close()
+	}
+	if t.stdin != nil {
+		_ = t.stdin.Reset()
+	}
+	if t.master != nil {
+		t.master.Close()
+	}
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/userns"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer"
+)
+
+const specConfig = "config.json"
+
+const (
+	exactArgs = iota
+	minArgs
+	maxArgs
+)
+
+// checkArgs checks the number of positional arguments, with runc's wording.
+func checkArgs(ctx *cli.Context, expected, checkType int) error {
+	var err error
+	name := ctx.Command.Name
+	switch checkType {
+	case exactArgs:
+		if ctx.NArg() != expected {
+			err = fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], name, expected)
+		}
+	case minArgs:
+		if ctx.NArg() < expected {
+			err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], name, expected)
+		}
+	case maxArgs:
+		if ctx.NArg() > expected {
+			err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], name, expected)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Incorrect Usage.\n\n")
+		_ = cli.ShowCommandHelp(ctx, name)
+		return err
+	}
+	return nil
+}
+
+var errEmptyID = errors.New("container id cannot be empty")
+
+// stateRoot returns --root as an absolute path.
+func stateRoot(ctx *cli.Context) (string, error) {
+	root, err := filepath.Abs(ctx.GlobalString("root"))
+	if err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
+// getContainer loads the container named by the first argument.
+func getContainer(ctx *cli.Context, lock bool) (*libcontainer.Container, error) {
+	id := ctx.Args().First()
+	if id == "" {
+		return nil, errEmptyID
+	}
+	root, err := stateRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(root, id, lock)
+}
+
+// loadSpec reads the bundle's config.json. It changes into the bundle, as
+// runc does, so that relative paths in the config are bundle-relative; it
+// returns the bundle's absolute path.
+func loadSpec(ctx *cli.Context) (*specs.Spec, string, error) {
+	if b := ctx.String("bundle"); b != "" {
+		if err := os.Chdir(b); err != nil {
+			return nil, "", err
+		}
+	}
+	bundle, err := os.Getwd()
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := os.Open(specConfig)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, "", fmt.Errorf("JSON specification file %s not found", specConfig)
+		}
+		return nil, "", err
+	}
+	defer f.Close()
+	var spec specs.Spec
+	if err := json.NewDecoder(f).Decode(&spec); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", specConfig, err)
+	}
+	return &spec, bundle, nil
+}
+
+// isRootless tells whether to act as an unprivileged runtime: --rootless
+// true/false, or with auto, when not root or inside a user namespace.
+func isRootless(ctx *cli.Context) (bool, error) {
+	switch v := ctx.GlobalString("rootless"); v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "", "auto":
+		return os.Geteuid() != 0 || userns.RunningInUserNS(), nil
+	default:
+		return false, fmt.Errorf("invalid --rootless value %q: must be true, false or auto", v)
+	}
+}
+
+func shouldHonorXDGRuntimeDir() bool {
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		return false
+	}
+	if os.Geteuid() != 0 {
+		return true
+	}
+	if !userns.RunningInUserNS() {
+		return false
+	}
+	// root in a user namespace (rootless Docker): honour it unless USER=root.
+	u, ok := os.LookupEnv("USER")
+	return !ok || u != "root"
+}
+
+// createPidFile writes pid to path atomically (a temporary file renamed
+// into place), so a reader never sees a partial number.
+func createPidFile(path string, pid int) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path))
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_SYNC, 0o666)
+	if err != nil {
+		return fmt.Errorf("create pid file: %w", err)
+	}
+	_, err = f.WriteString(strconv.Itoa(pid))
+	f.Close()
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	return nil
+}
+
+// parseSignal accepts "KILL", "SIGKILL" or "9".
+func parseSignal(raw string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(raw); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("unknown signal %q", raw)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(raw)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if s := unix.SignalNum(name); s != 0 {
+		return s, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", raw)
+}
