@@ -3,7 +3,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 GO        ?= go
-BUILDTAGS ?= seccomp
+BUILDTAGS ?= seccomp urfave_cli_no_docs
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 VERSION   := $(shell cat VERSION)
 LDFLAGS   := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)

@@ -16,7 +16,7 @@ var logPath string
 func configureLogging(ctx *cli.Context) error {
 	if ctx.GlobalBool("debug") {
 		logrus.SetLevel(logrus.DebugLevel)
-		logrus.SetReportCaller(false)
+		logrus.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
 	}
 	if p := ctx.GlobalString("log"); p != "" && p != "/dev/stderr" {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)

@@ -111,7 +111,11 @@ func main() {
 				return fmt.Errorf("create state root %s: %w", root, err)
 			}
 		}
-		return configureLogging(ctx)
+		if err := configureLogging(ctx); err != nil {
+			return err
+		}
+		logrus.Debugf("runc %s", ctx.Args().First())
+		return nil
 	}
 	// Usage errors go through logrus too, as runc's do.
 	cli.ErrWriter = &fatalWriter{cli.ErrWriter}

@@ -32,6 +32,7 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	logrus.Debug("config loaded")
 	if spec.Process == nil {
 		return -1, errors.New("process: the config has no process to run")
 	}
@@ -68,10 +69,12 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	}
 	defer t.close()
 
+	logrus.Debug("io set up")
 	var handler *signalHandler
 	if !detach {
 		handler = newSignalHandler(!ctx.Bool("no-subreaper"))
 	}
+	logrus.Debug("signals set up")
 	c, err := libcontainer.Create(root, &libcontainer.CreateOptions{
 		ID:           id,
 		Bundle:       bundle,
@@ -117,6 +120,7 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	}
 
 	status := handler.forward(pid, t)
+	logrus.Debugf("container process exited: %d", status)
 	t.wait()
 	if !ctx.Bool("keep") {
 		if c, err := libcontainer.Load(root, id, true); err == nil {

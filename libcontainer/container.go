@@ -277,10 +277,12 @@ func (c *Container) Destroy() error {
 			// Without a pid namespace, processes can outlive the init.
 			_ = cg.KillAll(unix.SIGKILL)
 		}
+		logrus.Debug("removing cgroup")
 		if err := cg.Destroy(); err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}
 	}
+	logrus.Debug("removing state directory")
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state directory: %w", err))
 	}

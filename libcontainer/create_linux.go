@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
@@ -46,6 +47,7 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 	if err := validate.Spec(spec, o.Bundle, o.Rootless); err != nil {
 		return nil, err
 	}
+	logrus.Debug("config validated")
 	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
 		return nil, errors.New("process.terminal is set but no console socket was given")
 	}
@@ -126,9 +128,10 @@ func (c *Container) start(o *CreateOptions) error {
 		return err
 	}
 	c.cg = cg
+	logrus.Debug("cgroup manager ready")
 
 	sp := &spawn{
-		boot: bootstrapFor(spec, o.Rootless),
+		boot: bootstrapFor(spec, o.Rootless, false),
 		io:   &o.IO,
 		config: &initConfig{
 			Mode:         initStandard,
@@ -138,6 +141,8 @@ func (c *Container) start(o *CreateOptions) error {
 			NoPivot:      o.NoPivot,
 			NoNewKeyring: o.NoNewKeyring,
 			InUserNS:     hasNamespace(spec, specs.UserNamespace),
+			NewCgroupNS:  newNamespace(spec, specs.CgroupNamespace),
+			CgroupPaths:  cg.Paths(),
 			Rootless:     o.Rootless,
 			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
 		},
@@ -150,19 +155,19 @@ func (c *Container) start(o *CreateOptions) error {
 		defer fifo.Close()
 		sp.fifo = fifo
 	}
-	sp.onStart = func(pid int) error {
+	sp.inCgroup = func(pid int) (map[string]string, error) {
 		if err := cg.Apply(pid); err != nil {
-			return fmt.Errorf("apply cgroup: %w", err)
+			return nil, fmt.Errorf("apply cgroup: %w", err)
 		}
+		logrus.Debugf("cgroup applied to %d", pid)
 		c.state.CgroupPaths = cg.Paths()
-		sp.config.CgroupPaths = c.state.CgroupPaths
 		if spec.Process.OOMScoreAdj != nil {
 			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
 			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {
-				return fmt.Errorf("set process.oomScoreAdj: %w", err)
+				return nil, fmt.Errorf("set process.oomScoreAdj: %w", err)
 			}
 		}
-		return nil
+		return c.state.CgroupPaths, nil
 	}
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	sp.onPid = func(pid int) error {
@@ -188,6 +193,7 @@ func (c *Container) start(o *CreateOptions) error {
 				return fmt.Errorf("set cgroup resources: %w", err)
 			}
 		}
+		logrus.Debug("cgroup resources set")
 		return saveState(c.dir, c.state)
 	}
 	pid, err := sp.run()
@@ -250,12 +256,17 @@ var nsProcNames = map[specs.LinuxNamespaceType]string{
 	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
-func bootstrapFor(spec *specs.Spec, rootless bool) nsenter.Bootstrap {
+// bootstrapFor builds the C stage's message. A new cgroup namespace is left
+// to the Go init (unless cgroupNS), which unshares it once the parent has
+// moved it into its cgroup.
+func bootstrapFor(spec *specs.Spec, rootless, cgroupNS bool) nsenter.Bootstrap {
 	b := nsenter.Bootstrap{Rootless: rootless}
 	for _, ns := range spec.Linux.Namespaces {
 		flag := nsFlags[ns.Type]
 		if ns.Path == "" {
-			b.CloneFlags |= flag
+			if flag != unix.CLONE_NEWCGROUP || cgroupNS {
+				b.CloneFlags |= flag
+			}
 		} else {
 			b.Join = append(b.Join, nsenter.NsPath{Type: flag, Path: ns.Path})
 		}

@@ -46,7 +46,9 @@ type initConfig struct {
 	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
 	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
 	InUserNS     bool              `json:"in_userns,omitempty"`
-	Rootless     bool              `json:"rootless,omitempty"`
+	// NewCgroupNS: unshare the cgroup namespace once in the cgroup.
+	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
+	Rootless    bool `json:"rootless,omitempty"`
 	// File descriptors the init got (0 when absent).
 	PreserveFds int `json:"preserve_fds,omitempty"` // fds 3..3+n-1 stay open for the process
 	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
@@ -86,7 +88,7 @@ func runInit(sock syncSock) error {
 	if cfg.Process == nil {
 		return errors.New("init config has no process")
 	}
-	l := &linuxInit{sock: sock, cfg: &cfg}
+	l := &linuxInit{sock: sock, cfg: &cfg, inCgroup: cfg.Mode != initStandard}
 	if cfg.Mode == initStandard {
 		return l.standardInit()
 	}
@@ -96,6 +98,65 @@ func runInit(sock syncSock) error {
 type linuxInit struct {
 	sock syncSock
 	cfg  *initConfig
+	// inCgroup is set once the parent has moved us into our cgroup (or
+	// there is no such step).
+	inCgroup bool
+}
+
+// expect reads the next frame of type want from the parent, taking note of
+// a syncCgroupDone on the way.
+func (l *linuxInit) expect(want syncType) ([]byte, error) {
+	for {
+		t, payload, file, err := l.sock.read()
+		if file != nil {
+			file.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wait for %s: %w", want, err)
+		}
+		switch t {
+		case want:
+			return payload, nil
+		case syncCgroupDone:
+			if err := l.cgroupDone(payload); err != nil {
+				return nil, err
+			}
+		case syncError:
+			return nil, errors.New(string(payload))
+		case syncAbort:
+			return nil, errAborted
+		default:
+			return nil, fmt.Errorf("got %s, want %s", t, want)
+		}
+	}
+}
+
+func (l *linuxInit) cgroupDone(payload []byte) error {
+	l.inCgroup = true
+	if len(payload) > 0 {
+		if err := json.Unmarshal(payload, &l.cfg.CgroupPaths); err != nil {
+			return fmt.Errorf("decode cgroup paths: %w", err)
+		}
+	}
+	if l.cfg.NewCgroupNS {
+		// Only this (locked) thread, which execs the process, needs it.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	return nil
+}
+
+// waitCgroup returns once the init is in its cgroup (and cgroup namespace).
+func (l *linuxInit) waitCgroup() error {
+	if l.inCgroup {
+		return nil
+	}
+	payload, err := l.expect(syncCgroupDone)
+	if err != nil {
+		return err
+	}
+	return l.cgroupDone(payload)
 }
 
 // finish runs the steps shared by a container's init and an exec'd
@@ -127,10 +188,13 @@ func (l *linuxInit) finish() error {
 		return err
 	}
 
+	if err := l.waitCgroup(); err != nil {
+		return err
+	}
 	if err := l.sock.write(syncReady, nil); err != nil {
 		return err
 	}
-	if _, err := l.sock.expect(syncRun); err != nil {
+	if _, err := l.expect(syncRun); err != nil {
 		return err
 	}
 
@@ -209,7 +273,7 @@ func (l *linuxInit) loadSeccomp() error {
 		if err := l.sock.writeFd(syncSeccompFd, fd); err != nil {
 			return err
 		}
-		if _, err := l.sock.expect(syncSeccompDone); err != nil {
+		if _, err := l.expect(syncSeccompDone); err != nil {
 			return err
 		}
 	}

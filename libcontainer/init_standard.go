@@ -35,6 +35,13 @@ func (l *linuxInit) standardInit() error {
 		CgroupPaths: l.cfg.CgroupPaths,
 		InUserNS:    l.cfg.InUserNS,
 		MountLabel:  spec.Linux.MountLabel,
+		BeforeCgroupMount: func(c *rootfs.Config) error {
+			if err := l.waitCgroup(); err != nil {
+				return err
+			}
+			c.CgroupPaths = l.cfg.CgroupPaths
+			return nil
+		},
 	}
 	if err := rootfs.Prepare(rc, l.beforePivot); err != nil {
 		return err
@@ -73,11 +80,14 @@ func (l *linuxInit) standardInit() error {
 // createContainer hooks (in the container's namespaces, host paths still
 // visible).
 func (l *linuxInit) beforePivot() error {
+	if err := l.waitCgroup(); err != nil {
+		return err
+	}
 	if l.cfg.ParentHooks {
 		if err := l.sock.write(syncHooks, nil); err != nil {
 			return err
 		}
-		if _, err := l.sock.expect(syncHooksDone); err != nil {
+		if _, err := l.expect(syncHooksDone); err != nil {
 			return err
 		}
 	}

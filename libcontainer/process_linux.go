@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
@@ -41,7 +42,10 @@ type spawn struct {
 	// the place to join cgroups (inherited by the init).
 	onStart   func(pid int) error
 	onUsermap func(pid int) error
-	onPid     func(pid int) error // the final process pid
+	onPid     func(pid int) error // the final process pid, before its config is sent
+	// inCgroup, if set, is called after the config was sent and must put
+	// pid into its cgroup; its result goes to the init as syncCgroupDone.
+	inCgroup  func(pid int) (map[string]string, error)
 	onHooks   func(pid int) error
 	onReady   func(pid int) error
 	onSeccomp func(f *os.File) error
@@ -56,6 +60,7 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, err
 	}
 	defer exe.Close()
+	logrus.Debug("runc binary sealed")
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("init socketpair: %w", err)
@@ -88,11 +93,13 @@ func (sp *spawn) run() (pid int, err error) {
 		Stderr:     orStd(sp.io.Stderr, os.Stderr),
 		ExtraFiles: files,
 	}
+	logrus.Debugf("starting runc init (%s)", cmd.Path)
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
 		return 0, fmt.Errorf("start runc init: %w", err)
 	}
+	logrus.Debugf("runc init started: %d", cmd.Process.Pid)
 	sock := syncSock{parent}
 	stage0Done := false
 	defer func() {
@@ -133,6 +140,7 @@ func (sp *spawn) run() (pid int, err error) {
 			return pid, rerr
 		}
 		var reply syncType
+		logrus.Debugf("runc init: %s", t)
 		switch t {
 		case syncError:
 			return pid, errors.New(string(payload))
@@ -142,6 +150,7 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			reply = syncUsermapAck
 		case syncChildPid:
+			logrus.Debugf("runc init: container process is %d", int32(binary.NativeEndian.Uint32(payload)))
 			if len(payload) != 4 {
 				return pid, errors.New("bad child pid message")
 			}
@@ -157,6 +166,17 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
 				return pid, err
+			}
+			if sp.inCgroup != nil {
+				paths, cerr := sp.inCgroup(pid)
+				if cerr != nil {
+					err = cerr
+					_ = sock.write(syncAbort, nil)
+					return pid, err
+				}
+				if err = sock.writeJSON(syncCgroupDone, paths); err != nil {
+					return pid, err
+				}
 			}
 			continue
 		case syncHooks:

@@ -15,6 +15,11 @@ package libcontainer
 //	parent -> stage 0   syncUsermapAck         after writing uid_map/gid_map
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
+//	parent -> init      syncCgroupDone {json paths}   once the init is in its
+//	                    cgroup; meanwhile the init gets on with its work and
+//	                    waits for this only before a cgroup mount, hooks, or
+//	                    unsharing its cgroup namespace (moving a process into
+//	                    a v1 cgroup costs an RCU grace period: overlap it)
 //	init -> parent      syncHooks              mounts done, before pivot_root,
 //	parent -> init      syncHooksDone          only if prestart/createRuntime hooks exist
 //	init -> parent      syncSeccompFd + fd     only with a seccomp notify listener,
@@ -55,6 +60,7 @@ const (
 	syncRun         syncType = 14
 	syncSeccompFd   syncType = 15
 	syncSeccompDone syncType = 16
+	syncCgroupDone  syncType = 17
 )
 
 // maxSyncPayload bounds a frame (the config of a container with a large
@@ -65,7 +71,7 @@ var syncNames = map[syncType]string{
 	syncError: "error", syncUsermapPls: "usermap request", syncUsermapAck: "usermap ack",
 	syncChildPid: "child pid", syncAbort: "abort", syncConfig: "config", syncHooks: "hooks",
 	syncHooksDone: "hooks done", syncReady: "ready", syncRun: "run",
-	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done",
+	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done", syncCgroupDone: "cgroup done",
 }
 
 func (t syncType) String() string {

@@ -149,6 +149,12 @@ func (s *setup) hostCgroups() (v1 []cgroupHierarchy, v2 *cgroupHierarchy, own ma
 // namespace, a fresh mount of that hierarchy), plus the symlinks for
 // co-mounted controllers (cpu -> cpu,cpuacct).
 func (s *setup) mountCgroup(e *entry) error {
+	if f := s.c.BeforeCgroupMount; f != nil {
+		s.c.BeforeCgroupMount = nil
+		if err := f(s.c); err != nil {
+			return e.fail("wait for the cgroup", err)
+		}
+	}
 	v1, v2, own, err := s.hostCgroups()
 	if err != nil {
 		return e.fail("find host cgroups", err)

@@ -48,6 +48,10 @@ type Config struct {
 	// devices are then bind-mounted from the host instead of created, and
 	// sysfs falls back to a bind of /sys when it cannot be mounted.
 	InUserNS bool
+	// BeforeCgroupMount, if set, is called once before the first mount of
+	// type "cgroup": the init waits there until it is in its cgroup (and
+	// cgroup namespace), and may update CgroupPaths.
+	BeforeCgroupMount func(*Config) error
 
 	// nullMount is a detached clone of the host's /dev/null taken by
 	// Prepare, used by Finish to mask files.
