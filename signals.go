@@ -15,6 +15,7 @@ const signalBufferSize = 2048
 // the process's status.
 type signalHandler struct {
 	signals chan os.Signal
+	ready   chan struct{} // closed once signal.Notify is in place
 }
 
 // newSignalHandler must be called before the process is started, so no
@@ -27,16 +28,26 @@ func newSignalHandler(subreaper bool) *signalHandler {
 			logrus.Warnf("set child subreaper: %v", err)
 		}
 	}
-	s := make(chan os.Signal, signalBufferSize)
-	signal.Notify(s)
-	return &signalHandler{signals: s}
+	h := &signalHandler{signals: make(chan os.Signal, signalBufferSize), ready: make(chan struct{})}
+	// Registering every signal takes a while; do it while the container
+	// is being set up. A SIGCHLD that comes before is caught by the first
+	// reap in forward.
+	go func() {
+		signal.Notify(h.signals)
+		close(h.ready)
+	}()
+	return h
 }
 
 // forward relays signals to pid until it exits and returns its exit code
 // (128+N when killed by signal N).
 func (h *signalHandler) forward(pid int, t *tty) int {
+	<-h.ready
 	if t != nil {
 		t.resize()
+	}
+	if code, done := reap(pid); done {
+		return code
 	}
 	for s := range h.signals {
 		switch s {

@@ -123,13 +123,10 @@ func cgroupConfig(s *State) *cgroups.Config {
 // start launches the init of a new container (see sync.go).
 func (c *Container) start(o *CreateOptions) error {
 	spec := o.Spec
-	cg, err := cgroups.New(cgroupConfig(c.state))
-	if err != nil {
-		return err
-	}
-	c.cg = cg
-	logrus.Debug("cgroup manager ready")
-
+	var (
+		cg   cgroups.Manager
+		warm chan struct{}
+	)
 	sp := &spawn{
 		boot: bootstrapFor(spec, o.Rootless, false),
 		io:   &o.IO,
@@ -142,7 +139,6 @@ func (c *Container) start(o *CreateOptions) error {
 			NoNewKeyring: o.NoNewKeyring,
 			InUserNS:     hasNamespace(spec, specs.UserNamespace),
 			NewCgroupNS:  newNamespace(spec, specs.CgroupNamespace),
-			CgroupPaths:  cg.Paths(),
 			Rootless:     o.Rootless,
 			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
 		},
@@ -155,9 +151,32 @@ func (c *Container) start(o *CreateOptions) error {
 		defer fifo.Close()
 		sp.fifo = fifo
 	}
+	// While the init starts: the cgroup manager, and a first move (of
+	// stage 0) that pays the v1 attach's RCU grace period early, so that
+	// moving the init itself is quick.
+	sp.afterStart = func(stage0 int) error {
+		var err error
+		if cg, err = cgroups.New(cgroupConfig(c.state)); err != nil {
+			return err
+		}
+		c.cg = cg
+		sp.config.CgroupPaths = cg.Paths()
+		warm = make(chan struct{})
+		go func() {
+			defer close(warm)
+			_ = cg.Apply(stage0)
+		}()
+		return nil
+	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
+		<-warm
 		if err := cg.Apply(pid); err != nil {
-			return nil, fmt.Errorf("apply cgroup: %w", err)
+			if !errors.Is(err, cgroups.ErrRootless) {
+				return nil, fmt.Errorf("apply cgroup: %w", err)
+			}
+			// Rootless without access to the cgroup: run without it,
+			// as runc does (see rootlessCgroupWarning).
+			rootlessCgroupWarning(spec, err)
 		}
 		logrus.Debugf("cgroup applied to %d", pid)
 		c.state.CgroupPaths = cg.Paths()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
@@ -66,6 +67,7 @@ func Init() {
 		fmt.Fprintln(os.Stderr, "runc init: this command is run by runc itself, not by users")
 		os.Exit(1)
 	}
+	initLogging()
 	os.Clearenv()
 	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
 	err = runInit(sock)
@@ -88,6 +90,7 @@ func runInit(sock syncSock) error {
 	if cfg.Process == nil {
 		return errors.New("init config has no process")
 	}
+	logrus.Debugf("init: %s config received", cfg.Mode)
 	l := &linuxInit{sock: sock, cfg: &cfg, inCgroup: cfg.Mode != initStandard}
 	if cfg.Mode == initStandard {
 		return l.standardInit()
@@ -197,6 +200,7 @@ func (l *linuxInit) finish() error {
 	if _, err := l.expect(syncRun); err != nil {
 		return err
 	}
+	logrus.Debug("init: run")
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
 	// the user change below may drop: load it now.
@@ -209,12 +213,15 @@ func (l *linuxInit) finish() error {
 	if err := closeExecFrom(3 + l.cfg.PreserveFds); err != nil {
 		return err
 	}
+	logrus.Debug("init: fds closed")
 	if err := caps.ApplyBounding(); err != nil {
 		return fmt.Errorf("apply capability bounding set: %w", err)
 	}
+	logrus.Debug("init: bounding set")
 	if err := setUser(p, l.cfg.InUserNS); err != nil {
 		return err
 	}
+	logrus.Debug("init: user set")
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("apply capabilities: %w", err)
 	}
@@ -247,6 +254,7 @@ func (l *linuxInit) finish() error {
 			return err
 		}
 	}
+	logrus.Debugf("init: exec %s", name)
 	if err := unix.Exec(name, p.Args, env); err != nil {
 		return fmt.Errorf("exec %q: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
@@ -46,6 +47,7 @@ func (l *linuxInit) standardInit() error {
 	if err := rootfs.Prepare(rc, l.beforePivot); err != nil {
 		return err
 	}
+	logrus.Debug("init: rootfs prepared")
 	if l.cfg.Process.Terminal {
 		if err := setupConsole(l.cfg.ConsoleFd, true); err != nil {
 			return err
@@ -54,6 +56,7 @@ func (l *linuxInit) standardInit() error {
 	if err := rootfs.Finish(rc); err != nil {
 		return err
 	}
+	logrus.Debug("init: rootfs finished")
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 			return fmt.Errorf("set hostname: %w", err)

@@ -40,7 +40,10 @@ type spawn struct {
 
 	// onStart is called with the pid of stage 0 before it is released:
 	// the place to join cgroups (inherited by the init).
-	onStart   func(pid int) error
+	onStart func(pid int) error
+	// afterStart is called with the pid of stage 0 once it has its
+	// bootstrap: work done here overlaps the start of the init.
+	afterStart func(pid int) error
 	onUsermap func(pid int) error
 	onPid     func(pid int) error // the final process pid, before its config is sent
 	// inCgroup, if set, is called after the config was sent and must put
@@ -73,8 +76,15 @@ func (sp *spawn) run() (pid int, err error) {
 	// the init-only files, whose numbers go in the config.
 	files := append([]*os.File{}, sp.io.ExtraFiles...)
 	sp.config.PreserveFds = len(sp.io.ExtraFiles)
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		child.Close()
+		return 0, fmt.Errorf("log pipe: %w", err)
+	}
+	defer forwardLogs(logR)()
 	initFd := 3 + len(files)
-	files = append(files, child)
+	logFd := initFd + 1
+	files = append(files, child, logW)
 	if sp.fifo != nil {
 		sp.config.FifoFd = 3 + len(files)
 		files = append(files, sp.fifo)
@@ -87,7 +97,11 @@ func (sp *spawn) run() (pid int, err error) {
 	cmd := &exec.Cmd{
 		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args:       []string{"runc", "init"},
-		Env:        []string{"_RUNC_INITPIPE=" + strconv.Itoa(initFd)},
+		Env: []string{
+			"_RUNC_INITPIPE=" + strconv.Itoa(initFd),
+			envLogPipe + "=" + strconv.Itoa(logFd),
+			envLogLevel + "=" + logrus.GetLevel().String(),
+		},
 		Stdin:      orStd(sp.io.Stdin, os.Stdin),
 		Stdout:     orStd(sp.io.Stdout, os.Stdout),
 		Stderr:     orStd(sp.io.Stderr, os.Stderr),
@@ -96,6 +110,7 @@ func (sp *spawn) run() (pid int, err error) {
 	logrus.Debugf("starting runc init (%s)", cmd.Path)
 	err = cmd.Start()
 	child.Close()
+	logW.Close()
 	if err != nil {
 		return 0, fmt.Errorf("start runc init: %w", err)
 	}
@@ -125,6 +140,11 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	if _, err = parent.Write(msg); err != nil {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
+	}
+	if sp.afterStart != nil {
+		if err = sp.afterStart(cmd.Process.Pid); err != nil {
+			return 0, err
+		}
 	}
 
 	ready := false

@@ -79,7 +79,8 @@ type State struct {
 }
 
 // saveState writes state.json atomically: a reader sees the old or the new
-// file, never a torn one.
+// file, never a torn one. No fsync: the state root is a tmpfs (/run) and a
+// reboot ends every container anyway.
 func saveState(dir string, s *State) error {
 	s.Version = stateVersion
 	b, err := json.Marshal(s)
@@ -92,9 +93,6 @@ func saveState(dir string, s *State) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -17,14 +17,16 @@ fi
 runs=${RUNS:-100}
 ours=$PWD/runc
 work=$(mktemp -d /tmp/runc-bench.XXXXXX)
+# state roots on a tmpfs, as /run/runc is
+states=$(mktemp -d /run/runc-bench.XXXXXX)
 cleanup() {
 	for rt in ours runc crun; do
-		[ -d "$work/$rt/state" ] || continue
-		for id in $(ls "$work/$rt/state" 2>/dev/null); do
-			"$(bin $rt)" --root "$work/$rt/state" delete -f "$id" >/dev/null 2>&1 || true
+		[ -d "$states/$rt" ] || continue
+		for id in $(ls "$states/$rt" 2>/dev/null); do
+			"$(bin $rt)" --root "$states/$rt" delete -f "$id" >/dev/null 2>&1 || true
 		done
 	done
-	rm -rf "$work"
+	rm -rf "$work" "$states"
 }
 bin() { case $1 in ours) echo "$ours" ;; *) command -v "$1" ;; esac; }
 trap cleanup EXIT
@@ -39,7 +41,7 @@ fi
 
 for rt in "${peers[@]}"; do
 	b=$work/$rt/bundle
-	mkdir -p "$b" "$work/$rt/state"
+	mkdir -p "$b" "$states/$rt"
 	cp -a tests/rootfs/busybox "$b/rootfs"
 	# The same config for everyone: ours's `spec`, args true, no terminal,
 	# a cgroup of its own under an absolute path.
@@ -52,11 +54,11 @@ done
 
 cmds=()
 for rt in "${peers[@]}"; do
-	r="$(bin $rt) --root $work/$rt/state"
+	r="$(bin $rt) --root $states/$rt"
 	cmds+=(-n "$rt lifecycle" "$r create -b $work/$rt/bundle c && $r start c && $r delete -f c")
 done
 for rt in "${peers[@]}"; do
-	r="$(bin $rt) --root $work/$rt/state"
+	r="$(bin $rt) --root $states/$rt"
 	cmds+=(-n "$rt run" "$r run -b $work/$rt/bundle r")
 done
 echo "== ${peers[*]}: $runs runs each, /bin/true in busybox"
