@@ -44,8 +44,8 @@ type spawn struct {
 	// afterStart is called with the pid of stage 0 once it has its
 	// bootstrap: work done here overlaps the start of the init.
 	afterStart func(pid int) error
-	onUsermap func(pid int) error
-	onPid     func(pid int) error // the final process pid, before its config is sent
+	onUsermap  func(pid int) error
+	onPid      func(pid int) error // the final process pid, before its config is sent
 	// inCgroup, if set, is called after the config was sent and must put
 	// pid into its cgroup; its result goes to the init as syncCgroupDone.
 	inCgroup  func(pid int) (map[string]string, error)
@@ -95,8 +95,8 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 
 	cmd := &exec.Cmd{
-		Path:       fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args:       []string{"runc", "init"},
+		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
+		Args: []string{"runc", "init"},
 		Env: []string{
 			"_RUNC_INITPIPE=" + strconv.Itoa(initFd),
 			envLogPipe + "=" + strconv.Itoa(logFd),
