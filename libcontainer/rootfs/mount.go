@@ -126,6 +126,9 @@ func (s *setup) mountNewFS(e *entry) error {
 		// requested flags added on every submount.
 		logrus.Debugf("%s: sysfs not permitted (%v), bind-mounting /sys instead", e, err)
 		mnt, err = bindHostSys(flags)
+		if err == nil {
+			s.noteInheritedCgroupfs(e, "/sys", mp.path)
+		}
 	}
 	if err != nil {
 		return e.fail("mount", err)
@@ -199,7 +202,13 @@ func (s *setup) bindMount(e *entry) error {
 	if err := applyBindFlags(src, e.opts); err != nil {
 		return e.fail("set mount flags", err)
 	}
-	return s.attachEntry(e, src, mp)
+	if err := s.attachEntry(e, src, mp); err != nil {
+		return err
+	}
+	if e.opts.isRecursive() {
+		s.noteInheritedCgroupfs(e, e.m.Source, mp.path)
+	}
+	return nil
 }
 
 // attachEntry applies the recursive attributes to a detached mount,

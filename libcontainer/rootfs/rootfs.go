@@ -65,6 +65,9 @@ type setup struct {
 	proc        *procfs.Handle
 	propagation uintptr // parsed linux.rootfsPropagation, 0 if unset
 	cgroupns    bool    // the container has its own cgroup namespace
+	// inheritedCgroupfs are the host cgroup trees recursive binds brought
+	// in (see cgroupro.go).
+	inheritedCgroupfs []inheritedCgroupfs
 }
 
 // newSetup checks the config and opens the private procfs handle.
@@ -142,6 +145,9 @@ func Prepare(c *Config, beforePivot func() error) (Err error) {
 		if err := s.mountEntry(e); err != nil {
 			return err
 		}
+	}
+	if err := s.protectInheritedCgroupfs(entries); err != nil {
+		return err
 	}
 	if needsDevSetup(entries) {
 		if err := s.setupDev(); err != nil {
