@@ -189,6 +189,10 @@ func (c *Container) start(o *CreateOptions) error {
 		return c.state.CgroupPaths, nil
 	}
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
+	sp.onSeccomp = func(f *os.File) error {
+		pid := c.state.InitPid
+		return sendSeccompListener(spec.Linux.Seccomp, c.state.hookState(Creating, pid), pid, f)
+	}
 	sp.onPid = func(pid int) error {
 		start, _, err := processStartTime(pid)
 		if err != nil {

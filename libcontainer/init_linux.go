@@ -22,8 +22,10 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/apparmor"
 	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
 
 type initMode string
@@ -39,6 +41,9 @@ type initConfig struct {
 	ID      string         `json:"id"`
 	Spec    *specs.Spec    `json:"spec,omitempty"` // standard only
 	Process *specs.Process `json:"process"`
+	// Seccomp is the container's linux.seccomp for an exec'd process
+	// (setns mode has no Spec); a new container's comes from Spec.
+	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
 	// HookState is the state given to createContainer and startContainer
 	// hooks.
 	HookState    *specs.State      `json:"hook_state,omitempty"`
@@ -175,6 +180,14 @@ func (l *linuxInit) finish() error {
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
+	// LSM labels take effect at the execve below; queue them before
+	// no_new_privs, under which AppArmor refuses most profile changes.
+	if err := apparmor.ApplyProfile(p.ApparmorProfile); err != nil {
+		return err
+	}
+	if err := selinux.SetExecLabel(p.SelinuxLabel); err != nil {
+		return err
+	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
@@ -203,11 +216,14 @@ func (l *linuxInit) finish() error {
 	logrus.Debug("init: run")
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
-	// the user change below may drop: load it now.
-	if p.NoNewPrivileges == false {
+	// the user change below may drop: load it now. With no_new_privs it is
+	// loaded as late as possible, right before execve.
+	seccompLoaded := false
+	if !p.NoNewPrivileges {
 		if err := l.loadSeccomp(); err != nil {
 			return err
 		}
+		seccompLoaded = true
 	}
 	// Nothing but the process's own fds may cross the exec (CVE-2024-21626).
 	if err := closeExecFrom(3 + l.cfg.PreserveFds); err != nil {
@@ -235,6 +251,14 @@ func (l *linuxInit) finish() error {
 	}
 
 	if l.cfg.FifoFd > 0 {
+		// A listener fd goes to the parent over the init socket, which
+		// closes now: such a filter cannot wait for the execve.
+		if !seccompLoaded && l.seccompConfig().ListenerPath != "" {
+			if err := l.loadSeccomp(); err != nil {
+				return err
+			}
+			seccompLoaded = true
+		}
 		// Creation is complete: the parent sees EOF on the socket. Wait
 		// for `runc start` to open the fifo's other end.
 		l.sock.f.Close()
@@ -249,7 +273,7 @@ func (l *linuxInit) finish() error {
 			return err
 		}
 	}
-	if p.NoNewPrivileges {
+	if !seccompLoaded {
 		if err := l.loadSeccomp(); err != nil {
 			return err
 		}
@@ -261,21 +285,28 @@ func (l *linuxInit) finish() error {
 	return nil
 }
 
+// seccompConfig returns the filter the process gets: the container's
+// linux.seccomp (an empty section when there is none).
+func (l *linuxInit) seccompConfig() *specs.LinuxSeccomp {
+	if l.cfg.Seccomp != nil {
+		return l.cfg.Seccomp
+	}
+	if l.cfg.Spec != nil && l.cfg.Spec.Linux != nil && l.cfg.Spec.Linux.Seccomp != nil {
+		return l.cfg.Spec.Linux.Seccomp
+	}
+	return &specs.LinuxSeccomp{}
+}
+
+// loadSeccomp installs the filter; a notify fd goes to the parent, which
+// hands it to the seccomp agent before we go on.
 func (l *linuxInit) loadSeccomp() error {
-	var sc *specs.LinuxSeccomp
-	if l.cfg.Spec != nil && l.cfg.Spec.Linux != nil {
-		sc = l.cfg.Spec.Linux.Seccomp
-	}
-	if sc == nil {
-		return nil
-	}
-	fd, err := seccomp.Load(sc)
+	fd, err := seccomp.Load(l.seccompConfig())
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}
 	if fd >= 0 {
 		defer unix.Close(fd)
-		if l.cfg.FifoFd > 0 || l.sock.f == nil {
+		if l.sock.f == nil {
 			return errors.New("seccomp notify fd cannot be passed at this stage")
 		}
 		if err := l.sock.writeFd(syncSeccompFd, fd); err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
+	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
 
 // standardInit sets up a new container: network loopback, root
@@ -35,7 +36,7 @@ func (l *linuxInit) standardInit() error {
 		NoPivot:     l.cfg.NoPivot,
 		CgroupPaths: l.cfg.CgroupPaths,
 		InUserNS:    l.cfg.InUserNS,
-		MountLabel:  spec.Linux.MountLabel,
+		MountLabel:  selinux.MountLabel(spec.Linux.MountLabel),
 		BeforeCgroupMount: func(c *rootfs.Config) error {
 			if err := l.waitCgroup(); err != nil {
 				return err
@@ -71,7 +72,15 @@ func (l *linuxInit) standardInit() error {
 		return err
 	}
 	if !l.cfg.NoNewKeyring {
-		if err := joinSessionKeyring(l.cfg.ID); err != nil {
+		// The keyring gets the process's label, as runc gives it.
+		if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
+			return err
+		}
+		err := joinSessionKeyring(l.cfg.ID)
+		if lerr := selinux.SetKeyLabel(""); err == nil {
+			err = lerr
+		}
+		if err != nil {
 			return err
 		}
 	}
