@@ -358,6 +358,9 @@ void nsexec(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		bail("set non-dumpable");
 
+	/* Names as runc's, for ps and for people reading it. */
+	prctl(PR_SET_NAME, (unsigned long)"runc:[0:PARENT]", 0, 0, 0);
+
 	read_bootstrap(&b);
 	join_namespaces(&b);
 	if (b.cloneflags & CLONE_NEWUSER)
@@ -371,8 +374,10 @@ void nsexec(void)
 	child = fork();
 	if (child < 0)
 		bail("fork container init");
-	if (child == 0)
+	if (child == 0) {
+		prctl(PR_SET_NAME, (unsigned long)"runc:[2:INIT]", 0, 0, 0);
 		return;		/* stage 1: on to the Go runtime */
+	}
 
 	pid32 = child;
 	if (send_frame(SYNC_CHILD_PID, &pid32, sizeof(pid32)) < 0)
