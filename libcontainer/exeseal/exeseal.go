@@ -56,7 +56,9 @@ func overlay() (*os.File, error) {
 		return nil, err
 	}
 	defer unix.Close(empty)
-	ov, err := fsmount("overlay", nil, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID,
+	// xino off: no dmesg line on each start when the layers are on
+	// different filesystems (we do not care about inode numbers).
+	ov, err := fsmount("overlay", map[string]string{"xino": "off"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID,
 		filepath.Dir(exe), fmt.Sprintf("/proc/self/fd/%d", empty))
 	if err != nil {
 		return nil, err
