@@ -467,9 +467,15 @@ func enterCwd(cwd string) error {
 	if err := unix.Chdir(cwd); err != nil {
 		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
 	}
+	// getcwd(2) prefixes "(unreachable)" to a directory outside our root,
+	// which unix.Getwd reports as ENOENT.
 	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("current working directory %q is outside of the container's root", cwd)
+	if errors.Is(err, unix.ENOENT) || (err == nil && !strings.HasPrefix(wd, "/")) {
+		return fmt.Errorf("current working directory %q is outside of the container's root -- possible container breakout detected", cwd)
+	}
+	if err != nil {
+		// For example a seccomp profile that denies getcwd.
+		return fmt.Errorf("failed to verify that the working directory %q is inside the container: getcwd: %w", cwd, err)
 	}
 	return nil
 }

@@ -1,0 +1,193 @@
+package libcontainer
+
+// Unit tests of the runtime's own defences (the integration tests in
+// tests/integration/cve_test.go perform the attacks end to end).
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// onOwnFS runs fn on a locked OS thread with its own filesystem context
+// (root and cwd, CLONE_FS), which is thrown away afterwards: chroot and
+// chdir in fn do not touch the rest of the test binary.
+func onOwnFS(t *testing.T, fn func() error) error {
+	t.Helper()
+	ch := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			ch <- err
+			return
+		}
+		ch <- fn()
+	}()
+	return <-ch
+}
+
+// TestEnterCwdOutsideRoot is CVE-2024-21626's check: a working directory
+// that is not below the process's root (a leaked host directory fd used as
+// cwd, here simulated by a cwd left outside a chroot) must be refused.
+func TestEnterCwdOutsideRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (chroot)")
+	}
+	outside, root := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(outside, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+
+	err = onOwnFS(t, func() error {
+		if err := unix.Chroot(root); err != nil {
+			return err
+		}
+		if err := unix.Fchdir(fd); err != nil {
+			return err
+		}
+		// "." is the leaked directory: it resolves, but outside "/".
+		return enterCwd(".")
+	})
+	if err == nil || !strings.Contains(err.Error(), "outside of the container's root") {
+		t.Fatalf("cwd outside the root: error %v, want it refused", err)
+	}
+
+	err = onOwnFS(t, func() error {
+		if err := unix.Chroot(root); err != nil {
+			return err
+		}
+		return enterCwd("/inside")
+	})
+	if err != nil {
+		t.Fatalf("cwd inside the root: %v", err)
+	}
+
+	err = onOwnFS(t, func() error { return enterCwd("/nonexistent-cwd-for-test") })
+	if err == nil || !strings.Contains(err.Error(), "chdir to cwd") {
+		t.Fatalf("missing cwd: error %v", err)
+	}
+}
+
+// TestCloseExecFrom checks that every fd from the given number on is
+// close-on-exec afterwards, and those below are untouched (CVE-2024-21626:
+// no runtime fd may reach the container process).
+func TestCloseExecFrom(t *testing.T) {
+	var fds []int
+	for i := 0; i < 4; i++ {
+		fd, err := unix.Open("/dev/null", unix.O_RDONLY, 0) // deliberately not O_CLOEXEC
+		if err != nil {
+			t.Fatal(err)
+		}
+		fds = append(fds, fd)
+	}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	from := fds[2]
+	if err := closeExecFrom(from); err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cloexec := flags&unix.FD_CLOEXEC != 0
+		if fd >= from && !cloexec {
+			t.Errorf("fd %d (>= %d) is not close-on-exec", fd, from)
+		}
+		if fd < from && fd > fds[0] && cloexec {
+			t.Errorf("fd %d (< %d) became close-on-exec", fd, from)
+		}
+	}
+}
+
+// TestSendSeccompListener checks the message a seccomp agent receives: one
+// ContainerProcessState JSON with the notify fd as SCM_RIGHTS (runc's
+// protocol).
+func TestSendSeccompListener(t *testing.T) {
+	sockPath := filepath.Join(t.TempDir(), "agent.sock")
+	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: sockPath}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 1); err != nil {
+		t.Fatal(err)
+	}
+	memfd, err := unix.MemfdCreate("seccomp-test", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(memfd), "memfd")
+	defer f.Close()
+
+	sc := &specs.LinuxSeccomp{ListenerPath: sockPath, ListenerMetadata: "meta"}
+	state := &specs.State{Version: specs.Version, ID: "c1", Status: specs.StateCreating, Pid: 42, Bundle: "/b", Annotations: map[string]string{"k": "v"}}
+	if err := sendSeccompListener(sc, state, 43, f); err != nil {
+		t.Fatal(err)
+	}
+	cfd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(cfd)
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(cfd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got specs.ContainerProcessState
+	if err := json.Unmarshal(buf[:n], &got); err != nil {
+		t.Fatalf("message %q: %v", buf[:n], err)
+	}
+	if got.Version != specs.Version || len(got.Fds) != 1 || got.Fds[0] != specs.SeccompFdName || got.Pid != 43 || got.Metadata != "meta" {
+		t.Errorf("message %+v", got)
+	}
+	if got.State.ID != "c1" || got.State.Pid != 42 || got.State.Status != specs.StateCreating || got.State.Bundle != "/b" || got.State.Annotations["k"] != "v" {
+		t.Errorf("state %+v", got.State)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v: %v", msgs, err)
+	}
+	rfds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(rfds) != 1 {
+		t.Fatalf("rights %v: %v", rfds, err)
+	}
+	defer unix.Close(rfds[0])
+	var st1, st2 unix.Stat_t
+	if err := unix.Fstat(rfds[0], &st1); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fstat(memfd, &st2); err != nil {
+		t.Fatal(err)
+	}
+	if st1.Ino != st2.Ino || st1.Dev != st2.Dev {
+		t.Error("the fd received is not the one sent")
+	}
+
+	// No agent: the error names the field.
+	sc.ListenerPath = filepath.Join(t.TempDir(), "none.sock")
+	err = sendSeccompListener(sc, state, 43, f)
+	if err == nil || !strings.Contains(err.Error(), "linux.seccomp.listenerPath") {
+		t.Fatalf("missing agent: %v", err)
+	}
+}

@@ -1,0 +1,309 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// moduleRoot is the repository root, from tests/integration.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// goBuild builds the Go package pkg (relative to the repository root) with
+// the given build tags into the test's temporary directory and returns the
+// binary's path (Go's build cache makes a second build of the same package
+// cheap).
+func goBuild(t *testing.T, pkg, tags string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg)+".bin")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-tags", tags, "-o", bin, pkg)
+	cmd.Dir = moduleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s (tags %q): %v\n%s", pkg, tags, err, out)
+	}
+	return bin
+}
+
+// agent is a running tests/cmd/seccompagent.
+type agent struct {
+	dir, socket string
+}
+
+// startAgent starts the test seccomp agent; it is killed at the end of the
+// test.
+func startAgent(t *testing.T) *agent {
+	t.Helper()
+	bin := goBuild(t, "./tests/cmd/seccompagent", "")
+	a := &agent{dir: t.TempDir()}
+	a.socket = filepath.Join(a.dir, "agent.sock")
+	cmd := exec.Command(bin, "-socket", a.socket, "-dir", a.dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	waitFile(t, a.socket)
+	return a
+}
+
+// log returns the lines the agent logged.
+func (a *agent) log() []string {
+	data, _ := os.ReadFile(filepath.Join(a.dir, "log"))
+	return strings.Fields(strings.ReplaceAll(string(data), "mkdir ", "mkdir:"))
+}
+
+// message returns the n-th message (from 1) the agent received.
+func (a *agent) message(t *testing.T, n int) *specs.ContainerProcessState {
+	t.Helper()
+	path := filepath.Join(a.dir, fmt.Sprintf("state-%d.json", n))
+	waitFile(t, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st specs.ContainerProcessState
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("agent message %d is not a ContainerProcessState: %v: %s", n, err, data)
+	}
+	return &st
+}
+
+// notifyProfile makes mkdir and mkdirat wait for the agent.
+func notifyProfile(socket, metadata string) *specs.LinuxSeccomp {
+	return &specs.LinuxSeccomp{
+		DefaultAction:    specs.ActAllow,
+		ListenerPath:     socket,
+		ListenerMetadata: metadata,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify},
+		},
+	}
+}
+
+func TestSeccompErrnoAndStatus(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "/bin/pwd; echo pwd=$?; mkdir /tmp/d; echo mkdir=$?; grep '^Seccomp:' /proc/self/status")
+	eacces := uint(13)
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"getcwd"}, Action: specs.ActErrno},
+			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: &eacces},
+		},
+	}
+	b.write()
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	mustContain(t, "stderr", r.Stderr, "getcwd: Operation not permitted")
+	mustContain(t, "stderr", r.Stderr, "Permission denied")
+	mustContain(t, "stdout", r.Stdout, "pwd=1")
+	mustContain(t, "stdout", r.Stdout, "mkdir=1")
+	mustContain(t, "stdout", r.Stdout, "Seccomp:\t2")
+	if _, err := os.Stat(filepath.Join(b.Dir, "rootfs/tmp/d")); err == nil {
+		t.Error("the denied mkdir created the directory")
+	}
+}
+
+// TestSeccompInitFiltered checks the container's init from the host, for
+// both places the filter is loaded (with and without no_new_privs).
+func TestSeccompInitFiltered(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noNewPrivileges=%v", nnp), func(t *testing.T) {
+			b := newBundle(t, "sleep", "100")
+			b.Spec.Process.NoNewPrivileges = nnp
+			b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+			}
+			b.write()
+			b.mustRunc("create", b.ID)
+			// Still waiting for start: with no_new_privs the filter
+			// comes at the very end.
+			pid := b.initPid()
+			b.mustRunc("start", b.ID)
+			b.waitStatus("running")
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				st := procStatus(t, pid)
+				if st["Seccomp"] == "2" && st["Seccomp_filters"] == "1" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("init %d: Seccomp %q, Seccomp_filters %q; want 2 and 1", pid, st["Seccomp"], st["Seccomp_filters"])
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if want := map[bool]string{false: "0", true: "1"}[nnp]; procStatus(t, pid)["NoNewPrivs"] != want {
+				t.Errorf("NoNewPrivs %q, want %s", procStatus(t, pid)["NoNewPrivs"], want)
+			}
+			b.mustRunc("kill", b.ID, "KILL")
+			b.waitStatus("stopped")
+		})
+	}
+}
+
+// TestSeccompDenyGetcwd: without no_new_privs the filter is loaded before
+// the runtime checks the working directory with getcwd (CVE-2024-21626), so
+// a profile denying getcwd cannot run; the error must say why. With
+// no_new_privs the filter comes after the check and the process runs.
+func TestSeccompDenyGetcwd(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noNewPrivileges=%v", nnp), func(t *testing.T) {
+			b := newBundle(t, "/bin/pwd")
+			b.Spec.Process.NoNewPrivileges = nnp
+			b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno}},
+			}
+			b.write()
+			r := b.run(nil, "run", b.ID)
+			if nnp {
+				if r.Code != 1 || !strings.Contains(r.Stderr, "getcwd: Operation not permitted") {
+					t.Fatalf("exit %d stderr %q: want pwd itself to fail with EPERM", r.Code, r.Stderr)
+				}
+				return
+			}
+			if r.Code == 0 {
+				t.Fatal("run succeeded")
+			}
+			mustContain(t, "stderr", r.Stderr, "failed to verify that the working directory")
+			mustContain(t, "stderr", r.Stderr, "operation not permitted")
+		})
+	}
+}
+
+func TestSeccompKillProcess(t *testing.T) {
+	b := newBundle(t, "uname")
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"uname"}, Action: specs.ActKillProcess}},
+	}
+	b.write()
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 128+31 { // SIGSYS
+		t.Fatalf("exit %d, want %d (killed by SIGSYS); stdout %q stderr %q", r.Code, 128+31, r.Stdout, r.Stderr)
+	}
+}
+
+func TestSeccompNotify(t *testing.T) {
+	a := startAgent(t)
+	b := newBundle(t, "sh", "-c", "mkdir /tmp/notreal && echo mkdir-ok; test -d /tmp/notreal && echo exists || echo absent")
+	b.Spec.Linux.Seccomp = notifyProfile(a.socket, "meta-run")
+	b.write()
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	// The agent said yes without making the directory.
+	if r.Stdout != "mkdir-ok\nabsent\n" {
+		t.Fatalf("stdout %q, want mkdir-ok and absent", r.Stdout)
+	}
+	if log := a.log(); len(log) != 1 || log[0] != "mkdir:/tmp/notreal" {
+		t.Fatalf("agent log %q, want one mkdir of /tmp/notreal", log)
+	}
+	m := a.message(t, 1)
+	if m.Version != specs.Version || len(m.Fds) != 1 || m.Fds[0] != specs.SeccompFdName || m.Metadata != "meta-run" {
+		t.Errorf("message %+v: want version %s, fds [%s], metadata meta-run", m, specs.Version, specs.SeccompFdName)
+	}
+	s := m.State
+	if s.ID != b.ID || s.Status != specs.StateCreating || s.Bundle != b.Dir || s.Pid <= 0 || m.Pid != s.Pid {
+		t.Errorf("state %+v (process pid %d): want id %s, status creating, bundle %s, the init's pid", s, m.Pid, b.ID, b.Dir)
+	}
+}
+
+// TestSeccompNotifyCreateStart uses create and start with no_new_privs:
+// the filter must still reach the agent before create returns.
+func TestSeccompNotifyCreateStart(t *testing.T) {
+	a := startAgent(t)
+	b := newBundle(t, "sh", "-c", "mkdir /notreal; echo $? > /result; test -d /notreal && echo exists >> /result || echo absent >> /result")
+	b.Spec.Process.NoNewPrivileges = true
+	b.Spec.Linux.Seccomp = notifyProfile(a.socket, "meta-create")
+	b.write()
+	b.mustRunc("create", b.ID)
+	m := a.message(t, 1) // already there: create has returned
+	if m.Metadata != "meta-create" || m.State.Pid != b.initPid() || m.State.ID != b.ID {
+		t.Errorf("message %+v: want metadata meta-create and the init pid %d", m, b.initPid())
+	}
+	b.mustRunc("start", b.ID)
+	b.waitStatus("stopped")
+	data, err := os.ReadFile(filepath.Join(b.Dir, "rootfs/result"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "0\nabsent\n" {
+		t.Fatalf("result %q, want mkdir status 0 and the directory absent", data)
+	}
+}
+
+func TestSeccompNotifyAgentMissing(t *testing.T) {
+	b := newBundle(t, "true")
+	b.Spec.Linux.Seccomp = notifyProfile(filepath.Join(b.Dir, "no-agent.sock"), "")
+	b.write()
+	_, stderr, code := b.runc("run", b.ID)
+	if code == 0 {
+		t.Fatal("run succeeded without the seccomp agent")
+	}
+	mustContain(t, "stderr", stderr, "failed to connect with seccomp agent")
+	mustContain(t, "stderr", stderr, "listenerPath")
+}
+
+// TestSeccompWithoutBuildTag builds runc without the seccomp tag: a config
+// without linux.seccomp runs, one with it is refused before anything starts.
+func TestSeccompWithoutBuildTag(t *testing.T) {
+	bin := goBuild(t, ".", "urfave_cli_no_docs")
+	b := newBundle(t, "echo", "hello")
+	runTagless := func() (string, string, int) {
+		cmd := exec.Command(bin, "--root", b.Root, "run", b.ID)
+		cmd.Dir = b.Dir
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	if out, errOut, code := runTagless(); code != 0 || out != "hello\n" {
+		t.Fatalf("without linux.seccomp: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno}},
+	}
+	b.write()
+	out, errOut, code := runTagless()
+	if code == 0 {
+		t.Fatalf("a binary without seccomp ran a container with linux.seccomp (stdout %q)", out)
+	}
+	mustContain(t, "stderr", errOut, "linux.seccomp")
+	mustContain(t, "stderr", errOut, "built without seccomp support")
+	if out != "" {
+		t.Errorf("the container ran: stdout %q", out)
+	}
+}
