@@ -170,16 +170,17 @@ func (c *Container) start(o *CreateOptions) error {
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
 		<-warm
-		if err := cg.Apply(pid); err != nil {
-			if !errors.Is(err, cgroups.ErrRootless) {
-				return nil, fmt.Errorf("apply cgroup: %w", err)
-			}
-			// Rootless without access to the cgroup: run without it,
-			// as runc does (see rootlessCgroupWarning).
-			rootlessCgroupWarning(spec, err)
+		err := cg.Apply(pid)
+		if err != nil && !errors.Is(err, cgroups.ErrRootless) {
+			return nil, fmt.Errorf("apply cgroup: %w", err)
 		}
 		logrus.Debugf("cgroup applied to %d", pid)
 		c.state.CgroupPaths = cg.Paths()
+		if o.Rootless {
+			// Without access to (some of) the cgroup, run without it, as
+			// runc does (see rootless_linux.go).
+			c.state.CgroupPaths = rootlessCgroupPaths(spec, c.state.CgroupPaths)
+		}
 		if spec.Process.OOMScoreAdj != nil {
 			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
 			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {

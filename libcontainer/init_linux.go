@@ -142,6 +142,9 @@ func (l *linuxInit) expect(want syncType) ([]byte, error) {
 func (l *linuxInit) cgroupDone(payload []byte) error {
 	l.inCgroup = true
 	if len(payload) > 0 {
+		// The parent's paths replace the provisional ones (a rootless
+		// container keeps only the cgroups it could join).
+		l.cfg.CgroupPaths = nil
 		if err := json.Unmarshal(payload, &l.cfg.CgroupPaths); err != nil {
 			return fmt.Errorf("decode cgroup paths: %w", err)
 		}
@@ -214,6 +217,15 @@ func (l *linuxInit) finish() error {
 		return err
 	}
 	logrus.Debug("init: run")
+	// In the cgroup with its limits set, before seccomp and the
+	// capability drop: personality, scheduler, I/O priority, memory
+	// policy, and the CPU affinity (see process_attrs_linux.go).
+	if err := l.applyProcessAttrs(); err != nil {
+		return err
+	}
+	if err := setFinalCPUAffinity(p, l.cfg.Mode); err != nil {
+		return err
+	}
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
 	// the user change below may drop: load it now. With no_new_privs it is

@@ -1,0 +1,551 @@
+package integration
+
+// Rootless containers: runc run by an ordinary user that the test creates
+// (useradd, with /etc/subuid and /etc/subgid ranges), through setpriv.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// rootlessUserName is the account the rootless tests run as.
+const rootlessUserName = "runc-it-rootless"
+
+// userPath is the PATH the rootless user runs runc with (newuidmap and
+// newgidmap are in /usr/bin).
+const userPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// rootlessUser is an unprivileged account with a subordinate id range.
+type rootlessUser struct {
+	name     string
+	uid, gid int
+	subStart uint32 // first subordinate uid and gid
+	subCount uint32
+}
+
+// needRootlessUser creates the test account (if it is not there) with a
+// subordinate uid and gid range of 65536, and removes it when the test
+// ends if it created it. It skips the test where the kernel does not let
+// unprivileged users create user namespaces.
+func needRootlessUser(t *testing.T) *rootlessUser {
+	t.Helper()
+	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil && strings.TrimSpace(string(b)) == "0" {
+		t.Skip("user namespaces are disabled (user.max_user_namespaces = 0)")
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
+		t.Skip("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)")
+	}
+	for _, tool := range []string{"useradd", "userdel", "setpriv", "newuidmap", "newgidmap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing (scripts/deps.sh test installs it): %v", tool, err)
+		}
+	}
+	if _, err := exec.Command("id", "-u", rootlessUserName).Output(); err != nil {
+		if out, err := exec.Command("useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", rootlessUserName).CombinedOutput(); err != nil {
+			t.Fatalf("useradd: %v: %s", err, out)
+		}
+		t.Cleanup(func() {
+			if out, err := exec.Command("userdel", rootlessUserName).CombinedOutput(); err != nil {
+				t.Errorf("userdel: %v: %s", err, out)
+			}
+		})
+	}
+	u := &rootlessUser{name: rootlessUserName}
+	for _, f := range []struct {
+		flag string
+		dst  *int
+	}{{"-u", &u.uid}, {"-g", &u.gid}} {
+		out, err := exec.Command("id", f.flag, u.name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		*f.dst, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+	}
+	start, count := subIDRange(t, "/etc/subuid", u.name)
+	gstart, gcount := subIDRange(t, "/etc/subgid", u.name)
+	if count < 65536 || gcount < 65536 || start != gstart {
+		// Give the account a range of its own (and the same for gids).
+		start, count = 300000, 65536
+		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+			if err := appendLine(f, fmt.Sprintf("%s:%d:%d", u.name, start, count)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	u.subStart, u.subCount = start, count
+	return u
+}
+
+// subIDRange returns the first range of name in a subordinate id file.
+func subIDRange(t *testing.T, file, name string) (uint32, uint32) {
+	data, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 3 && f[0] == name {
+			a, _ := strconv.ParseUint(f[1], 10, 32)
+			b, _ := strconv.ParseUint(f[2], 10, 32)
+			return uint32(a), uint32(b)
+		}
+	}
+	return 0, 0
+}
+
+func appendLine(file, line string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(line + "\n")
+	return err
+}
+
+// rlBundle is a bundle owned by the rootless user, with the config that
+// user's `runc spec --rootless` wrote.
+type rlBundle struct {
+	t    *testing.T
+	u    *rootlessUser
+	ID   string
+	Dir  string // the bundle, owned by the user
+	Root string // --root, inside Dir
+	XDG  string // XDG_RUNTIME_DIR, inside Dir
+	Spec *specs.Spec
+	// NoRoot leaves --root out (the default state root is then used).
+	NoRoot bool
+	// Path is the PATH runc runs with (userPath if empty).
+	Path string
+}
+
+// newRootlessBundle makes a bundle owned by u with a copy of the busybox
+// rootfs (owned by u too, as if u had unpacked it), then runs
+// `runc spec --rootless` as u and turns the terminal off. Cleanup deletes
+// the container as u and checks its state directory is gone.
+func newRootlessBundle(t *testing.T, u *rootlessUser, args ...string) *rlBundle {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "runc-it-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	b := &rlBundle{
+		t:    t,
+		u:    u,
+		ID:   fmt.Sprintf("rl%d-%d", os.Getpid(), idSeq.Add(1)),
+		Dir:  dir,
+		Root: filepath.Join(dir, "state"),
+		XDG:  filepath.Join(dir, "xdg"),
+	}
+	if out, err := exec.Command("cp", "-a", rootfsSrc, filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil {
+		t.Fatalf("copy rootfs: %v: %s", err, out)
+	}
+	if err := os.Mkdir(b.XDG, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", u.uid, u.gid), dir).CombinedOutput(); err != nil {
+		t.Fatalf("chown bundle: %v: %s", err, out)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.mustRunc("spec", "--rootless", "--bundle", dir)
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &b.Spec); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Process.Terminal = false
+	b.Spec.Root.Readonly = false
+	if len(args) > 0 {
+		b.Spec.Process.Args = args
+	}
+	b.write()
+	t.Cleanup(b.cleanup)
+	return b
+}
+
+func (b *rlBundle) write() {
+	b.t.Helper()
+	data, err := json.MarshalIndent(b.Spec, "", "\t")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	p := filepath.Join(b.Dir, "config.json")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.Chown(p, b.u.uid, b.u.gid); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *rlBundle) cleanup() {
+	b.NoRoot = false
+	_, _, _ = b.runc("delete", "--force", b.ID)
+	for _, dir := range []string{filepath.Join(b.Root, b.ID), filepath.Join(b.XDG, "runc", b.ID)} {
+		if _, err := os.Stat(dir); err == nil {
+			b.t.Errorf("state directory %s left behind", dir)
+		}
+	}
+}
+
+// command returns runc as the rootless user (setpriv, a clean environment
+// with XDG_RUNTIME_DIR), in the bundle directory.
+func (b *rlBundle) command(args ...string) *exec.Cmd {
+	path := b.Path
+	if path == "" {
+		path = userPath
+	}
+	argv := []string{
+		"--reuid", strconv.Itoa(b.u.uid), "--regid", strconv.Itoa(b.u.gid), "--init-groups", "--",
+		"/usr/bin/env", "-i", "PATH=" + path, "HOME=" + b.Dir, "USER=" + b.u.name, "XDG_RUNTIME_DIR=" + b.XDG,
+		runcBin,
+	}
+	if !b.NoRoot {
+		argv = append(argv, "--root", b.Root)
+	}
+	cmd := exec.Command("setpriv", append(argv, args...)...)
+	cmd.Dir = b.Dir
+	return cmd
+}
+
+// runc runs runc as the user and returns its output and exit code.
+func (b *rlBundle) runc(args ...string) (string, string, int) {
+	b.t.Helper()
+	cmd := b.command(args...)
+	stdout, stderr := b.tempFile(), b.tempFile()
+	defer stdout.Close()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := runWithTimeout(cmd)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		b.t.Fatalf("runc %v: %v", args, err)
+	}
+	return readAll(stdout), readAll(stderr), code
+}
+
+func (b *rlBundle) tempFile() *os.File {
+	f, err := os.CreateTemp("", "runc-it-out-")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	os.Remove(f.Name())
+	return f
+}
+
+func (b *rlBundle) mustRunc(args ...string) string {
+	b.t.Helper()
+	out, errOut, code := b.runc(args...)
+	if code != 0 {
+		b.t.Fatalf("runc %s (as %s): exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), b.u.name, code, out, errOut)
+	}
+	return out
+}
+
+// state returns the container's `runc state` (run as the user).
+func (b *rlBundle) state() map[string]any {
+	b.t.Helper()
+	out := b.mustRunc("state", b.ID)
+	var st map[string]any
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		b.t.Fatalf("state JSON: %v: %s", err, out)
+	}
+	return st
+}
+
+// runWithTimeout runs cmd, killing it after 60 seconds.
+func runWithTimeout(cmd *exec.Cmd) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("timed out")
+	}
+}
+
+// TestRootlessSpec: `runc spec --rootless` as an ordinary user writes the
+// config rootless runc does.
+func TestRootlessSpec(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u)
+	s := b.Spec
+	var userNS, netNS bool
+	for _, ns := range s.Linux.Namespaces {
+		userNS = userNS || ns.Type == specs.UserNamespace
+		netNS = netNS || ns.Type == specs.NetworkNamespace
+	}
+	if !userNS || netNS {
+		t.Errorf("namespaces %v: want a user namespace and no network namespace", s.Linux.Namespaces)
+	}
+	wantMap := []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(u.uid), Size: 1}}
+	if fmt.Sprint(s.Linux.UIDMappings) != fmt.Sprint(wantMap) {
+		t.Errorf("uidMappings %v, want %v", s.Linux.UIDMappings, wantMap)
+	}
+	wantMap[0].HostID = uint32(u.gid)
+	if fmt.Sprint(s.Linux.GIDMappings) != fmt.Sprint(wantMap) {
+		t.Errorf("gidMappings %v, want %v", s.Linux.GIDMappings, wantMap)
+	}
+	if s.Linux.Resources != nil {
+		t.Errorf("linux.resources %+v, want none", s.Linux.Resources)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/sys" && (m.Source != "/sys" || !strings.Contains(strings.Join(m.Options, ","), "rbind")) {
+			t.Errorf("/sys mount %+v, want an rbind of /sys", m)
+		}
+		for _, o := range m.Options {
+			if strings.HasPrefix(o, "uid=") || strings.HasPrefix(o, "gid=") {
+				t.Errorf("mount %s keeps %s", m.Destination, o)
+			}
+		}
+	}
+}
+
+// TestRootlessRun: the README's commands. The user's `runc --root DIR run`
+// runs the rootless spec: root inside is the user outside, setgroups is
+// denied (one id mapped, no helper), the exit code comes back, nothing is
+// left behind.
+func TestRootlessRun(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "sh", "-c", "id -u; id -g; cat /proc/self/uid_map /proc/self/setgroups; exit 7")
+	out, errOut, code := b.runc("run", b.ID)
+	if code != 7 {
+		t.Fatalf("exit %d, want 7; stdout %q stderr %q", code, out, errOut)
+	}
+	lines := strings.Fields(out)
+	want := []string{"0", "0", "0", strconv.Itoa(u.uid), "1", "deny"}
+	if strings.Join(lines, " ") != strings.Join(want, " ") {
+		t.Errorf("output %q, want %q", strings.Join(lines, " "), strings.Join(want, " "))
+	}
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); !os.IsNotExist(err) {
+		t.Errorf("state directory after run: %v", err)
+	}
+}
+
+// TestRootlessDetachedProcessIsTheUser: a detached rootless container's
+// process is the user on the host. Cgroups the user cannot write are
+// skipped (the process stays in the caller's), and the state keeps only
+// cgroups that exist.
+func TestRootlessDetachedProcessIsTheUser(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	st := b.state()
+	if st["status"] != "running" {
+		t.Fatalf("status %v", st["status"])
+	}
+	pid := int(st["pid"].(float64))
+	status := procStatus(t, pid)
+	for _, k := range []string{"Uid", "Gid"} {
+		id := u.uid
+		if k == "Gid" {
+			id = u.gid
+		}
+		if f := strings.Fields(status[k]); len(f) == 0 || f[0] != strconv.Itoa(id) {
+			t.Errorf("%s of the container process: %q, want %d", k, status[k], id)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(b.Root, b.ID, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		CgroupPaths map[string]string `json:"cgroup_paths"`
+	}
+	if err := json.Unmarshal(data, &state); err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range state.CgroupPaths {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("state keeps cgroup %q: %s, which runc could not create: %v", k, p, err)
+		}
+	}
+	if len(state.CgroupPaths) == 0 {
+		own, _ := os.ReadFile("/proc/self/cgroup")
+		theirs, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(own) != string(theirs) {
+			t.Errorf("no cgroup in the state, but the container's cgroups differ from the caller's:\n%s\nvs\n%s", theirs, own)
+		}
+	}
+	b.mustRunc("kill", b.ID, "KILL")
+	if !pidGone(pid) {
+		t.Fatalf("container process %d survived kill", pid)
+	}
+	b.mustRunc("delete", b.ID)
+}
+
+// TestRootlessXDGRuntimeDir: without --root, rootless runc keeps its state
+// in $XDG_RUNTIME_DIR/runc; create, list, state, start and delete find it.
+func TestRootlessXDGRuntimeDir(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "true")
+	b.NoRoot = true
+	b.mustRunc("create", b.ID)
+	if _, err := os.Stat(filepath.Join(b.XDG, "runc", b.ID, "state.json")); err != nil {
+		t.Fatalf("state not under $XDG_RUNTIME_DIR/runc: %v", err)
+	}
+	out := b.mustRunc("list", "-q")
+	if strings.TrimSpace(out) != b.ID {
+		t.Errorf("list: %q, want %q", out, b.ID)
+	}
+	if st := b.state(); st["status"] != "created" {
+		t.Errorf("status %v, want created", st["status"])
+	}
+	b.mustRunc("start", b.ID)
+	b.mustRunc("delete", "--force", b.ID)
+	if _, err := os.Stat(filepath.Join(b.XDG, "runc", b.ID)); !os.IsNotExist(err) {
+		t.Errorf("state directory after delete: %v", err)
+	}
+}
+
+// TestRootlessOwnIDNeedsNoHelper: mapping just the user's own ids needs no
+// newuidmap/newgidmap (PATH without them), while more ids do, and the
+// error says which helper is missing.
+func TestRootlessOwnIDNeedsNoHelper(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "cat", "/proc/self/uid_map")
+	b.Path = "/nonexistent"
+	out := b.mustRunc("run", b.ID)
+	if f := strings.Fields(out); strings.Join(f, " ") != "0 "+strconv.Itoa(u.uid)+" 1" {
+		t.Errorf("uid_map %q", out)
+	}
+
+	b.Spec.Linux.UIDMappings = append(b.Spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: u.subStart, Size: 1000})
+	b.Spec.Linux.GIDMappings = append(b.Spec.Linux.GIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: u.subStart, Size: 1000})
+	b.write()
+	_, errOut, code := b.runc("run", b.ID)
+	if code == 0 {
+		t.Fatal("run with several id ranges and no newuidmap succeeded")
+	}
+	mustContain(t, "error", errOut, "newuidmap")
+}
+
+// TestRootlessSubIDRanges: with ranges from /etc/subuid and /etc/subgid,
+// newuidmap/newgidmap write several ranges; ids other than root map into
+// the user's subordinate range on the host, and setgroups is allowed.
+func TestRootlessSubIDRanges(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups && touch /f && chown 1000:1001 /f")
+	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(u.uid), Size: 1}, {ContainerID: 1, HostID: u.subStart, Size: u.subCount}}
+	b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(u.gid), Size: 1}, {ContainerID: 1, HostID: u.subStart, Size: u.subCount}}
+	caps := b.Spec.Process.Capabilities
+	caps.Bounding = append(caps.Bounding, "CAP_CHOWN")
+	caps.Effective = append(caps.Effective, "CAP_CHOWN")
+	caps.Permitted = append(caps.Permitted, "CAP_CHOWN")
+	b.write()
+	out := b.mustRunc("run", b.ID)
+	got := strings.Join(strings.Fields(out), " ")
+	r := fmt.Sprintf("1 %d %d", u.subStart, u.subCount)
+	want := fmt.Sprintf("0 %d 1 %s 0 %d 1 %s allow", u.uid, r, u.gid, r)
+	if got != want {
+		t.Errorf("maps %q, want %q", got, want)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(b.Dir, "rootfs", "f"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != u.subStart+999 || st.Gid != u.subStart+1000 {
+		t.Errorf("file chowned to 1000:1001 inside is %d:%d on the host, want %d:%d", st.Uid, st.Gid, u.subStart+999, u.subStart+1000)
+	}
+}
+
+// TestRootlessCgroupfsReadonly: every cgroup mount a rootless container
+// sees is read-only (CVE-2023-25809): with the rootless spec as written,
+// without its cgroup namespace, and without its cgroup mount (only the
+// "rbind,ro" of /sys then brings the host's cgroups in).
+func TestRootlessCgroupfsReadonly(t *testing.T) {
+	u := needRootlessUser(t)
+	script := `for f in $(grep /sys/fs/cgroup /proc/mounts | awk '{print $2}' | uniq); do test -e $f && grep -w $f /proc/mounts | tail -n1; done; touch /sys/fs/cgroup/memory/x 2>/dev/null && echo WRITABLE; true`
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+	}{
+		{"rootless spec", func(*specs.Spec) {}},
+		{"no cgroup namespace", func(s *specs.Spec) {
+			var ns []specs.LinuxNamespace
+			for _, n := range s.Linux.Namespaces {
+				if n.Type != specs.CgroupNamespace {
+					ns = append(ns, n)
+				}
+			}
+			s.Linux.Namespaces = ns
+		}},
+		{"no cgroup mount", func(s *specs.Spec) {
+			var ms []specs.Mount
+			for _, m := range s.Mounts {
+				if m.Destination != "/sys/fs/cgroup" {
+					ms = append(ms, m)
+				}
+			}
+			s.Mounts = ms
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newRootlessBundle(t, u, "sh", "-c", script)
+			tc.edit(b.Spec)
+			b.write()
+			out := b.mustRunc("run", b.ID)
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) < 2 {
+				t.Fatalf("no cgroup mounts listed: %q", out)
+			}
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) < 4 || !strings.HasPrefix(f[3], "ro,") {
+					t.Errorf("not read-only: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// TestRootlessAutoInUserNS: root inside a user namespace that an ordinary
+// user made is rootless for --rootless=auto: runc spec --rootless and run
+// work there, with the state under $XDG_RUNTIME_DIR/runc.
+func TestRootlessAutoInUserNS(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u)
+	// Inside: ids 0 -> the user; the container maps 0 -> 0 (the user).
+	b.Spec.Linux.UIDMappings[0].HostID = 0
+	b.Spec.Linux.GIDMappings[0].HostID = 0
+	b.Spec.Process.Args = []string{"sh", "-c", "ls -d /proc/1 && cat /proc/self/uid_map"}
+	b.write()
+	cmd := exec.Command("setpriv", "--reuid", strconv.Itoa(u.uid), "--regid", strconv.Itoa(u.gid), "--init-groups", "--",
+		"/usr/bin/env", "-i", "PATH="+userPath, "USER="+u.name, "XDG_RUNTIME_DIR="+b.XDG,
+		"unshare", "--user", "--map-root-user", "--",
+		"sh", "-c", `"$0" run "$1" && ls -d "$XDG_RUNTIME_DIR/runc"`, runcBin, b.ID)
+	cmd.Dir = b.Dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("run in a user namespace: %v: %s", err, out)
+	}
+	got := strings.Join(strings.Fields(string(out)), " ")
+	if want := fmt.Sprintf("/proc/1 0 0 1 %s/runc", b.XDG); got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+}
