@@ -11,7 +11,7 @@ GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags "$(BUILDT
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
-.PHONY: all runc static install man test unittest integration demo bench deps clean FORCE
+.PHONY: all runc static install man test unittest integration test-oci demo bench deps clean FORCE
 
 all: runc
 
@@ -47,6 +47,12 @@ integration: runc $(ROOTFS)
 		$(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./tests/integration/
 
 test: unittest integration
+
+# OCI runtime-tools validation suite, ours and Debian's runc side by side
+# (tests/oci/README.md). OCIFLAGS is passed on, e.g. OCIFLAGS="-run hooks -v".
+test-oci: runc
+	@scripts/deps.sh bench
+	RUNC_BINARY=$(CURDIR)/runc tests/oci/run.sh $(OCIFLAGS)
 
 bench: runc $(ROOTFS)
 	@scripts/deps.sh bench
