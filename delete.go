@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli"
 
@@ -32,9 +33,19 @@ status of "ubuntu01" as "stopped" the following will delete resources held for
 		force := ctx.Bool("force")
 		c, err := getContainer(ctx, true)
 		if err != nil {
-			// Deleting what is not there is fine with --force.
-			if errors.Is(err, libcontainer.ErrNotExist) && force {
-				return nil
+			if errors.Is(err, libcontainer.ErrNotExist) {
+				// A create killed before it wrote anything may have
+				// left a state directory without state.json: remove
+				// it, as runc does.
+				if root, rerr := stateRoot(ctx); rerr == nil {
+					if _, rerr := libcontainer.RemoveStale(root, ctx.Args().First()); rerr != nil {
+						fmt.Fprintln(os.Stderr, rerr)
+					}
+				}
+				// Deleting what is not there is fine with --force.
+				if force {
+					return nil
+				}
 			}
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -49,7 +50,12 @@ To list containers created using a non-default value for "--root":
 		for _, id := range ids {
 			c, err := libcontainer.Load(root, id, false)
 			if err != nil {
-				// Half-made or vanished while we looked: not a container.
+				// Report what cannot be loaded (a state directory without
+				// state.json, a damaged one) as runc does, unless it was
+				// deleted while we looked.
+				if _, serr := os.Stat(filepath.Join(root, id)); serr == nil {
+					fmt.Fprintf(os.Stderr, "load container %s: %v\n", id, err)
+				}
 				continue
 			}
 			states = append(states, c.OCIState())

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli"
+
+	"github.com/seed4bdd2c93/runc/libcontainer"
 )
 
 var startCommand = cli.Command{
@@ -22,6 +24,17 @@ your host.`,
 			return err
 		}
 		defer c.Close()
-		return c.Start()
+		var notify *notifySocket
+		if c.Status() == libcontainer.Created {
+			if notify, err = startNotifySocket(c); err != nil {
+				return err
+			}
+			defer notify.close()
+		}
+		if err := c.Start(); err != nil {
+			return err
+		}
+		c.Close()
+		return notify.relay(c.State().InitPid, pidAlive(c.State().InitPid))
 	},
 }

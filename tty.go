@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"sync"
 
 	"github.com/containerd/console"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer"
@@ -19,46 +17,77 @@ import (
 // master copied to and from our own stdio, or pipes.
 type tty struct {
 	master  console.Console // pty master, for process.terminal
-	stdin   console.Console // our own stdin when it is a terminal (made raw)
+	host    console.Console // our terminal, made raw while the pty is in use
+	raw     bool            // host is in raw mode (restore it)
 	recv    *os.File        // our end of the console socketpair
 	closers []io.Closer     // closed once the process started (the child ends)
 	wg      sync.WaitGroup  // output copiers
 }
 
+// checkTerminal applies runc's rules on process.terminal, --detach and
+// --console-socket, with runc's wording: a detached terminal needs a
+// console socket, and a console socket is only for a detached terminal.
+func checkTerminal(terminal, detach bool, consoleSocket string) error {
+	if detach && terminal && consoleSocket == "" {
+		return errors.New("cannot allocate tty if runc will detach without setting console socket")
+	}
+	if (!detach || !terminal) && consoleSocket != "" {
+		return errors.New("cannot use console socket if runc will not detach or allocate tty")
+	}
+	return nil
+}
+
+// hostConsole finds the terminal runc runs on, as runc does: stderr,
+// stdout or stdin (any may be redirected), else the controlling terminal.
+func hostConsole() (console.Console, error) {
+	for _, f := range []*os.File{os.Stderr, os.Stdout, os.Stdin} {
+		if c, err := console.ConsoleFromFile(f); err == nil {
+			return c, nil
+		}
+	}
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	c, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("unable to get console: %w", err)
+	}
+	return c, nil
+}
+
 // setupIO prepares p's stdio for a process that will (terminal) or will not
 // get a pty, foreground or detached, as runc does:
-//   - terminal with --console-socket: the master goes to that socket;
-//   - terminal in the foreground: the master comes back to us and is copied;
+//   - terminal, detached: the master goes to --console-socket;
+//   - terminal in the foreground: the master comes back to us and is
+//     copied to and from our terminal, which is made raw meanwhile;
 //   - no terminal, detached: the process inherits our stdio as it is;
 //   - no terminal, foreground: pipes copied to our stdio, so the container
 //     never holds our terminal.
 func setupIO(p *libcontainer.Process, terminal, detach bool, consoleSocket string, rootUID, rootGID int) (*tty, error) {
+	if err := checkTerminal(terminal, detach, consoleSocket); err != nil {
+		return nil, err
+	}
 	if terminal {
-		if consoleSocket != "" {
-			conn, err := net.Dial("unix", consoleSocket)
+		if detach {
+			f, err := dialUnix(consoleSocket)
 			if err != nil {
 				return nil, fmt.Errorf("connect to console socket %s: %w", consoleSocket, err)
-			}
-			f, err := conn.(*net.UnixConn).File()
-			conn.Close()
-			if err != nil {
-				return nil, err
 			}
 			p.ConsoleSocket = f
 			return &tty{closers: []io.Closer{f}}, nil
 		}
-		if detach {
-			return nil, errors.New("cannot allocate tty if runc will detach without setting console socket")
+		host, err := hostConsole()
+		if err != nil {
+			return nil, err
 		}
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return nil, err
 		}
 		p.ConsoleSocket = os.NewFile(uintptr(fds[1]), "console socket (child)")
-		return &tty{recv: os.NewFile(uintptr(fds[0]), "console socket"), closers: []io.Closer{p.ConsoleSocket}}, nil
-	}
-	if consoleSocket != "" {
-		return nil, errors.New("cannot use console socket if runc will not allocate tty")
+		return &tty{host: host, recv: os.NewFile(uintptr(fds[0]), "console socket"), closers: []io.Closer{p.ConsoleSocket}}, nil
 	}
 	if detach {
 		return &tty{}, nil
@@ -117,13 +146,13 @@ func (t *tty) started() error {
 		return err
 	}
 	t.master = master
-	if in, err := console.ConsoleFromFile(os.Stdin); err == nil {
-		if err := in.SetRaw(); err != nil {
-			logrus.Warnf("set terminal raw: %v", err)
-		} else {
-			t.stdin = in
+	if t.host != nil {
+		if err := t.host.SetRaw(); err != nil {
+			return fmt.Errorf("failed to set the terminal from the stdin: %w", err)
 		}
+		t.raw = true
 	}
+	t.resize()
 	go func() { _, _ = io.Copy(master, os.Stdin) }()
 	t.wg.Add(1)
 	go func() {
@@ -135,10 +164,10 @@ func (t *tty) started() error {
 
 // resize gives the pty our terminal's size.
 func (t *tty) resize() {
-	if t.master == nil || t.stdin == nil {
+	if t.master == nil || t.host == nil {
 		return
 	}
-	if ws, err := t.stdin.Size(); err == nil {
+	if ws, err := t.host.Size(); err == nil {
 		_ = t.master.Resize(ws)
 	}
 }
@@ -161,8 +190,9 @@ func (t *tty) close() {
 	if t.recv != nil {
 		t.recv.Close()
 	}
-	if t.stdin != nil {
-		_ = t.stdin.Reset()
+	if t.raw {
+		_ = t.host.Reset()
+		t.raw = false
 	}
 	if t.master != nil {
 		t.master.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/sirupsen/logrus"
@@ -28,6 +29,16 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if id == "" {
 		return -1, errEmptyID
 	}
+	// A relative --pid-file is relative to where runc was started, not to
+	// the bundle loadSpec changes into.
+	pidFile := ctx.String("pid-file")
+	if pidFile != "" {
+		abs, err := filepath.Abs(pidFile)
+		if err != nil {
+			return -1, err
+		}
+		pidFile = abs
+	}
 	spec, bundle, err := loadSpec(ctx)
 	if err != nil {
 		return -1, err
@@ -47,16 +58,35 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	detach := mode == modeCreate || ctx.Bool("detach")
 
 	p := libcontainer.Process{}
+	// Only the container's own process gets these, not the saved config
+	// that exec starts from.
+	var extraEnv []string
 	// Socket activation: the fds systemd passed us go to the container.
-	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
-		for i := 0; i < n; i++ {
-			p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(3+i), "listen fd "+strconv.Itoa(i)))
-		}
-		spec.Process.Env = append(spec.Process.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+	if files := listenFds(); len(files) > 0 {
+		p.ExtraFiles = files
+		extraEnv = append(extraEnv, "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_PID=1")
 	}
-	base := 3 + len(p.ExtraFiles)
-	for i := 0; i < ctx.Int("preserve-fds"); i++ {
-		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(base+i), "preserved fd "+strconv.Itoa(base+i)))
+	preserved, err := preservedFds(3+len(p.ExtraFiles), ctx.Int("preserve-fds"))
+	if err != nil {
+		return -1, err
+	}
+	p.ExtraFiles = append(p.ExtraFiles, preserved...)
+
+	notify := newNotifySocket(root, id)
+	var onStateDir func(string) error
+	if notify != nil {
+		extraEnv = append(extraEnv, notify.setupSpec(spec))
+		onStateDir = func(string) error {
+			if err := notify.mkdir(); err != nil {
+				return err
+			}
+			// runc create leaves the socket to runc start.
+			if mode == modeRun {
+				return notify.bind()
+			}
+			return nil
+		}
+		defer notify.close()
 	}
 
 	var uid, gid int
@@ -68,6 +98,13 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 		return -1, err
 	}
 	defer t.close()
+	pidfdSock, err := setupPidfdSocket(&p, ctx.String("pidfd-socket"))
+	if err != nil {
+		return -1, err
+	}
+	if pidfdSock != nil {
+		defer pidfdSock.Close()
+	}
 
 	logrus.Debug("io set up")
 	var handler *signalHandler
@@ -85,6 +122,8 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 		Systemd:      ctx.GlobalBool("systemd-cgroup"),
 		Rootless:     rootless,
 		IO:           p,
+		ExtraEnv:     extraEnv,
+		OnStateDir:   onStateDir,
 	})
 	if err != nil {
 		return -1, err
@@ -100,8 +139,8 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 		c.Close()
 		return -1, err
 	}
-	if pf := ctx.String("pid-file"); pf != "" {
-		if err := createPidFile(pf, pid); err != nil {
+	if pidFile != "" {
+		if err := createPidFile(pidFile, pid); err != nil {
 			destroy()
 			c.Close()
 			return -1, err
@@ -116,7 +155,21 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	}
 	c.Close()
 	if detach {
+		if mode == modeRun {
+			// runc run -d returns once the container is ready.
+			if err := notify.relay(pid, pidAlive(pid)); err != nil {
+				logrus.Warn(err)
+			}
+		}
 		return 0, nil
+	}
+	if notify != nil {
+		// In the foreground, runc is the service's main process.
+		go func() {
+			if err := notify.relay(os.Getpid(), pidAlive(pid)); err != nil {
+				logrus.Warn(err)
+			}
+		}()
 	}
 
 	status := handler.forward(pid, t)

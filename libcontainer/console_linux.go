@@ -5,36 +5,40 @@ import (
 	"fmt"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // setupConsole allocates the process's pty from the container's devpts,
 // sends the master to the console socket (consoleFd), and makes the peer the
 // process's stdio and controlling terminal. With mountConsole the peer is
-// also bind-mounted on /dev/console.
-func setupConsole(consoleFd int, mountConsole bool) error {
+// also bind-mounted on /dev/console. A non-nil size (process.consoleSize)
+// is set on the pty before anyone sees it.
+func setupConsole(consoleFd int, mountConsole bool, size *specs.Box) error {
 	if consoleFd <= 0 {
 		return errors.New("process.terminal is set but there is no console socket")
 	}
 	sock := os.NewFile(uintptr(consoleFd), "console socket")
 	defer sock.Close()
 
-	ptmx, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	ptmx, err := openPtmx()
 	if err != nil {
-		return fmt.Errorf("open /dev/ptmx: %w", err)
+		return err
 	}
 	defer unix.Close(ptmx)
 	if err := unix.IoctlSetPointerInt(ptmx, unix.TIOCSPTLCK, 0); err != nil {
 		return fmt.Errorf("unlock pty: %w", err)
 	}
-	// The peer through the master, never by path (security rule 5).
-	peer, err := unix.IoctlRetInt(ptmx, unix.TIOCGPTPEER)
-	if err != nil {
-		// TIOCGPTPEER takes the open flags as its argument.
-		peer, err = ioctlPtPeer(ptmx)
-		if err != nil {
-			return fmt.Errorf("open pty peer: %w", err)
+	if size != nil && size.Width > 0 && size.Height > 0 {
+		ws := &unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)}
+		if err := unix.IoctlSetWinsize(ptmx, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set process.consoleSize: %w", err)
 		}
+	}
+	// The peer through the master, never by path (security rule 5).
+	peer, err := ioctlPtPeer(ptmx)
+	if err != nil {
+		return fmt.Errorf("open pty peer: %w", err)
 	}
 	defer unix.Close(peer)
 	if mountConsole {
@@ -59,6 +63,33 @@ func setupConsole(consoleFd int, mountConsole bool) error {
 	return nil
 }
 
+// openPtmx opens the container's /dev/ptmx (normally a symlink to
+// pts/ptmx: a new pty of the container's devpts) and checks that what it
+// got is a pty master: in a running container (exec) /dev is the
+// container's to change, and whatever we open goes to the console socket.
+func openPtmx() (int, error) {
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat /dev/ptmx: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 5 || unix.Minor(st.Rdev) != 2 {
+		unix.Close(fd)
+		return -1, errors.New("/dev/ptmx is not the pty multiplexer (char 5:2)")
+	}
+	if _, err := unix.IoctlGetInt(fd, unix.TIOCGPTN); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("/dev/ptmx is not a pty master: %w", err)
+	}
+	return fd, nil
+}
+
+// ioctlPtPeer opens the peer of the pty master ptmx read-write:
+// TIOCGPTPEER takes the open flags as its argument.
 func ioctlPtPeer(ptmx int) (int, error) {
 	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(ptmx), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
 	if e != 0 {

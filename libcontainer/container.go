@@ -140,6 +140,14 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 // Status works out the container's status from what the host shows: the
 // init process, the freezer and the exec fifo.
 func (c *Container) Status() Status {
+	if c.state.Creating {
+		// Its create still holds the lock, or was killed half-way (then
+		// whatever it started is on its way out).
+		if c.lock == nil && creatorAlive(c.dir) {
+			return Creating
+		}
+		return Stopped
+	}
 	if !c.state.initAlive() {
 		return Stopped
 	}
@@ -211,7 +219,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return cg.KillAll(sig)
 	}
-	if status == Stopped {
+	if status == Stopped || status == Creating {
 		return ErrNotRunning
 	}
 	return c.signalInit(sig)
@@ -273,8 +281,9 @@ func (c *Container) Destroy() error {
 	if cg, err := c.cgroup(); err != nil {
 		errs = append(errs, err)
 	} else if cg != nil {
-		if !c.state.hasPrivatePidNS() {
-			// Without a pid namespace, processes can outlive the init.
+		if !c.state.hasPrivatePidNS() || (c.state.Creating && cg.Exists()) {
+			// Without a pid namespace, processes can outlive the init;
+			// a create killed half-way did not record its init.
 			_ = cg.KillAll(unix.SIGKILL)
 		}
 		logrus.Debug("removing cgroup")

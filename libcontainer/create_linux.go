@@ -51,24 +51,7 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
 		return nil, errors.New("process.terminal is set but no console socket was given")
 	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root: %w", err)
-	}
-	dir := filepath.Join(root, o.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if os.IsExist(err) {
-			return nil, fmt.Errorf("container with id exists: %s", o.ID)
-		}
-		return nil, fmt.Errorf("create state directory: %w", err)
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
 	c := &Container{
-		dir:  dir,
-		lock: lock,
 		state: &State{
 			ID:       o.ID,
 			Bundle:   o.Bundle,
@@ -79,6 +62,10 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 			Rootless: o.Rootless,
 			UseFifo:  o.UseFifo,
 		},
+	}
+	// The directory appears with a state.json marked creating, locked.
+	if err := c.makeStateDir(root); err != nil {
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -124,8 +111,9 @@ func cgroupConfig(s *State) *cgroups.Config {
 func (c *Container) start(o *CreateOptions) error {
 	spec := o.Spec
 	var (
-		cg   cgroups.Manager
-		warm chan struct{}
+		cg      cgroups.Manager
+		warm    chan struct{}
+		warmErr error // saving the cgroup paths failed
 	)
 	sp := &spawn{
 		boot: bootstrapFor(spec, o.Rootless, false),
@@ -162,14 +150,23 @@ func (c *Container) start(o *CreateOptions) error {
 		c.cg = cg
 		sp.config.CgroupPaths = cg.Paths()
 		warm = make(chan struct{})
+		// The state records the cgroup paths before the cgroup exists,
+		// for a delete after a create killed half-way.
+		snap := *c.state
+		snap.CgroupPaths = sp.config.CgroupPaths
 		go func() {
 			defer close(warm)
-			_ = cg.Apply(stage0)
+			if warmErr = saveState(c.dir, &snap); warmErr == nil {
+				_ = cg.Apply(stage0)
+			}
 		}()
 		return nil
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
 		<-warm
+		if warmErr != nil {
+			return nil, warmErr
+		}
 		err := cg.Apply(pid)
 		if err != nil && !errors.Is(err, cgroups.ErrRootless) {
 			return nil, fmt.Errorf("apply cgroup: %w", err)
@@ -181,6 +178,7 @@ func (c *Container) start(o *CreateOptions) error {
 			// runc does (see rootless_linux.go).
 			c.state.CgroupPaths = rootlessCgroupPaths(spec, c.state.CgroupPaths)
 		}
+		testFault("create:cgroup")
 		if spec.Process.OOMScoreAdj != nil {
 			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
 			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {
@@ -218,7 +216,12 @@ func (c *Container) start(o *CreateOptions) error {
 			}
 		}
 		logrus.Debug("cgroup resources set")
-		return saveState(c.dir, c.state)
+		c.state.Creating = false
+		if err := saveState(c.dir, c.state); err != nil {
+			return err
+		}
+		testFault("create:ready")
+		return nil
 	}
 	pid, err := sp.run()
 	o.IO.Pid = pid

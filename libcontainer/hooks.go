@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -52,6 +53,10 @@ func runHook(h specs.Hook, state []byte) error {
 	cmd.Stdin = bytes.NewReader(state)
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
+	// The hook gets a process group of its own, killed whole when it
+	// times out: what it started must not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// Don't let a hook's children holding the pipes keep us waiting.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()

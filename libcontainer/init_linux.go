@@ -206,6 +206,9 @@ func (l *linuxInit) finish() error {
 	if err != nil {
 		return err
 	}
+	if err := checkExecSize(name, p.Args, env); err != nil {
+		return err
+	}
 
 	if err := l.waitCgroup(); err != nil {
 		return err

@@ -42,6 +42,7 @@ func (l *linuxInit) standardInit() error {
 				return err
 			}
 			c.CgroupPaths = l.cfg.CgroupPaths
+			testFault("init:mounts")
 			return nil
 		},
 	}

@@ -25,6 +25,9 @@ type Process struct {
 	ConsoleSocket *os.File
 	// ExtraFiles become fds 3, 4, ... of the process (--preserve-fds).
 	ExtraFiles []*os.File
+	// PidfdSocket is a connected unix socket on which the init sends a
+	// pidfd of itself (--pidfd-socket), named "standard" or "setns".
+	PidfdSocket *os.File
 	// Pid is the host pid of the process once started.
 	Pid int
 }
@@ -37,6 +40,9 @@ type spawn struct {
 	config *initConfig
 	io     *Process
 	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
+	// joinFiles are open namespaces (exec) the C stage joins through
+	// /proc/self/fd, added to boot.Join.
+	joinFiles []nsFile
 
 	// onStart is called with the pid of stage 0 before it is released:
 	// the place to join cgroups (inherited by the init).
@@ -92,6 +98,14 @@ func (sp *spawn) run() (pid int, err error) {
 	if sp.io.ConsoleSocket != nil {
 		sp.config.ConsoleFd = 3 + len(files)
 		files = append(files, sp.io.ConsoleSocket)
+	}
+	if sp.io.PidfdSocket != nil {
+		sp.config.PidfdFd = 3 + len(files)
+		files = append(files, sp.io.PidfdSocket)
+	}
+	for _, ns := range sp.joinFiles {
+		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.typ, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
+		files = append(files, ns.file)
 	}
 
 	cmd := &exec.Cmd{

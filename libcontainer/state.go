@@ -71,6 +71,9 @@ type State struct {
 	Rootless       bool                                `json:"rootless,omitempty"`
 	// UseFifo is set when init waits on exec.fifo for `runc start`.
 	UseFifo bool `json:"use_fifo,omitempty"`
+	// NoNewKeyring: the container shares the caller's session keyring
+	// (--no-new-keyring), so exec'd processes do not join "_ses.<id>".
+	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
 	// ExternalDescriptors are the targets of the init's fds 0-2, for CRIU.
 	ExternalDescriptors []string `json:"external_descriptors,omitempty"`
 	IntelRdtPath        string   `json:"intel_rdt_path,omitempty"`

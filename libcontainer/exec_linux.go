@@ -1,0 +1,280 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+)
+
+// ExecOptions are the runtime's choices for a process started in a
+// running container (runc exec).
+type ExecOptions struct {
+	// SubCgroupPaths puts the process into an existing sub-cgroup of the
+	// container's cgroup instead of the cgroup itself (--cgroup): key ""
+	// for every controller, or a v1 controller name ("memory", "cpu") for
+	// that hierarchy only. Paths are relative to the container's cgroup.
+	SubCgroupPaths map[string]string
+	// IgnorePaused allows exec into a paused (frozen) container; the new
+	// process is frozen with the rest until the container is resumed.
+	IgnorePaused bool
+}
+
+var (
+	// ErrExecStopped is returned by Exec for a container whose init is
+	// gone.
+	ErrExecStopped = errors.New("cannot exec in a stopped container")
+	// ErrExecPaused is returned by Exec for a paused container, unless
+	// ExecOptions.IgnorePaused is set.
+	ErrExecPaused = errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+)
+
+// Exec starts p inside the container: in every one of its namespaces, in
+// its cgroup, with the container's seccomp filter, and with p's user,
+// capabilities, rlimits, no_new_privs and LSM labels. Fields p leaves
+// empty (capabilities, rlimits, AppArmor profile, SELinux label) are taken
+// from the container's own process, as runc does. It returns the host pid
+// of the process once it is about to execve.
+//
+// io gives the process's stdio, extra fds, console socket and pidfd
+// socket; a nil stdio file means the caller's own.
+func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int, err error) {
+	if o == nil {
+		o = &ExecOptions{}
+	}
+	switch c.Status() {
+	case Stopped:
+		return 0, ErrExecStopped
+	case Paused:
+		if !o.IgnorePaused {
+			return 0, ErrExecPaused
+		}
+	}
+	cfg := c.state.Config
+	if cfg == nil || cfg.Linux == nil {
+		return 0, errors.New("the container's state has no linux config")
+	}
+	p = inheritProcess(p, cfg.Process)
+	if p.Terminal && io.ConsoleSocket == nil {
+		return 0, errors.New("process.terminal is set but no console socket was given")
+	}
+
+	// Open the init's namespaces now, and check afterwards that the pid
+	// still names our init: a namespace opened through a reused pid would
+	// belong to some other process.
+	nsFiles, err := c.openNamespaces()
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, f := range nsFiles {
+			f.file.Close()
+		}
+	}()
+	if !c.state.initAlive() {
+		return 0, ErrExecStopped
+	}
+
+	seccomp := cfg.Linux.Seccomp
+	sp := &spawn{
+		boot:      nsenter.Bootstrap{Rootless: c.state.Rootless},
+		joinFiles: nsFiles,
+		io:        io,
+		config: &initConfig{
+			Mode:         initSetns,
+			ID:           c.state.ID,
+			Process:      p,
+			Seccomp:      seccomp,
+			NoNewKeyring: c.state.NoNewKeyring,
+			InUserNS:     hasNamespace(cfg, specs.UserNamespace),
+			Rootless:     c.state.Rootless,
+		},
+	}
+	// Stage 0 joins the cgroup before it forks, so the process is counted
+	// there (pids, memory) from its first instruction.
+	sp.onStart = func(pid int) error { return c.joinCgroup(pid, o.SubCgroupPaths) }
+	var execPid int
+	sp.onPid = func(pid int) error { execPid = pid; return nil }
+	// A filter with a listener: its fd goes to the seccomp agent, with the
+	// exec'd process's pid.
+	sp.onSeccomp = func(f *os.File) error {
+		return sendSeccompListener(seccomp, c.state.hookState(Running, c.state.InitPid), execPid, f)
+	}
+	pid, err = sp.run()
+	io.Pid = pid
+	if err != nil {
+		return pid, fmt.Errorf("unable to start container process: %w", err)
+	}
+	return pid, nil
+}
+
+// inheritProcess returns p with the fields it leaves unset taken from the
+// container's process: capabilities, rlimits, the AppArmor profile and the
+// SELinux label (runc's rules for exec; no_new_privs is p's own).
+func inheritProcess(p, base *specs.Process) *specs.Process {
+	cp := *p
+	if base == nil {
+		return &cp
+	}
+	if cp.Capabilities == nil && base.Capabilities != nil {
+		caps := *base.Capabilities
+		cp.Capabilities = &caps
+	}
+	if len(cp.Rlimits) == 0 {
+		cp.Rlimits = slices.Clone(base.Rlimits)
+	}
+	if cp.ApparmorProfile == "" {
+		cp.ApparmorProfile = base.ApparmorProfile
+	}
+	if cp.SelinuxLabel == "" {
+		cp.SelinuxLabel = base.SelinuxLabel
+	}
+	return &cp
+}
+
+// nsFile is an open namespace of the container, for the C stage to join.
+type nsFile struct {
+	typ  uint32 // CLONE_NEW*
+	file *os.File
+}
+
+// openNamespaces opens every namespace the container's init is in (as
+// recorded at create), in the order of linux.namespaces.
+func (c *Container) openNamespaces() (_ []nsFile, err error) {
+	var files []nsFile
+	defer func() {
+		if err != nil {
+			for _, f := range files {
+				f.file.Close()
+			}
+		}
+	}()
+	for _, ns := range c.state.Config.Linux.Namespaces {
+		path, ok := c.state.NamespacePaths[ns.Type]
+		if !ok {
+			continue
+		}
+		flag, ok := nsFlags[ns.Type]
+		if !ok {
+			return nil, fmt.Errorf("linux.namespaces: unknown namespace type %q", ns.Type)
+		}
+		f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+				return nil, ErrExecStopped
+			}
+			return nil, fmt.Errorf("open %s namespace of the container: %w", ns.Type, err)
+		}
+		files = append(files, nsFile{typ: flag, file: f})
+	}
+	return files, nil
+}
+
+// joinCgroup moves pid into the container's cgroup, or into the given
+// sub-cgroups of it. As in runc, a rootless container without cgroup
+// access runs outside it.
+func (c *Container) joinCgroup(pid int, sub map[string]string) error {
+	if c.state.CgroupPaths == nil {
+		return nil
+	}
+	cg, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if all, ok := sub[""]; ok || len(sub) == 0 {
+		err = cg.AddPid(all, pid)
+	} else {
+		err = addPidPerController(c.state.CgroupPaths, sub, pid)
+	}
+	if err != nil {
+		if c.state.Rootless && (errors.Is(err, os.ErrPermission) || errors.Is(err, cgroups.ErrRootless)) {
+			logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
+			return nil
+		}
+		return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
+	}
+	return nil
+}
+
+// addPidPerController writes pid into every v1 hierarchy of the
+// container: into <controller's directory>/<sub> for the controllers named
+// in sub, into the container's cgroup for the others. Co-mounted
+// controllers ("cpu,cpuacct") share one directory, which gets the
+// sub-cgroup named for any of them.
+func addPidPerController(paths, sub map[string]string, pid int) error {
+	target := make(map[string]string, len(paths)) // hierarchy dir -> dir to join
+	for _, dir := range paths {
+		target[dir] = dir
+	}
+	for ctrl, rel := range sub {
+		dir, ok := paths[ctrl]
+		if !ok {
+			return fmt.Errorf("unknown controller %s in --cgroup", ctrl)
+		}
+		if !filepath.IsLocal(rel) {
+			return fmt.Errorf("--cgroup %s:%s: the sub-cgroup must be a relative path inside the container's cgroup", ctrl, rel)
+		}
+		target[dir] = filepath.Join(dir, rel)
+	}
+	for _, dir := range target {
+		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCgroupProcs writes pid to a cgroup.procs file, which must exist
+// (sub-cgroups are not created).
+func writeCgroupProcs(path string, pid int) error {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	for {
+		_, err = unix.Write(fd, []byte(fmt.Sprint(pid)))
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	return nil
+}
+
+// ParseSubCgroups parses exec's --cgroup values: one bare PATH for every
+// controller, or any number of CTRL[,CTRL...]:PATH.
+func ParseSubCgroups(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	paths := make(map[string]string, len(args))
+	for _, a := range args {
+		parts := strings.SplitN(a, ":", 3)
+		switch len(parts) {
+		case 1:
+			if len(args) != 1 {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (missing <controller>: prefix)", a)
+			}
+			paths[""] = a
+		case 2:
+			for _, ctrl := range strings.Split(parts[0], ",") {
+				paths[ctrl] = parts[1]
+			}
+		default:
+			return nil, fmt.Errorf("invalid --cgroup argument: %s", a)
+		}
+	}
+	return paths, nil
+}

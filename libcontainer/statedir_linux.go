@@ -1,0 +1,148 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// The state directory <root>/<id> of a container never exists without a
+// state.json: Create makes it under a temporary name that is not a valid
+// ID (".new:<id>:<random>"), locks it, writes a first state.json marked
+// "creating" (with the cgroup paths as soon as they are known, before any
+// cgroup exists) and renames it into place. A runtime killed half-way
+// through create thus leaves a container that `state` and `list` report as
+// stopped and that `delete` cleans up, cgroup and all.
+
+const newDirPrefix = ".new:"
+
+// makeStateDir creates the container's state directory under root, locked,
+// holding c.state marked as creating.
+func (c *Container) makeStateDir(root string) (err error) {
+	id := c.state.ID
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return fmt.Errorf("create state root: %w", err)
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Lstat(dir); err == nil {
+		return fmt.Errorf("container with id exists: %s", id)
+	}
+	var tmp string
+	var lock *os.File
+	for try := 0; lock == nil; try++ {
+		if tmp, err = os.MkdirTemp(root, newDirPrefix+id+":"); err != nil {
+			return fmt.Errorf("create state directory: %w", err)
+		}
+		// A delete of the same ID (RemoveStale) may remove the temporary
+		// directory before we hold its lock: take another.
+		if lock, err = lockDir(tmp); err != nil && (!errors.Is(err, ErrNotExist) || try == 5) {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("create state directory: %w", err)
+		}
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+			lock.Close()
+		}
+	}()
+	if err := os.Chmod(tmp, 0o711); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	c.state.Creating = true
+	if err := saveState(tmp, c.state); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+	case errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTEMPTY):
+		return fmt.Errorf("container with id exists: %s", id)
+	case errors.Is(err, unix.EINVAL):
+		// No RENAME_NOREPLACE on this filesystem: mkdir the real name.
+		if err = c.makeStateDirPlain(dir); err != nil {
+			return err
+		}
+		os.RemoveAll(tmp)
+		lock.Close()
+		testFault("create:statedir")
+		return nil
+	default:
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	c.dir, c.lock = dir, lock
+	testFault("create:statedir")
+	return nil
+}
+
+// makeStateDirPlain is makeStateDir without an atomic rename: a concurrent
+// reader may briefly see the directory without its state.json.
+func (c *Container) makeStateDirPlain(dir string) error {
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if os.IsExist(err) {
+			return fmt.Errorf("container with id exists: %s", c.state.ID)
+		}
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err == nil {
+		err = saveState(dir, c.state)
+		if err != nil {
+			lock.Close()
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	c.dir, c.lock = dir, lock
+	return nil
+}
+
+// creatorAlive reports whether the state directory is locked by someone
+// else: for a container still marked creating, the runtime creating it.
+func creatorAlive(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == unix.EWOULDBLOCK
+}
+
+// RemoveStale removes what a runtime killed at the very start of create
+// may leave of container id under root: a state directory without a
+// state.json (also made by other runtimes), or a temporary one nobody holds.
+// It reports whether it removed anything.
+func RemoveStale(root, id string) (bool, error) {
+	removed := false
+	dir := filepath.Join(root, id)
+	if lock, err := lockDir(dir); err == nil {
+		_, serr := os.Lstat(filepath.Join(dir, stateFile))
+		if os.IsNotExist(serr) {
+			if err := os.RemoveAll(dir); err != nil {
+				lock.Close()
+				return false, fmt.Errorf("remove state directory: %w", err)
+			}
+			removed = true
+		}
+		lock.Close()
+	}
+	tmps, _ := filepath.Glob(filepath.Join(root, newDirPrefix+id+":*"))
+	for _, tmp := range tmps {
+		fd, err := unix.Open(tmp, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
+			if os.RemoveAll(tmp) == nil {
+				removed = true
+			}
+		}
+		unix.Close(fd)
+	}
+	return removed, nil
+}
