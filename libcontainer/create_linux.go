@@ -31,6 +31,13 @@ type CreateOptions struct {
 	Systemd      bool
 	Rootless     bool
 	IO           Process
+	// ExtraEnv is added to the environment of the container's process
+	// only, not to the saved config that exec'd processes start from
+	// (LISTEN_FDS, NOTIFY_SOCKET).
+	ExtraEnv []string
+	// OnStateDir, if set, is called with the new state directory before
+	// the init starts (to make what the config's mounts bind from it).
+	OnStateDir func(dir string) error
 }
 
 // Create validates the config, creates the container's state directory
@@ -61,12 +68,15 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 			Systemd:  o.Systemd,
 			Rootless: o.Rootless,
 			UseFifo:  o.UseFifo,
+
+			NoNewKeyring: o.NoNewKeyring,
 		},
 	}
 	// The directory appears with a state.json marked creating, locked.
 	if err := c.makeStateDir(root); err != nil {
 		return nil, err
 	}
+	dir := c.dir
 	defer func() {
 		if err != nil {
 			if derr := c.destroyQuietly(); derr != nil {
@@ -75,6 +85,11 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 			c.Close()
 		}
 	}()
+	if o.OnStateDir != nil {
+		if err := o.OnStateDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.start(o); err != nil {
 		return nil, fmt.Errorf("unable to start container process: %w", err)
 	}
@@ -122,7 +137,7 @@ func (c *Container) start(o *CreateOptions) error {
 			Mode:         initStandard,
 			ID:           o.ID,
 			Spec:         spec,
-			Process:      spec.Process,
+			Process:      withEnv(spec.Process, o.ExtraEnv),
 			NoPivot:      o.NoPivot,
 			NoNewKeyring: o.NoNewKeyring,
 			InUserNS:     hasNamespace(spec, specs.UserNamespace),

@@ -210,6 +210,11 @@ func (l *linuxInit) finish() error {
 		return err
 	}
 
+	if l.cfg.PidfdFd > 0 {
+		if err := sendPidfd(l.cfg.PidfdFd, string(l.cfg.Mode)); err != nil {
+			return err
+		}
+	}
 	if err := l.waitCgroup(); err != nil {
 		return err
 	}
@@ -249,6 +254,9 @@ func (l *linuxInit) finish() error {
 		return fmt.Errorf("apply capability bounding set: %w", err)
 	}
 	logrus.Debug("init: bounding set")
+	if err := fixStdioPermissions(int(p.User.UID)); err != nil {
+		return err
+	}
 	if err := setUser(p, l.cfg.InUserNS); err != nil {
 		return err
 	}
@@ -397,7 +405,7 @@ var rlimitTypes = map[string]int{
 // processEnv returns the process's environment, with HOME set from the
 // container's /etc/passwd when the config leaves it out (as runc does).
 func processEnv(p *specs.Process) ([]string, error) {
-	env := p.Env
+	env := dedupEnv(p.Env)
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "HOME=") {
 			return env, nil

@@ -51,7 +51,7 @@ func (l *linuxInit) standardInit() error {
 	}
 	logrus.Debug("init: rootfs prepared")
 	if l.cfg.Process.Terminal {
-		if err := setupConsole(l.cfg.ConsoleFd, true); err != nil {
+		if err := setupConsole(l.cfg.ConsoleFd, true, l.cfg.Process.ConsoleSize); err != nil {
 			return err
 		}
 	}
@@ -108,16 +108,6 @@ func (l *linuxInit) beforePivot() error {
 		return runHooks(h.CreateContainer, "createContainer", l.cfg.HookState)
 	}
 	return nil
-}
-
-// setnsInit prepares a process joining a running container (runc exec).
-func (l *linuxInit) setnsInit() error {
-	if l.cfg.Process.Terminal {
-		if err := setupConsole(l.cfg.ConsoleFd, false); err != nil {
-			return err
-		}
-	}
-	return l.finish()
 }
 
 func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {

@@ -121,6 +121,7 @@ func (sp *spawn) run() (pid int, err error) {
 		Stderr:     orStd(sp.io.Stderr, os.Stderr),
 		ExtraFiles: files,
 	}
+	cmd.Env = append(cmd.Env, testFaultEnv()...)
 	logrus.Debugf("starting runc init (%s)", cmd.Path)
 	err = cmd.Start()
 	child.Close()
@@ -155,6 +156,7 @@ func (sp *spawn) run() (pid int, err error) {
 	if _, err = parent.Write(msg); err != nil {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
+	testFault("spawn:started")
 	if sp.afterStart != nil {
 		if err = sp.afterStart(cmd.Process.Pid); err != nil {
 			return 0, err

@@ -71,6 +71,10 @@ type State struct {
 	Rootless       bool                                `json:"rootless,omitempty"`
 	// UseFifo is set when init waits on exec.fifo for `runc start`.
 	UseFifo bool `json:"use_fifo,omitempty"`
+	// Creating is set until the create that writes it has finished: a
+	// runtime killed meanwhile leaves a half-made container (see
+	// statedir_linux.go).
+	Creating bool `json:"creating,omitempty"`
 	// NoNewKeyring: the container shares the caller's session keyring
 	// (--no-new-keyring), so exec'd processes do not join "_ses.<id>".
 	NoNewKeyring bool `json:"no_new_keyring,omitempty"`
