@@ -291,6 +291,9 @@ func (c *Container) Destroy() error {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}
 	}
+	if err := c.destroyIntelRdt(); err != nil {
+		errs = append(errs, err)
+	}
 	logrus.Debug("removing state directory")
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state directory: %w", err))

@@ -194,6 +194,12 @@ func (c *Container) start(o *CreateOptions) error {
 			c.state.CgroupPaths = rootlessCgroupPaths(spec, c.state.CgroupPaths)
 		}
 		testFault("create:cgroup")
+		if err := c.applyIntelRdt(pid); err != nil {
+			return nil, err
+		}
+		if c.state.NetDevices, err = moveNetDevices(spec.Linux.NetDevices, pid); err != nil {
+			return nil, err
+		}
 		if spec.Process.OOMScoreAdj != nil {
 			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
 			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {
