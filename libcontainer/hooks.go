@@ -16,7 +16,10 @@ import (
 
 // runHooks runs hooks in order with state as JSON on stdin. The first one
 // that fails (non-zero exit, or still running after its timeout) stops the
-// rest and its error names the hook, its exit and its output.
+// rest and its error names the hook, its exit and its output. Poststop
+// hooks are the exception (runtime-spec, lifecycle step 13): a failing one
+// is only worth a warning and the remaining ones still run, so all of them
+// run and their errors are joined.
 func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
 	if len(hooks) == 0 {
 		return nil
@@ -25,12 +28,17 @@ func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for i, h := range hooks {
 		if err := runHook(h, in); err != nil {
-			return fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
+			err = fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
+			if kind != "poststop" {
+				return err
+			}
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func runHook(h specs.Hook, state []byte) error {

@@ -173,6 +173,11 @@ func runSuite(o options) (code int, err error) {
 	if err != nil {
 		return 2, err
 	}
+	// a container whose root is mapped to another host uid must be able
+	// to reach its bundle through here
+	if err := os.Chmod(work, 0o755); err != nil {
+		return 2, err
+	}
 	defer func() {
 		// a mount left under the work directory must not be walked into
 		if err := unmountUnder(work); err != nil || hasMountsUnder(work) {
