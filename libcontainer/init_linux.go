@@ -180,6 +180,13 @@ func (l *linuxInit) finish() error {
 	if err != nil {
 		return err
 	}
+	// Compile the seccomp filter now, while memory is plentiful: after a
+	// small RLIMIT_AS or RLIMIT_DATA libseccomp could not allocate. It is
+	// loaded further down, as late as it can be.
+	filter, err := seccomp.Compile(l.seccompConfig())
+	if err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
+	}
 	if err := setRlimits(p.Rlimits); err != nil {
 		return err
 	}
@@ -240,7 +247,7 @@ func (l *linuxInit) finish() error {
 	// loaded as late as possible, right before execve.
 	seccompLoaded := false
 	if !p.NoNewPrivileges {
-		if err := l.loadSeccomp(); err != nil {
+		if err := l.loadSeccomp(filter); err != nil {
 			return err
 		}
 		seccompLoaded = true
@@ -277,7 +284,7 @@ func (l *linuxInit) finish() error {
 		// A listener fd goes to the parent over the init socket, which
 		// closes now: such a filter cannot wait for the execve.
 		if !seccompLoaded && l.seccompConfig().ListenerPath != "" {
-			if err := l.loadSeccomp(); err != nil {
+			if err := l.loadSeccomp(filter); err != nil {
 				return err
 			}
 			seccompLoaded = true
@@ -297,7 +304,7 @@ func (l *linuxInit) finish() error {
 		}
 	}
 	if !seccompLoaded {
-		if err := l.loadSeccomp(); err != nil {
+		if err := l.loadSeccomp(filter); err != nil {
 			return err
 		}
 	}
@@ -322,8 +329,8 @@ func (l *linuxInit) seccompConfig() *specs.LinuxSeccomp {
 
 // loadSeccomp installs the filter; a notify fd goes to the parent, which
 // hands it to the seccomp agent before we go on.
-func (l *linuxInit) loadSeccomp() error {
-	fd, err := seccomp.Load(l.seccompConfig())
+func (l *linuxInit) loadSeccomp(filter *seccomp.Filter) error {
+	fd, err := filter.Load()
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}
