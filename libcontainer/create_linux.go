@@ -209,6 +209,10 @@ func (c *Container) start(o *CreateOptions) error {
 		return c.state.CgroupPaths, nil
 	}
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
+	if idx := idmapMountIndices(spec); len(idx) > 0 {
+		sp.config.IDMapMounts = idx
+		sp.afterConfig = func(pid int) ([]*os.File, error) { return openIDMappedMounts(spec, idx, pid) }
+	}
 	sp.onSeccomp = func(f *os.File) error {
 		pid := c.state.InitPid
 		return sendSeccompListener(spec.Linux.Seccomp, c.state.hookState(Creating, pid), pid, f)

@@ -31,7 +31,17 @@ func (l *linuxInit) standardInit() error {
 	if !hasNamespace(spec, specs.MountNamespace) {
 		return errors.New("linux.namespaces: the container needs a mount namespace")
 	}
+	idmapped, err := l.recvIDMapFds()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, f := range idmapped {
+			f.Close()
+		}
+	}()
 	rc := &rootfs.Config{
+		IDMapped:    idmapped,
 		Spec:        spec,
 		NoPivot:     l.cfg.NoPivot,
 		CgroupPaths: l.cfg.CgroupPaths,

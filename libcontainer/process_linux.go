@@ -52,6 +52,10 @@ type spawn struct {
 	afterStart func(pid int) error
 	onUsermap  func(pid int) error
 	onPid      func(pid int) error // the final process pid, before its config is sent
+	// afterConfig, if set, returns files to send the init right after
+	// the config, one syncIDMapFd frame each (the id-mapped mounts); they
+	// are closed once sent.
+	afterConfig func(pid int) ([]*os.File, error)
 	// inCgroup, if set, is called after the config was sent and must put
 	// pid into its cgroup; its result goes to the init as syncCgroupDone.
 	inCgroup  func(pid int) (map[string]string, error)
@@ -202,6 +206,12 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
 				return pid, err
+			}
+			if sp.afterConfig != nil {
+				if err = sp.sendFiles(sock, pid); err != nil {
+					_ = sock.write(syncAbort, nil)
+					return pid, err
+				}
 			}
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)

@@ -54,7 +54,7 @@ func (e *entry) deferReadonly() bool {
 func (s *setup) mountEntry(e *entry) error {
 	switch {
 	case e.opts.idmap || len(e.m.UIDMappings) > 0 || len(e.m.GIDMappings) > 0:
-		return e.fail("check options", errors.New("id-mapped mounts (idmap, ridmap, uidMappings, gidMappings) are not supported"))
+		return s.bindIDMapped(e)
 	case e.dest == "/":
 		return e.fail("check destination", errors.New("cannot mount over the container's root directory; use root.path"))
 	case e.opts.flags&unix.MS_REMOUNT != 0:
@@ -187,6 +187,12 @@ func (s *setup) bindMount(e *entry) error {
 		return e.fail("open source", err)
 	}
 	defer src.Close()
+	return s.bindFrom(e, src)
+}
+
+// bindFrom attaches src, a detached copy of the entry's source, on the
+// entry's destination with the requested flags.
+func (s *setup) bindFrom(e *entry, src *os.File) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
 		return e.fail("stat source", err)

@@ -27,8 +27,9 @@ type mountOptions struct {
 	// tmpcopyup is runc's extension: copy the mountpoint's content into a
 	// new tmpfs.
 	tmpcopyup bool
-	// idmap is set by "idmap" or "ridmap".
-	idmap bool
+	// idmap is set by "idmap" or "ridmap"; ridmap by "ridmap" (the
+	// mapping applies to every mount of an rbind).
+	idmap, ridmap bool
 }
 
 // flagOption describes an option that sets or clears an MS_* flag.
@@ -157,8 +158,11 @@ func parseMountOptions(options []string) mountOptions {
 		case "tmpcopyup":
 			o.tmpcopyup = true
 			continue
-		case "idmap", "ridmap":
+		case "idmap":
 			o.idmap = true
+			continue
+		case "ridmap":
+			o.idmap, o.ridmap = true, true
 			continue
 		}
 		o.data = append(o.data, splitData(opt)...)

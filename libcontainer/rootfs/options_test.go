@@ -113,8 +113,25 @@ func TestParseMountOptions(t *testing.T) {
 
 func TestParseMountOptionsExtensions(t *testing.T) {
 	o := parseMountOptions([]string{"tmpcopyup", "ridmap"})
-	if !o.tmpcopyup || !o.idmap || o.data != nil {
+	if !o.tmpcopyup || !o.idmap || !o.ridmap || o.data != nil {
 		t.Errorf("got %+v", o)
+	}
+	o = parseMountOptions([]string{"rbind", "idmap"})
+	if !o.idmap || o.ridmap || o.data != nil {
+		t.Errorf("idmap: got %+v", o)
+	}
+	for _, m := range []struct {
+		m    specs.Mount
+		want bool
+	}{
+		{specs.Mount{Options: []string{"bind", "idmap"}}, true},
+		{specs.Mount{Options: []string{"rbind", "ridmap"}}, true},
+		{specs.Mount{Options: []string{"bind"}, UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, true},
+		{specs.Mount{Options: []string{"bind"}}, false},
+	} {
+		if got := IsIDMapped(&m.m); got != m.want {
+			t.Errorf("IsIDMapped(%+v) = %v", m.m, got)
+		}
 	}
 }
 

@@ -289,7 +289,7 @@ func TestMountErrors(t *testing.T) {
 		{"tmpfs on /proc", specs.Mount{Destination: "/proc", Type: "tmpfs", Source: "tmpfs"},
 			[]string{"mounts[7] (tmpfs on /proc): check mountpoint: only procfs may be mounted on /proc"}},
 		{"idmap", specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}},
-			[]string{"mounts[7]", "not supported"}},
+			[]string{"mounts[7]", "id-mapped mount was not prepared by the runtime"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rootfs := newRootfs(t)
