@@ -44,7 +44,8 @@ func checkArgs(ctx *cli.Context, expected, checkType int) error {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "Incorrect Usage.\n\n")
+		// runc prints both to stdout; only the error goes to the log.
+		fmt.Printf("Incorrect Usage.\n\n")
 		_ = cli.ShowCommandHelp(ctx, name)
 		return err
 	}
