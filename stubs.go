@@ -19,5 +19,4 @@ var (
 	restoreCommand    = cli.Command{Name: "restore", Usage: "restore a container from a previous checkpoint", Action: notYet}
 	resumeCommand     = cli.Command{Name: "resume", Usage: "resumes all processes that have been previously paused", Action: notYet}
 	updateCommand     = cli.Command{Name: "update", Usage: "update container resource constraints", Action: notYet}
-	featuresCommand   = cli.Command{Name: "features", Usage: "show the enabled features", Action: notYet}
 )
