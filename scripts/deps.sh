@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, if missing.
 #   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp)
-#   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps
+#   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps,
+#                           strace, uidmap (newuidmap/newgidmap, rootless tests)
 #   scripts/deps.sh bench   + runc, crun (the peers), hyperfine
 set -euo pipefail
 want=(libseccomp-dev pkg-config)
 case "${1:-build}" in
 build) ;;
-test) want+=(busybox-static iproute2 util-linux procps strace) ;;
+test) want+=(busybox-static iproute2 util-linux procps strace uidmap) ;;
 bench) want+=(busybox-static runc crun) ;;
 *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
