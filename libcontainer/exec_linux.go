@@ -101,7 +101,17 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	}
 	// Stage 0 joins the cgroup before it forks, so the process is counted
 	// there (pids, memory) from its first instruction.
-	sp.onStart = func(pid int) error { return c.joinCgroup(pid, o.SubCgroupPaths) }
+	sp.onStart = func(pid int) error {
+		if err := c.joinCgroup(pid, o.SubCgroupPaths); err != nil {
+			return err
+		}
+		// In the cgroup (joining a cpuset would reset it): the resctrl
+		// groups and process.execCPUAffinity.initial.
+		if err := c.joinIntelRdt(pid); err != nil {
+			return err
+		}
+		return SetInitialCPUAffinity(pid, p)
+	}
 	var execPid int
 	sp.onPid = func(pid int) error { execPid = pid; return nil }
 	// A filter with a listener: its fd goes to the seccomp agent, with the

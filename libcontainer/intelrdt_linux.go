@@ -39,8 +39,11 @@ func (c *Container) applyIntelRdt(pid int) error {
 // joinIntelRdt puts a process exec'd in the container into the
 // container's resctrl groups.
 func (c *Container) joinIntelRdt(pid int) error {
+	if c.state.IntelRdtPath == "" {
+		return nil
+	}
 	m, err := c.intelRdt(c.intelRdtRoot())
-	if m == nil || err != nil || c.state.IntelRdtPath == "" {
+	if m == nil || err != nil {
 		return err
 	}
 	return m.Join(pid)
@@ -58,10 +61,11 @@ func (c *Container) destroyIntelRdt() error {
 	return m.Destroy()
 }
 
-// intelRdtRoot is the resctrl mount the container's groups were made in:
-// its control group is the mount itself (closID "/") or just below it.
+// intelRdtRoot is the resctrl mount the container's groups were made in
+// (state.IntelRdtPath is set): its control group is the mount itself
+// (closID "/") or just below it.
 func (c *Container) intelRdtRoot() string {
-	if c.state.Config.Linux.IntelRdt.ClosID == "/" {
+	if cfg := c.state.Config; cfg != nil && cfg.Linux != nil && cfg.Linux.IntelRdt != nil && cfg.Linux.IntelRdt.ClosID == "/" {
 		return c.state.IntelRdtPath
 	}
 	return filepath.Dir(c.state.IntelRdtPath)

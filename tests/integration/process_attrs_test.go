@@ -5,8 +5,10 @@ package integration
 // offsets.
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -219,4 +221,66 @@ func TestTimeNamespaceOffsets(t *testing.T) {
 		t.Fatal("timeOffsets without a time namespace accepted")
 	}
 	mustContain(t, "error", errOut, "timeOffsets")
+}
+
+// TestExecCPUAffinity: process.execCPUAffinity applies to runc exec: the
+// initial set while the exec's init works (and kept when there is no
+// final), the final one for the process; without either the exec'd
+// process is reset to every CPU, whatever runc exec's own affinity. The
+// container's init is not affected.
+func TestExecCPUAffinity(t *testing.T) {
+	online := onlineCPUs(t)
+	if online != "0-1" && !strings.HasPrefix(online, "0-") {
+		t.Skipf("needs CPUs 0 and 1 online (have %s)", online)
+	}
+	b := newBundle(t, "sleep", "100")
+	b.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1"}
+	b.write()
+	b.mustRunc("run", "-d", b.ID)
+	status := procStatus(t, b.initPid())
+	if status["Cpus_allowed_list"] != online {
+		t.Errorf("init affinity %q, want %s (execCPUAffinity is for exec)", status["Cpus_allowed_list"], online)
+	}
+	execGrep := func(affinity *specs.CPUAffinity) string {
+		p := *b.Spec.Process
+		p.Args = []string{"grep", "Cpus_allowed_list", "/proc/self/status"}
+		p.ExecCPUAffinity = affinity
+		data, err := json.Marshal(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(b.Dir, "process.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("taskset", "-c", "0", runcBin, "--root", b.Root, "exec", "--process", path, b.ID)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("runc exec: %v: %s", err, out)
+		}
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "Cpus_allowed_list:"))
+	}
+	for _, tc := range []struct {
+		affinity *specs.CPUAffinity
+		want     string
+	}{
+		{&specs.CPUAffinity{Initial: "0", Final: "1"}, "1"},
+		{&specs.CPUAffinity{Initial: "1"}, "1"},
+		{&specs.CPUAffinity{Final: "0-1"}, "0-1"},
+		{nil, online},
+	} {
+		if got := execGrep(tc.affinity); got != tc.want {
+			t.Errorf("execCPUAffinity %+v: exec'd process on %q, want %q", tc.affinity, got, tc.want)
+		}
+	}
+	// Without --process, exec takes the config's execCPUAffinity.
+	cmd := exec.Command(runcBin, "--root", b.Root, "exec", b.ID, "grep", "Cpus_allowed_list", "/proc/self/status")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("runc exec: %v: %s", err, out)
+	}
+	if got := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "Cpus_allowed_list:")); got != "1" {
+		t.Errorf("exec with the config's execCPUAffinity: %q, want 1", got)
+	}
+	b.mustRunc("delete", "--force", b.ID)
 }
