@@ -222,7 +222,14 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if status == Stopped || status == Creating {
 		return ErrNotRunning
 	}
-	return c.signalInit(sig)
+	if err := c.signalInit(sig); err != nil {
+		return err
+	}
+	if sig == unix.SIGKILL && status == Paused {
+		// A frozen v1 task cannot die; runc thaws for SIGKILL only.
+		c.thawQuietly()
+	}
+	return nil
 }
 
 // ErrNotRunning is returned when a container's init is gone.
@@ -325,6 +332,7 @@ func (c *Container) killAndWait() error {
 	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill init: %w", err)
 	}
+	c.thawQuietly() // a paused container's init dies only once thawed
 	// A pidfd becomes readable when the process exits (even if it is not
 	// our child and is never reaped by us).
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}

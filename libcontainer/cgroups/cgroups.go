@@ -22,6 +22,7 @@
 package cgroups
 
 import (
+	"context"
 	"errors"
 
 	"github.com/opencontainers/cgroups"
@@ -82,7 +83,10 @@ type Manager interface {
 	Apply(pid int) error
 	// Set applies resources. A nil r re-applies the current resources (the
 	// Config's, or those of the last successful Set). A non-nil r replaces
-	// them whole; if r.Devices is nil the current device rules are kept.
+	// them whole; if r.Devices is nil the current device rules are kept, and
+	// once they have been applied (by an earlier Set, or at create for a
+	// manager from Load) they are not written again, as runc update does,
+	// so that rules others added on top of ours survive.
 	Set(r *specs.LinuxResources) error
 	// AddPid moves pid into the container's cgroup, or into its existing
 	// sub-cgroup sub (relative, must stay inside) when sub is not empty.
@@ -100,6 +104,10 @@ type Manager interface {
 	// OOMKillCount returns how many processes the OOM killer killed in the
 	// cgroup.
 	OOMKillCount() (uint64, error)
+	// NotifyOOM returns a channel that receives a value for each OOM event
+	// in the cgroup; it is closed when ctx is done or the cgroup is gone
+	// (see notify.go).
+	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
 	// KillAll sends sig to every process in the cgroup. SIGKILL uses
 	// cgroup.kill where the kernel has it; otherwise the cgroup is frozen,
 	// signalled and thawed, so that no process can fork away in between.

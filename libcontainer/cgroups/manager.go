@@ -26,6 +26,10 @@ type mgr struct {
 
 	mu  sync.Mutex
 	res *cgroups.Resources // the resources Set(nil) re-applies
+	// devicesSet is true once the device rules are in place: after a Set,
+	// or from the start for a manager that Load made (the container's
+	// create applied them). Until then Set always writes them.
+	devicesSet bool
 }
 
 // New returns the manager for a new container. It checks the configuration
@@ -102,7 +106,7 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
 	cfg := *c
-	return &mgr{cfg: cfg, cg: cg, lib: lib, res: res}, nil
+	return &mgr{cfg: cfg, cg: cg, lib: lib, res: res, devicesSet: paths != nil}, nil
 }
 
 // checkHierarchy rejects resources the running hierarchy cannot take, with
@@ -155,6 +159,7 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	res := m.res
+	skipDevices := false
 	if r != nil {
 		var err error
 		if res, err = ToResources(r, m.cfg.Devices); err != nil {
@@ -162,6 +167,7 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 		}
 		if r.Devices == nil {
 			res.Devices = m.res.Devices
+			skipDevices = m.devicesSet
 		}
 		if err := checkHierarchy(res); err != nil {
 			return err
@@ -171,10 +177,16 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	if skipDevices {
+		cp := *apply
+		cp.SkipDevices = true
+		apply = &cp
+	}
 	if err := m.lib.Set(apply); err != nil {
 		return fmt.Errorf("set cgroup %s resources: %w", m.name(), err)
 	}
 	m.res = res
+	m.devicesSet = true
 	return nil
 }
 

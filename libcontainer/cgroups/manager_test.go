@@ -808,3 +808,50 @@ func TestSystemdDriver(t *testing.T) {
 		t.Errorf("systemd driver without systemd: got %v", err)
 	}
 }
+
+// TestSetKeepsDevices: once the device rules are in place, a Set without
+// devices does not write them again (rules added by others survive), one
+// with devices replaces them; a new manager always writes them first.
+func TestSetKeepsDevices(t *testing.T) {
+	requireV1(t)
+	if !mountedV1("devices") {
+		t.Skip("no devices hierarchy")
+	}
+	e := newTestEnv(t)
+	deny := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
+	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/dev", Resources: &specs.LinuxResources{Devices: deny}})
+	if err := m.Apply(-1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Destroy() })
+	dir := m.Paths()["devices"]
+	// The first Set applies the rules even without r.Devices.
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(10))}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, dir, "devices.list"); strings.Contains(got, "a *:* rwm") || !strings.Contains(got, "c 1:3 rwm") {
+		t.Fatalf("devices.list after the first Set:\n%s", got)
+	}
+	// Someone else (a GPU hook, say) allows one more device.
+	if err := os.WriteFile(filepath.Join(dir, "devices.allow"), []byte("c 1:11 r"), 0); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(&Config{ID: "c", Path: e.prefix + "/dev", Resources: &specs.LinuxResources{Devices: deny}}, m.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, mm := range map[string]Manager{"same manager": m, "loaded manager": loaded} {
+		if err := mm.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(11))}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, dir, "devices.list"); !strings.Contains(got, "c 1:11 r") {
+			t.Errorf("%s: a Set without devices dropped another's rule:\n%s", name, got)
+		}
+	}
+	if err := loaded.Set(&specs.LinuxResources{Devices: deny}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, dir, "devices.list"); strings.Contains(got, "c 1:11 r") {
+		t.Errorf("a Set with devices kept a rule they do not have:\n%s", got)
+	}
+}

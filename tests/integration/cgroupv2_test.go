@@ -1,0 +1,395 @@
+package integration
+
+// Cgroup v2 and systemd driver tests. They skip on this cgroup v1 host and
+// run in the VM lane (`make test-vm`: pure cgroup v2, systemd as PID 1).
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/opencontainers/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// requireCgroupV2 skips unless the host runs the cgroup v2 unified
+// hierarchy.
+func requireCgroupV2(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		t.Skip("needs cgroup v2 (run `make test-vm`)")
+	}
+}
+
+// requireSystemd skips unless systemd is PID 1.
+func requireSystemd(t *testing.T) {
+	t.Helper()
+	requireCgroupV2(t)
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		t.Skip("needs systemd (run `make test-vm`)")
+	}
+}
+
+// v2Dir is the container's cgroup v2 directory, for the cgroupfs driver
+// (absolute cgroupsPath) and for the systemd driver ("slice:prefix:name",
+// slices of one level below -.slice).
+func (b *bundle) v2Dir() string {
+	p := b.Spec.Linux.CgroupsPath
+	if slice, rest, ok := strings.Cut(p, ":"); ok {
+		prefix, name, _ := strings.Cut(rest, ":")
+		if slice == "" {
+			slice = "system.slice"
+		}
+		return filepath.Join("/sys/fs/cgroup", slice, prefix+"-"+name+".scope")
+	}
+	return filepath.Join("/sys/fs/cgroup", p)
+}
+
+// v2File reads a file of the container's cgroup v2 directory.
+func (b *bundle) v2File(name string) string {
+	b.t.Helper()
+	data, err := os.ReadFile(filepath.Join(b.v2Dir(), name))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func (b *bundle) expectV2Files(what string, want map[string]string) {
+	b.t.Helper()
+	for name, w := range want {
+		if got := b.v2File(name); got != w {
+			b.t.Errorf("%s: %s = %q, want %q", what, name, got, w)
+		}
+	}
+}
+
+// deviceProgs counts the BPF device programs attached to the container's
+// cgroup (BPF_PROG_QUERY, not counting the parents').
+func (b *bundle) deviceProgs() int {
+	b.t.Helper()
+	f, err := os.OpenFile(b.v2Dir(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := link.QueryPrograms(link.QueryOptions{Target: int(f.Fd()), Attach: ebpf.AttachCGroupDevice})
+	if err != nil {
+		b.t.Fatalf("query device programs of %s: %v", b.v2Dir(), err)
+	}
+	return len(res.Programs)
+}
+
+// weight is cpu.weight for cpu.shares, converted as runc converts it.
+func weight(shares uint64) string {
+	return strconv.FormatUint(cgroups.ConvertCPUSharesToCgroupV2Value(shares), 10)
+}
+
+// hugepageSize returns a huge page size the kernel has, as the spec names
+// it ("2MB"), and as cgroup v2 file names spell it.
+func hugepageSize(t *testing.T) string {
+	t.Helper()
+	ents, _ := os.ReadDir("/sys/kernel/mm/hugepages")
+	for _, e := range ents {
+		// hugepages-2048kB
+		kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.Name(), "hugepages-"), "kB"))
+		if err != nil {
+			continue
+		}
+		if kb >= 1024*1024 {
+			return fmt.Sprintf("%dGB", kb/1024/1024)
+		}
+		return fmt.Sprintf("%dMB", kb/1024)
+	}
+	return ""
+}
+
+func TestCgroupV2ResourcesFromConfig(t *testing.T) {
+	requireCgroupV2(t)
+	b := newBundle(t, "sleep", "100")
+	res := b.Spec.Linux.Resources
+	res.Memory = &specs.LinuxMemory{
+		Limit:       cgPtr(int64(96 * cgMiB)),
+		Reservation: cgPtr(int64(48 * cgMiB)),
+		Swap:        cgPtr(int64(128 * cgMiB)),
+	}
+	res.CPU = &specs.LinuxCPU{
+		Shares: cgPtr(uint64(1024)),
+		Quota:  cgPtr(int64(30000)),
+		Period: cgPtr(uint64(60000)),
+		Burst:  cgPtr(uint64(10000)),
+		Cpus:   "0",
+		Mems:   "0",
+	}
+	res.Pids = &specs.LinuxPids{Limit: cgPtr(int64(42))}
+	res.Unified = map[string]string{"memory.high": strconv.Itoa(80 * cgMiB), "memory.oom.group": "1"}
+	size := hugepageSize(t)
+	if size != "" {
+		res.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: size, Limit: 4 * cgMiB}}
+	}
+	b.write()
+	b.mustRunc("run", "-d", b.ID)
+	want := map[string]string{
+		"memory.max":       strconv.Itoa(96 * cgMiB),
+		"memory.low":       strconv.Itoa(48 * cgMiB),
+		"memory.swap.max":  strconv.Itoa(32 * cgMiB), // swap is memory+swap in the spec
+		"memory.high":      strconv.Itoa(80 * cgMiB),
+		"memory.oom.group": "1",
+		"cpu.weight":       weight(1024),
+		"cpu.max":          "30000 60000",
+		"cpu.max.burst":    "10000",
+		"cpuset.cpus":      "0",
+		"cpuset.mems":      "0",
+		"pids.max":         "42",
+	}
+	if size != "" {
+		want["hugetlb."+size+".max"] = strconv.Itoa(4 * cgMiB)
+	}
+	b.expectV2Files("config.json", want)
+	if procs := b.cgroupProcs(); len(procs) != 1 || procs[0] != b.initPid() {
+		t.Errorf("cgroup.procs = %v, want the init %d", procs, b.initPid())
+	}
+	// Unsupported on v2: a clear error naming the field.
+	b2 := newBundle(t, "true")
+	b2.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Swap: cgPtr(int64(64 * cgMiB))}
+	b2.write()
+	if _, stderr, code := b2.runc("run", b2.ID); code == 0 || !strings.Contains(stderr, "linux.resources.memory.swap") {
+		t.Errorf("swap without a memory limit on v2: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestCgroupV2Update(t *testing.T) {
+	requireCgroupV2(t)
+	b := newBundle(t, "sleep", "100")
+	b.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: cgPtr(int64(64 * cgMiB))}
+	b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: cgPtr(int64(30))}
+	b.write()
+	b.mustRunc("run", "-d", b.ID)
+	b.mustRunc("update", "--memory", "200M", "--memory-swap", "300M", "--memory-reservation", "50M",
+		"--cpu-share", "2048", "--cpu-quota", "40000", "--cpu-period", "80000", "--pids-limit", "77", b.ID)
+	b.expectV2Files("update flags", map[string]string{
+		"memory.max":      strconv.Itoa(200 * cgMiB),
+		"memory.swap.max": strconv.Itoa(100 * cgMiB),
+		"memory.low":      strconv.Itoa(50 * cgMiB),
+		"cpu.weight":      weight(2048),
+		"cpu.max":         "40000 80000",
+		"pids.max":        "77",
+	})
+	r := b.run([]byte(`{"unified": {"memory.high": "150000000"}, "cpu": {"idle": 1}}`), "update", "-r", "-", b.ID)
+	if r.Code != 0 {
+		t.Fatalf("update -r -: exit %d: %s", r.Code, r.Stderr)
+	}
+	b.expectV2Files("update -r", map[string]string{
+		"memory.high": "149999616", // rounded down to pages
+		"memory.max":  strconv.Itoa(200 * cgMiB),
+		"cpu.idle":    "1",
+	})
+	saved := b.savedResources()
+	if saved.Unified["memory.high"] != "150000000" || saved.Memory == nil || *saved.Memory.Limit != 200*cgMiB {
+		t.Errorf("saved resources %+v", saved)
+	}
+}
+
+// devicesUpdate replaces the container's device rules through update -r:
+// deny all, plus the given extra rules.
+func (b *bundle) devicesUpdate(extra string) {
+	b.t.Helper()
+	js := `{"devices": [{"allow": false, "access": "rwm"}` + extra + `]}`
+	if r := b.run([]byte(js), "update", "-r", "-", b.ID); r.Code != 0 {
+		b.t.Fatalf("update devices: exit %d: %s", r.Code, r.Stderr)
+	}
+}
+
+// kmsgProbe is a container that writes to /dev/kmsg (1:11, not allowed by
+// default) in a loop and records in /kmsg whether the device cgroup let
+// it: "ok" or "denied".
+func kmsgProbe(t *testing.T) *bundle {
+	b := newBundle(t, "sh", "-c", `while :; do if echo probe 2>/dev/null > /dev/kmsg; then echo ok; else echo denied; fi > /kmsg.tmp; mv /kmsg.tmp /kmsg; sleep 0.05; done`)
+	b.Spec.Linux.Devices = append(b.Spec.Linux.Devices, specs.LinuxDevice{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11, FileMode: cgPtr(os.FileMode(0o666))})
+	b.write()
+	return b
+}
+
+// waitKmsg waits until the probe reports want.
+func (b *bundle) waitKmsg(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(filepath.Join(b.Dir, "rootfs", "kmsg"))
+		if got = strings.TrimSpace(string(data)); got == want {
+			// Twice in a row: the answer after the update.
+			time.Sleep(200 * time.Millisecond)
+			data, _ = os.ReadFile(filepath.Join(b.Dir, "rootfs", "kmsg"))
+			if got = strings.TrimSpace(string(data)); got == want {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.t.Fatalf("/dev/kmsg probe says %q, want %q", got, want)
+}
+
+// checkDeviceUpdates: repeated device updates switch access and replace
+// the eBPF program instead of stacking a new one each time.
+func checkDeviceUpdates(t *testing.T, b *bundle) {
+	b.waitKmsg("denied")
+	progs := b.deviceProgs()
+	if progs < 1 || progs > 2 {
+		// Ours, and with the systemd driver possibly systemd's own.
+		t.Fatalf("%d device programs attached after create", progs)
+	}
+	allow := `, {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}`
+	for i := 0; i < 3; i++ {
+		b.devicesUpdate(allow)
+		b.waitKmsg("ok")
+		if n := b.deviceProgs(); n != progs {
+			t.Fatalf("update %d (allow): %d device programs attached, want %d", i, n, progs)
+		}
+		b.devicesUpdate("")
+		b.waitKmsg("denied")
+		if n := b.deviceProgs(); n != progs {
+			t.Fatalf("update %d (deny): %d device programs attached, want %d", i, n, progs)
+		}
+	}
+	// An update without devices leaves the program alone.
+	b.mustRunc("update", "--pids-limit", "99", b.ID)
+	if n := b.deviceProgs(); n != progs {
+		t.Errorf("update without devices: %d device programs, want %d", n, progs)
+	}
+	b.waitKmsg("denied")
+}
+
+func TestCgroupV2DevicesUpdateReplacesProgram(t *testing.T) {
+	requireCgroupV2(t)
+	b := kmsgProbe(t)
+	b.mustRunc("run", "-d", b.ID)
+	checkDeviceUpdates(t, b)
+}
+
+// systemdBundle makes a bundle for the systemd driver, in system.slice.
+func systemdBundle(t *testing.T, args ...string) (*bundle, string) {
+	b := newBundle(t, args...)
+	b.Spec.Linux.CgroupsPath = "system.slice:runc-it:" + b.ID
+	b.write()
+	unit := "runc-it-" + b.ID + ".scope"
+	t.Cleanup(func() {
+		if _, err := os.Stat(b.v2Dir()); err == nil {
+			t.Errorf("scope cgroup %s left behind", b.v2Dir())
+		}
+		if out, _ := exec.Command("systemctl", "is-active", unit).Output(); strings.TrimSpace(string(out)) == "active" {
+			t.Errorf("unit %s still active", unit)
+			_ = exec.Command("systemctl", "stop", unit).Run()
+		}
+	})
+	return b, unit
+}
+
+// unitProperty returns systemctl show -p name --value unit.
+func unitProperty(t *testing.T, unit, name string) string {
+	t.Helper()
+	out, err := exec.Command("systemctl", "show", "-p", name, "--value", unit).Output()
+	if err != nil {
+		t.Fatalf("systemctl show %s %s: %v", unit, name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestSystemdDriverScope(t *testing.T) {
+	requireSystemd(t)
+	b, unit := systemdBundle(t, "sleep", "100")
+	b.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: cgPtr(int64(64 * cgMiB))}
+	b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: cgPtr(int64(33))}
+	b.Spec.Linux.Resources.CPU = &specs.LinuxCPU{Shares: cgPtr(uint64(2048)), Quota: cgPtr(int64(50000)), Period: cgPtr(uint64(100000))}
+	b.Spec.Annotations = map[string]string{
+		"org.systemd.property.TimeoutStopSec": "90",
+		"org.systemd.property.CollectMode":    "'inactive-or-failed'",
+		"org.systemd.property.Description":    "'runc integration test'",
+	}
+	b.write()
+	b.mustRunc("--systemd-cgroup", "run", "-d", b.ID)
+	pid := b.initPid()
+
+	if s := unitProperty(t, unit, "ActiveState"); s != "active" {
+		t.Fatalf("unit %s is %q", unit, s)
+	}
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if want := "0::/system.slice/" + unit; strings.TrimSpace(string(data)) != want {
+		t.Errorf("init cgroup %q, want %q", data, want)
+	}
+	b.expectV2Files("systemd create", map[string]string{
+		"memory.max": strconv.Itoa(64 * cgMiB),
+		"pids.max":   "33",
+		"cpu.weight": weight(2048),
+		"cpu.max":    "50000 100000",
+	})
+	for prop, want := range map[string]string{
+		"MemoryMax":       strconv.Itoa(64 * cgMiB),
+		"TasksMax":        "33",
+		"TimeoutStopUSec": "1min 30s",
+		"CollectMode":     "inactive-or-failed",
+		"Description":     "runc integration test",
+	} {
+		if got := unitProperty(t, unit, prop); got != want {
+			t.Errorf("%s %s = %q, want %q", unit, prop, got, want)
+		}
+	}
+
+	// update goes through systemd too: unit and files agree.
+	b.mustRunc("update", "--memory", "128M", "--pids-limit", "44", b.ID)
+	if got := b.v2File("memory.max"); got != strconv.Itoa(128*cgMiB) {
+		t.Errorf("memory.max after update = %q", got)
+	}
+	if got := unitProperty(t, unit, "MemoryMax"); got != strconv.Itoa(128*cgMiB) {
+		t.Errorf("MemoryMax after update = %q", got)
+	}
+	if got := unitProperty(t, unit, "TasksMax"); got != "44" {
+		t.Errorf("TasksMax after update = %q", got)
+	}
+
+	b.mustRunc("pause", b.ID)
+	if s := b.status(); s != "paused" {
+		t.Errorf("status %q after pause", s)
+	}
+	b.mustRunc("resume", b.ID)
+	b.mustRunc("delete", "--force", b.ID)
+	if !pidGone(pid) {
+		t.Errorf("init %d survived delete", pid)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for unitProperty(t, unit, "ActiveState") == "active" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSystemdDriverBadPath(t *testing.T) {
+	requireSystemd(t)
+	b := newBundle(t, "true")
+	b.Spec.Linux.CgroupsPath = "/not/systemd/form"
+	b.write()
+	if _, stderr, code := b.runc("--systemd-cgroup", "run", b.ID); code == 0 || !strings.Contains(stderr, "slice:prefix:name") {
+		t.Errorf("bad systemd cgroupsPath: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestSystemdDriverDevicesUpdate(t *testing.T) {
+	requireSystemd(t)
+	b := kmsgProbe(t)
+	b.Spec.Linux.CgroupsPath = "system.slice:runc-it:" + b.ID
+	b.write()
+	b.mustRunc("--systemd-cgroup", "run", "-d", b.ID)
+	t.Cleanup(func() {
+		if _, err := os.Stat(b.v2Dir()); err == nil {
+			t.Errorf("scope cgroup %s left behind", b.v2Dir())
+		}
+	})
+	checkDeviceUpdates(t, b)
+}
