@@ -176,7 +176,7 @@ func TestCPUAffinityReset(t *testing.T) {
 
 // TestTimeNamespaceOffsets: linux.timeOffsets in a new time namespace:
 // the offsets show in /proc/self/timens_offsets and move the container's
-// boot time (uptime) forward.
+// boot time (uptime) forward, for exec'd processes too.
 func TestTimeNamespaceOffsets(t *testing.T) {
 	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
 		t.Skip("kernel without time namespaces")
@@ -211,6 +211,17 @@ func TestTimeNamespaceOffsets(t *testing.T) {
 	if d := ctr - host; d < boottime-60 || d > boottime+60 {
 		t.Errorf("container uptime %.0fs, host %.0fs: want %d more", ctr, host, boottime)
 	}
+
+	// A process exec'd into the container joins its time namespace.
+	b.Spec.Process.Args = []string{"sleep", "100"}
+	b.write()
+	b.mustRunc("run", "-d", b.ID)
+	out = b.mustRunc("exec", b.ID, "cat", "/proc/uptime")
+	ctr, _ = strconv.ParseFloat(strings.Fields(out)[0], 64)
+	if ctr < boottime {
+		t.Errorf("uptime of an exec'd process %.0fs, want over %d", ctr, boottime)
+	}
+	b.mustRunc("delete", "--force", b.ID)
 
 	// Without a time namespace of its own, offsets are refused.
 	b2 := newBundle(t, "true")
