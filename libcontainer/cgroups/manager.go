@@ -128,9 +128,11 @@ func checkHierarchy(res *cgroups.Resources) error {
 // swap accounting (no memory.memsw.* files, e.g. Debian without
 // swapaccount=1): a finite limit cannot be honoured and is an error,
 // "unlimited" (-1) is what the kernel does anyway and is dropped. It
-// returns the resources to apply.
-func checkSwap(memDir string, res *cgroups.Resources) (*cgroups.Resources, error) {
-	if memDir == "" || res.MemorySwap == 0 {
+// returns the resources to apply. On cgroup v2 (v2 set) the library
+// handles a missing memory.swap.max itself (an error only for a finite
+// limit), and memDir is not a v1 memory directory: nothing to do here.
+func checkSwap(memDir string, v2 bool, res *cgroups.Resources) (*cgroups.Resources, error) {
+	if v2 || memDir == "" || res.MemorySwap == 0 {
 		return res, nil
 	}
 	if _, err := os.Stat(filepath.Join(memDir, "memory.memsw.limit_in_bytes")); err == nil || !os.IsNotExist(err) {
@@ -173,7 +175,7 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 			return err
 		}
 	}
-	apply, err := checkSwap(m.lib.Path("memory"), res)
+	apply, err := checkSwap(m.lib.Path("memory"), cgroups.IsCgroup2UnifiedMode(), res)
 	if err != nil {
 		return err
 	}

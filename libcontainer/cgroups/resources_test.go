@@ -256,22 +256,27 @@ func TestCheckSwap(t *testing.T) {
 
 	// No swap asked: nothing to check.
 	res := &cgroups.Resources{Memory: 1 << 20}
-	if got, err := checkSwap(noSwap, res); err != nil || got != res {
+	if got, err := checkSwap(noSwap, false, res); err != nil || got != res {
 		t.Fatalf("no swap asked: got %v, %v", got, err)
 	}
 	// Finite swap limit without accounting: a clear error.
 	res = &cgroups.Resources{Memory: 1 << 20, MemorySwap: 2 << 20}
-	if _, err := checkSwap(noSwap, res); err == nil || !strings.Contains(err.Error(), "linux.resources.memory.swap") ||
+	if _, err := checkSwap(noSwap, false, res); err == nil || !strings.Contains(err.Error(), "linux.resources.memory.swap") ||
 		!strings.Contains(err.Error(), "swapaccount=1") {
 		t.Fatalf("finite swap without accounting: got %v", err)
 	}
 	// With accounting: passed through.
-	if got, err := checkSwap(withSwap, res); err != nil || got != res {
+	if got, err := checkSwap(withSwap, false, res); err != nil || got != res {
 		t.Fatalf("finite swap with accounting: got %v, %v", got, err)
+	}
+	// cgroup v2: left to the library (the directory has memory.swap.max,
+	// not memory.memsw.*).
+	if got, err := checkSwap(noSwap, true, res); err != nil || got != res {
+		t.Fatalf("finite swap on v2: got %v, %v", got, err)
 	}
 	// Unlimited swap without accounting: dropped, the original untouched.
 	res = &cgroups.Resources{Memory: 1 << 20, MemorySwap: -1}
-	got, err := checkSwap(noSwap, res)
+	got, err := checkSwap(noSwap, false, res)
 	if err != nil || got.MemorySwap != 0 || got.Memory != 1<<20 || res.MemorySwap != -1 {
 		t.Fatalf("unlimited swap without accounting: got %+v, %v (original %+v)", got, err, res)
 	}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scripts/test-vm.sh -- run the integration tests that need what this host
+# lacks (cgroup v2, systemd as PID 1) in the VM lane (../shared/vmlane: a
+# qemu guest with Debian's kernel 6.1, pure cgroup v2, systemd 252).
+#
+# Builds the guest image once (cached in /var/tmp/vmlane; build-image.sh is
+# idempotent, serialised here with flock), builds the integration test
+# binary on the host, and runs it in the guest against RUNC_BINARY, with
+# the bundles on the guest's own disk (/tmp), not on 9p.
+#
+# Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
+#      VMTESTS (the -test.run regexp; default: the cgroup v2/systemd set),
+#      TESTFLAGS (more flags for the test binary, e.g. -test.failfast),
+#      VMLANE (../shared/vmlane), and run-in-vm.sh's VMLANE_* variables.
+# Exit status: the tests' (124/125: the VM timed out / failed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VMLANE=${VMLANE:-$(realpath ../shared/vmlane)}
+RUNC=$(realpath "${RUNC_BINARY:-runc}")
+ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
+# The tests whose subject differs on cgroup v2 or needs systemd. The rest
+# of the suite runs on the host (`make integration`): the guest is 10-15x
+# slower.
+RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestPauseResume|TestKillAll|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
+
+[ -x "$RUNC" ] || { echo "test-vm: no runc binary at $RUNC" >&2; exit 2; }
+[ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm: no busybox rootfs at $ROOTFS" >&2; exit 2; }
+
+dir=$PWD/.cache/test-vm
+rm -rf "$dir"
+mkdir -p "$dir"
+echo "test-vm: guest image" >&2
+flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
+echo "test-vm: building the test binary" >&2
+CGO_ENABLED=1 ${GO:-go} test -c -o "$dir/integration.test" ./tests/integration/
+cp "$RUNC" "$dir/runc"
+# One file over 9p rather than a tree of small ones.
+tar -C "$(dirname "$ROOTFS")" -cf "$dir/rootfs.tar" "$(basename "$ROOTFS")"
+cat >"$dir/run.sh" <<EOF
+set -euo pipefail
+mkdir -p /tmp/t
+cp runc integration.test /tmp/t/
+tar -C /tmp/t -xf rootfs.tar
+cd /tmp/t
+echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"
+RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS") \\
+	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-}
+EOF
+echo "test-vm: running $RUN in the guest" >&2
+exec "$VMLANE/run-in-vm.sh" "$dir" 'bash run.sh'
