@@ -48,6 +48,13 @@ integration: runc $(ROOTFS)
 
 test: unittest integration
 
+# The tests that need cgroup v2 or systemd (this host has neither), in the
+# VM lane (../shared/vmlane, qemu): builds the guest image once (cached),
+# then runs VMTESTS (scripts/test-vm.sh) in the guest.
+.PHONY: test-vm
+test-vm: runc $(ROOTFS)
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm.sh
+
 # OCI runtime-tools validation suite, ours and Debian's runc side by side
 # (tests/oci/README.md). OCIFLAGS is passed on, e.g. OCIFLAGS="-run hooks -v".
 test-oci: runc
