@@ -11,7 +11,7 @@ GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags "$(BUILDT
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
-.PHONY: all runc static install man test unittest integration test-oci demo bench deps clean FORCE
+.PHONY: all runc static install man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
 
 all: runc
 
@@ -54,6 +54,18 @@ test: unittest integration
 .PHONY: test-vm
 test-vm: runc $(ROOTFS)
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm.sh
+
+# Stress: soak, parallel, same-ID races, faults, bad input, signal fidelity
+# (tests/stress/README.md). Short form by default; STRESS_LONG=1 for the
+# long one (make test-stress-long). Debian's runc is the signal reference.
+test-stress: runc $(ROOTFS)
+	@scripts/deps.sh test
+	@scripts/deps.sh bench
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) STRESS_LONG=$(STRESS_LONG) \
+		$(GO) test -count=1 -timeout 60m -v $(TESTFLAGS) ./tests/stress/
+
+test-stress-long:
+	$(MAKE) test-stress STRESS_LONG=1
 
 # OCI runtime-tools validation suite, ours and Debian's runc side by side
 # (tests/oci/README.md). OCIFLAGS is passed on, e.g. OCIFLAGS="-run hooks -v".

@@ -15,6 +15,7 @@ import (
 // into its cgroup. It joins the container's session keyring, gets its pty
 // if it asked for one, and finishes like the container's own process.
 func (l *linuxInit) setnsInit() error {
+	testFault("init:setns")
 	if !l.cfg.NoNewKeyring {
 		if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
 			return err

@@ -170,7 +170,8 @@ func (sp *spawn) run() (pid int, err error) {
 	ready := false
 	for {
 		t, payload, file, rerr := sock.read()
-		if rerr == io.EOF {
+		// A killed init may reset the connection rather than close it.
+		if rerr == io.EOF || errors.Is(rerr, unix.ECONNRESET) {
 			if !ready {
 				return pid, errors.New("runc init exited before the container was set up")
 			}

@@ -3,7 +3,6 @@ package stress
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -189,7 +188,7 @@ func TestSymlinkMountContained(t *testing.T) {
 			defer b.remove()
 			before := takeSnapshot(b.Root)
 			own := filepath.Join(b.Dir, "rootfs")
-			if out, err := exec.Command("cp", "-a", rootfs, own).CombinedOutput(); err != nil {
+			if out, err := combinedOutput("cp", "-a", rootfs, own); err != nil {
 				t.Fatalf("copy rootfs: %v: %s", err, out)
 			}
 			// The host directory the mount would cover if the link were

@@ -49,6 +49,12 @@ func newBundle(t testing.TB, root string, args ...string) *bundle {
 	b := &bundle{t: t, ID: id, Dir: dir, Root: root, Bin: runcBin}
 	b.Spec = newSpec(t, b.CgroupPath(), args...)
 	b.write()
+	// A safety net, so that a failed test does not spill into the next:
+	// the tests check for leaks before this runs.
+	t.Cleanup(func() {
+		b.runc("delete", "--force", b.ID)
+		removeCgroups(b.CgroupPath())
+	})
 	return b
 }
 
@@ -129,6 +135,9 @@ func (b *bundle) start(c call, args ...string) *proc {
 	p := &proc{b: b, args: args, done: make(chan struct{})}
 	p.cmd = exec.Command(b.Bin, append([]string{"--root", b.Root}, args...)...)
 	p.cmd.Dir = b.Dir
+	if _, err := os.Stat(b.Dir); err != nil {
+		p.cmd.Dir = baseDir // a cleanup after the bundle was removed
+	}
 	p.cmd.Stdin = c.stdin
 	p.cmd.Env = append(os.Environ(), c.env...)
 	p.stdout, p.ownStdout = c.stdout, c.stdout == nil
@@ -141,6 +150,12 @@ func (b *bundle) start(c call, args ...string) *proc {
 		b.t.Fatal(err)
 	}
 	p.start = time.Now()
+	b.t.Cleanup(func() {
+		if !p.exited() {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 	go func() {
 		p.err = p.cmd.Wait()
 		untrack(p.cmd.Process.Pid)
@@ -237,6 +252,20 @@ func startTracked(cmd *exec.Cmd) error {
 	}
 	tracked[cmd.Process.Pid] = true
 	return nil
+}
+
+// combinedOutput is exec.Cmd.CombinedOutput for a command the orphan
+// reaper must leave alone.
+func combinedOutput(name string, args ...string) ([]byte, error) {
+	var out bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := startTracked(cmd); err != nil {
+		return nil, err
+	}
+	err := cmd.Wait()
+	untrack(cmd.Process.Pid)
+	return out.Bytes(), err
 }
 
 func untrack(pid int) {

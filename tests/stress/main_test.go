@@ -15,10 +15,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -77,6 +77,15 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "stress: set child subreaper: %v\n", err)
 		return 1
 	}
+	// Reap them promptly, as a shim would: a pid namespace's init cannot
+	// finish dying while a process of its namespace whose parent is
+	// outside (an exec'd process whose runc was killed) is not reaped.
+	go func() {
+		for {
+			time.Sleep(20 * time.Millisecond)
+			reapOrphans()
+		}
+	}()
 	var err error
 	if baseDir, err = os.MkdirTemp("", "runc-stress-"+tag+"-"); err != nil {
 		fmt.Fprintln(os.Stderr, "stress:", err)
@@ -84,13 +93,13 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(baseDir)
 	rootfs = filepath.Join(baseDir, "rootfs")
-	if out, err := exec.Command("cp", "-a", rootfsSrc, rootfs).CombinedOutput(); err != nil {
+	if out, err := combinedOutput("cp", "-a", rootfsSrc, rootfs); err != nil {
 		fmt.Fprintf(os.Stderr, "stress: copy rootfs: %v: %s\n", err, out)
 		return 1
 	}
 	specDir := filepath.Join(baseDir, "spec")
 	os.Mkdir(specDir, 0o755)
-	if out, err := exec.Command(runcBin, "spec", "--bundle", specDir).CombinedOutput(); err != nil {
+	if out, err := combinedOutput(runcBin, "spec", "--bundle", specDir); err != nil {
 		fmt.Fprintf(os.Stderr, "stress: runc spec: %v: %s\n", err, out)
 		return 1
 	}
@@ -98,7 +107,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "stress:", err)
 		return 1
 	}
-	if out, err := exec.Command(runcBin, "exec", "--help").CombinedOutput(); err == nil && strings.Contains(string(out), "--tty") {
+	if out, err := combinedOutput(runcBin, "exec", "--help"); err == nil && strings.Contains(string(out), "--tty") {
 		execWorks = true
 	}
 	fmt.Printf("stress: runc %s, reference %q, long=%v strict=%v exec=%v\n", runcBin, refRunc, long, strict, execWorks)
