@@ -70,6 +70,11 @@ following will output a list of processes running in the container:
 // execProcess runs `runc exec` and returns the exit code of the process
 // (0 when detached).
 func execProcess(ctx *cli.Context) (int, error) {
+	// Check the fds to preserve before runc opens any of its own.
+	files, err := preservedFds(3, ctx.Int("preserve-fds"))
+	if err != nil {
+		return -1, err
+	}
 	pidFile := ctx.String("pid-file")
 	if pidFile != "" {
 		abs, err := filepath.Abs(pidFile)
@@ -105,12 +110,7 @@ func execProcess(ctx *cli.Context) (int, error) {
 	}
 	detach := ctx.Bool("detach")
 
-	io := libcontainer.Process{}
-	files, err := preservedFds(3, ctx.Int("preserve-fds"))
-	if err != nil {
-		return -1, err
-	}
-	io.ExtraFiles = files
+	io := libcontainer.Process{ExtraFiles: files}
 
 	var uid, gid int
 	if l := c.State().Config.Linux; l != nil {

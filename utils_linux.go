@@ -29,6 +29,13 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if id == "" {
 		return -1, errEmptyID
 	}
+	// The fds to pass on, checked before runc opens any of its own:
+	// socket activation's (systemd's LISTEN_FDS), then --preserve-fds.
+	listenFiles := listenFds()
+	preserved, err := preservedFds(3+len(listenFiles), ctx.Int("preserve-fds"))
+	if err != nil {
+		return -1, err
+	}
 	// A relative --pid-file is relative to where runc was started, not to
 	// the bundle loadSpec changes into.
 	pidFile := ctx.String("pid-file")
@@ -57,20 +64,13 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	}
 	detach := mode == modeCreate || ctx.Bool("detach")
 
-	p := libcontainer.Process{}
+	p := libcontainer.Process{ExtraFiles: append(listenFiles, preserved...)}
 	// Only the container's own process gets these, not the saved config
 	// that exec starts from.
 	var extraEnv []string
-	// Socket activation: the fds systemd passed us go to the container.
-	if files := listenFds(); len(files) > 0 {
-		p.ExtraFiles = files
-		extraEnv = append(extraEnv, "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_PID=1")
+	if len(listenFiles) > 0 {
+		extraEnv = append(extraEnv, "LISTEN_FDS="+strconv.Itoa(len(listenFiles)), "LISTEN_PID=1")
 	}
-	preserved, err := preservedFds(3+len(p.ExtraFiles), ctx.Int("preserve-fds"))
-	if err != nil {
-		return -1, err
-	}
-	p.ExtraFiles = append(p.ExtraFiles, preserved...)
 
 	notify := newNotifySocket(root, id)
 	var onStateDir func(string) error

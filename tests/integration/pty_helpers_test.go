@@ -1,0 +1,317 @@
+package integration
+
+// A small pty driver (runc started on the peer of a pty we hold the master
+// of, as a user's terminal would be) and a receiver of fds sent over a
+// unix socket (runc's --console-socket and --pidfd-socket protocol).
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPty returns a new pty's master and its peer, the peer sized rows x
+// cols.
+func openPty(t *testing.T, rows, cols uint16) (master, peer *os.File) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if e != 0 {
+		t.Fatal(e)
+	}
+	if err := unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		t.Fatal(err)
+	}
+	master, peer = os.NewFile(uintptr(m), "pty master"), os.NewFile(r, "pty peer")
+	t.Cleanup(func() { master.Close(); peer.Close() })
+	return master, peer
+}
+
+// ptyRun is runc running on a pty, as in a user's terminal: the pty peer
+// is its stdio and controlling terminal, and we type and read on the
+// master.
+type ptyRun struct {
+	t      *testing.T
+	master *os.File
+	peer   *os.File
+	cmd    *exec.Cmd
+	done   chan error
+
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+// runInPty starts runc with args on a new rows x cols pty.
+func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
+	b.t.Helper()
+	master, peer := openPty(b.t, rows, cols)
+	r := &ptyRun{t: b.t, master: master, peer: peer, done: make(chan error, 1)}
+	r.cmd = exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
+	r.cmd.Dir = b.Dir
+	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = peer, peer, peer
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := r.cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	go func() { r.done <- r.cmd.Wait() }()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			r.mu.Lock()
+			r.out.Write(buf[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	b.t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+// output returns everything runc wrote to the terminal so far.
+func (r *ptyRun) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
+}
+
+// typeLine types s and Enter (a carriage return, as a keyboard sends).
+func (r *ptyRun) typeLine(s string) {
+	r.t.Helper()
+	if _, err := r.master.WriteString(s + "\r"); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// expect waits up to 10s until the output contains want.
+func (r *ptyRun) expect(want string) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.output(), want) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("terminal output %q does not contain %q", r.output(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// termios returns the terminal settings of our pty (for a master, the
+// kernel answers with its peer's).
+func (r *ptyRun) termios() *unix.Termios {
+	r.t.Helper()
+	tio, err := unix.IoctlGetTermios(int(r.peer.Fd()), unix.TCGETS)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return tio
+}
+
+// resize changes the terminal size: the kernel sends SIGWINCH to runc,
+// the terminal's foreground process.
+func (r *ptyRun) resize(rows, cols uint16) {
+	r.t.Helper()
+	if err := unix.IoctlSetWinsize(int(r.master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// wait waits up to 60s for runc to exit and returns its exit code.
+func (r *ptyRun) wait() int {
+	r.t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		return 0
+	case <-time.After(60 * time.Second):
+		r.t.Fatalf("runc on the pty did not exit; output %q", r.output())
+	}
+	return -1
+}
+
+// sameTermios compares the settings a program may change.
+func sameTermios(a, b *unix.Termios) bool {
+	return a.Iflag == b.Iflag && a.Oflag == b.Oflag && a.Cflag == b.Cflag && a.Lflag == b.Lflag && a.Cc == b.Cc
+}
+
+// fdReceiver listens on a unix socket for the fds runc sends with
+// SCM_RIGHTS: the pty master (--console-socket) or a pidfd
+// (--pidfd-socket), each with a name.
+type fdReceiver struct {
+	t    *testing.T
+	Path string
+	l    *net.UnixListener
+	got  chan receivedFd
+}
+
+type receivedFd struct {
+	name string
+	file *os.File
+	err  error
+}
+
+// newFdReceiver listens on a new socket in a temporary directory and
+// accepts connections in the background.
+func newFdReceiver(t *testing.T) *fdReceiver {
+	t.Helper()
+	// sun_path is short: use a short directory.
+	dir, err := os.MkdirTemp("/tmp", "fdr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	r := &fdReceiver{t: t, Path: filepath.Join(dir, "s"), got: make(chan receivedFd, 4)}
+	r.l, err = net.ListenUnix("unix", &net.UnixAddr{Name: r.Path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.l.Close() })
+	go func() {
+		for {
+			conn, err := r.l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go r.serve(conn)
+		}
+	}()
+	return r
+}
+
+func (r *fdReceiver) serve(conn *net.UnixConn) {
+	defer conn.Close()
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(name, oob)
+	if err != nil {
+		r.got <- receivedFd{err: err}
+		return
+	}
+	if n == 0 && oobn == 0 {
+		return // closed without sending (runc failed)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		r.got <- receivedFd{err: fmt.Errorf("control messages %v: %v", msgs, err)}
+		return
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		r.got <- receivedFd{err: fmt.Errorf("fds %v: %v", fds, err)}
+		return
+	}
+	r.got <- receivedFd{name: string(name[:n]), file: os.NewFile(uintptr(fds[0]), string(name[:n]))}
+}
+
+// receive waits up to 10s for one fd.
+func (r *fdReceiver) receive() (string, *os.File) {
+	r.t.Helper()
+	select {
+	case g := <-r.got:
+		if g.err != nil {
+			r.t.Fatal(g.err)
+		}
+		r.t.Cleanup(func() { g.file.Close() })
+		return g.name, g.file
+	case <-time.After(10 * time.Second):
+		r.t.Fatal("no fd received on " + r.Path)
+	}
+	return "", nil
+}
+
+// consoleSession talks to a process through a received pty master.
+type consoleSession struct {
+	t      *testing.T
+	master *os.File
+	mu     sync.Mutex
+	out    bytes.Buffer
+}
+
+func newConsoleSession(t *testing.T, master *os.File) *consoleSession {
+	s := &consoleSession{t: t, master: master}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			s.mu.Lock()
+			s.out.Write(buf[:n])
+			s.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *consoleSession) typeLine(line string) {
+	s.t.Helper()
+	if _, err := s.master.WriteString(line + "\r"); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *consoleSession) expect(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		out := s.out.String()
+		s.mu.Unlock()
+		if strings.Contains(out, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("console output %q does not contain %q", out, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// pidfdPid returns the pid a pidfd refers to (from its fdinfo).
+func pidfdPid(t *testing.T, f *os.File) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			var pid int
+			fmt.Sscan(strings.TrimSpace(v), &pid)
+			return pid
+		}
+	}
+	t.Fatalf("not a pidfd: %s", data)
+	return 0
+}
