@@ -362,7 +362,9 @@ func waitFifo(fd int) error {
 	if _, err := unix.Write(w, []byte("0")); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
-	unix.Close(w)
+	// w stays open: it is close-on-exec, so `runc start`, reading the
+	// fifo to its end, knows when the process has been exec'd and its
+	// poststart hooks may run.
 	unix.Close(fd)
 	return nil
 }

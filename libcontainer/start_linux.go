@@ -40,7 +40,10 @@ func (c *Container) Poststart() error {
 }
 
 // openFifo opens exec.fifo for reading, which releases the init, and reads
-// its byte. Should the init die instead, its pidfd wakes us.
+// its byte. Should the init die instead, its pidfd wakes us. It returns
+// once the init has exec'd the process: the init keeps its (close-on-exec)
+// end of the fifo open until then, so EOF means the process is executing
+// (or the init died on the way), and poststart hooks come after that.
 func (c *Container) openFifo() error {
 	path := filepath.Join(c.dir, fifoName)
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -71,12 +74,40 @@ func (c *Container) openFifo() error {
 				continue
 			}
 			if n == 1 {
-				return os.Remove(path)
+				if err := os.Remove(path); err != nil {
+					return err
+				}
+				return waitExec(fd, pidfd)
 			}
 			return errors.New("cannot start an already running container")
 		}
 		if fds[1].Revents != 0 {
 			return errors.New("container init exited before it could be started")
+		}
+	}
+}
+
+// waitExec waits for EOF on the exec fifo (the init's end closes when it
+// execs the process, or exits), or for the init to exit.
+func waitExec(fifo, pidfd int) error {
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	var buf [16]byte
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return fmt.Errorf("wait for the container process to start: %w", err)
+		}
+		if fds[1].Revents != 0 {
+			return nil
+		}
+		if fds[0].Revents != 0 {
+			n, err := unix.Read(fifo, buf[:])
+			if err == unix.EAGAIN || err == unix.EINTR || (err == nil && n > 0) {
+				continue
+			}
+			return nil
 		}
 	}
 }

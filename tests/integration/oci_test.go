@@ -69,6 +69,37 @@ func TestRlimitASWithLargeSeccompProfile(t *testing.T) {
 	}
 }
 
+// TestPoststartAfterExec: poststart hooks run once the process has been
+// exec'd (runtime-spec: "after the user-specified process is executed"),
+// not while runc init is still on its way there: `runc start` returns, and
+// runs the hooks, only after the exec.
+func TestPoststartAfterExec(t *testing.T) {
+	for _, cmd := range []string{"create+start", "run"} {
+		t.Run(cmd, func(t *testing.T) {
+			b := newBundle(t, "sleep", "30")
+			out := filepath.Join(b.Dir, "comm")
+			// the hook reads the init's pid from the state on stdin
+			script := `read -r s; pid=$(echo "$s" | sed 's/.*"pid":\([0-9]*\).*/\1/'); cat /proc/$pid/comm > ` + out
+			b.Spec.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", script}}}}
+			// work between the exec fifo and the exec makes a too early
+			// hook likelier to see runc init
+			b.Spec.Hooks.StartContainer = []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 0.2"}}}
+			b.write()
+			if cmd == "run" {
+				b.mustRunc("run", "-d", b.ID)
+			} else {
+				b.mustRunc("create", b.ID)
+				b.mustRunc("start", b.ID)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil || string(data) != "sleep\n" {
+				t.Errorf("the poststart hook saw the init as %q (%v), want the process, sleep", data, err)
+			}
+			b.mustRunc("delete", "--force", b.ID)
+		})
+	}
+}
+
 // syscallNames lists the x86_64 syscalls from the kernel headers.
 func syscallNames(t *testing.T) []string {
 	t.Helper()
