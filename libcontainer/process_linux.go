@@ -206,7 +206,7 @@ func (sp *spawn) run() (pid int, err error) {
 				}
 			}
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
-				return pid, err
+				return pid, sock.peerError(err)
 			}
 			if sp.afterConfig != nil {
 				if err = sp.sendFiles(sock, pid); err != nil {
@@ -222,7 +222,7 @@ func (sp *spawn) run() (pid int, err error) {
 					return pid, err
 				}
 				if err = sock.writeJSON(syncCgroupDone, paths); err != nil {
-					return pid, err
+					return pid, sock.peerError(err)
 				}
 			}
 			continue
@@ -258,7 +258,7 @@ func (sp *spawn) run() (pid int, err error) {
 			return pid, err
 		}
 		if err = sock.write(reply, nil); err != nil {
-			return pid, err
+			return pid, sock.peerError(err)
 		}
 	}
 }

@@ -1,0 +1,30 @@
+package libcontainer
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// peerError is what to report when writing to the init failed with werr.
+// An init that fails exits after sending syncError, and our next write then
+// meets a closed socket (EPIPE): the reason is in the frames still unread,
+// which a closed peer lets us read without blocking. Any other write error
+// is returned as it is.
+func (s syncSock) peerError(werr error) error {
+	if !errors.Is(werr, unix.EPIPE) && !errors.Is(werr, unix.ECONNRESET) {
+		return werr
+	}
+	for {
+		t, payload, file, err := s.read()
+		if file != nil {
+			file.Close()
+		}
+		if err != nil {
+			return werr
+		}
+		if t == syncError {
+			return errors.New(string(payload))
+		}
+	}
+}
