@@ -90,10 +90,16 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		joinFiles: nsFiles,
 		io:        io,
 		config: &initConfig{
-			Mode:         initSetns,
-			ID:           c.state.ID,
-			Process:      p,
-			Seccomp:      seccomp,
+			Mode:    initSetns,
+			ID:      c.state.ID,
+			Process: p,
+			Seccomp: seccomp,
+			// What of the container's config applies to its every
+			// process: the execution domain and the memory policy.
+			Spec: &specs.Spec{Linux: &specs.Linux{
+				Personality:  cfg.Linux.Personality,
+				MemoryPolicy: cfg.Linux.MemoryPolicy,
+			}},
 			NoNewKeyring: c.state.NoNewKeyring,
 			InUserNS:     hasNamespace(cfg, specs.UserNamespace),
 			Rootless:     c.state.Rootless,

@@ -25,7 +25,7 @@ func (l *linuxInit) applyProcessAttrs() error {
 	if l.cfg.Spec != nil {
 		lx = l.cfg.Spec.Linux
 	}
-	if l.cfg.Mode == initStandard && lx != nil && lx.Personality != nil {
+	if lx != nil && lx.Personality != nil {
 		if err := setPersonality(lx.Personality); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -701,5 +702,50 @@ func TestExecUserNamespace(t *testing.T) {
 	got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
 	if got != want {
 		t.Errorf("exec'd user namespace %s, container's %s", got, want)
+	}
+}
+
+// Rootless exec: an unprivileged runc joins the container's namespaces
+// (the user namespace first: the others are refused before it) and the
+// process is the user on the host.
+func TestExecRootless(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	init := int(b.state()["pid"].(float64))
+	out := b.mustRunc("exec", b.ID, "sh", "-c", "id -u; cat /proc/self/uid_map")
+	if f := strings.Fields(out); len(f) != 4 || f[0] != "0" || f[2] != strconv.Itoa(u.uid) {
+		t.Errorf("rootless exec: %q", out)
+	}
+	if _, _, code := b.runc("exec", b.ID, "sh", "-c", "exit 9"); code != 9 {
+		t.Errorf("rootless exec exit %d, want 9", code)
+	}
+	pidFile := filepath.Join(b.Dir, "exec.pid")
+	b.mustRunc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "100")
+	pid := readPidFile(t, pidFile)
+	if f := strings.Fields(procStatus(t, pid)["Uid"]); len(f) == 0 || f[0] != strconv.Itoa(u.uid) {
+		t.Errorf("rootless exec'd process host Uid %v, want %d", f, u.uid)
+	}
+	for _, ns := range []string{"user", "mnt", "pid", "net", "ipc", "uts"} {
+		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", init, ns))
+		got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if got != want {
+			t.Errorf("rootless exec'd process in %s namespace %q, container in %q", ns, got, want)
+		}
+	}
+}
+
+// An exec'd process gets the container's execution domain, as in runc.
+func TestExecPersonality(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skip("linux32 is for 64-bit hosts")
+	}
+	b := runningBundle(t, func(b *bundle) {
+		b.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	})
+	host, _ := exec.Command("uname", "-m").Output()
+	out := b.mustRunc("exec", b.ID, "uname", "-m")
+	if out == string(host) || !strings.HasPrefix(out, "i") && !strings.HasPrefix(out, "armv") {
+		t.Errorf("exec'd process in a linux32 container: uname -m %q (host %q)", out, host)
 	}
 }
