@@ -132,6 +132,8 @@ func TestCgroupResourcesFromConfig(t *testing.T) {
 			Reservation: cgPtr(int64(48 * cgMiB)),
 			Swap:        cgPtr(int64(128 * cgMiB)),
 			Swappiness:  cgPtr(uint64(20)),
+			// With the OOM killer off a task over the limit waits.
+			DisableOOMKiller: cgPtr(true),
 		},
 		CPU: &specs.LinuxCPU{
 			Shares:          cgPtr(uint64(300)),
@@ -176,6 +178,9 @@ func TestCgroupResourcesFromConfig(t *testing.T) {
 		want["memory/memory.memsw.limit_in_bytes"] = strconv.Itoa(128 * cgMiB)
 	}
 	b.expectFiles("config.json", want)
+	if oc := b.v1File("memory", "memory.oom_control"); !strings.Contains(oc, "oom_kill_disable 1") {
+		t.Errorf("memory.oom_control = %q, want oom_kill_disable 1", oc)
+	}
 	// The process itself is in every hierarchy's cgroup.
 	pid := strconv.Itoa(b.initPid())
 	for _, ctrl := range []string{"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer"} {
@@ -244,6 +249,30 @@ func TestCgroupUpdateFlags(t *testing.T) {
 			t.Errorf("--memory -1: memory.memsw.limit_in_bytes = %q", got)
 		}
 	}
+}
+
+// TestCgroupBlkioWeight: the block I/O weight, where the I/O scheduler has
+// one (BFQ or CFQ), from config.json and from update.
+func TestCgroupBlkioWeight(t *testing.T) {
+	requireCgroupV1(t)
+	b := newBundle(t, "sleep", "100")
+	b.Spec.Linux.Resources.BlockIO = &specs.LinuxBlockIO{Weight: cgPtr(uint16(300))}
+	b.write()
+	_, stderr, code := b.runc("run", "-d", b.ID)
+	if code != 0 {
+		// No weight file: the error names it, as runc's does.
+		if !strings.Contains(stderr, "weight") {
+			t.Fatalf("run with blockIO.weight: exit %d, stderr %q", code, stderr)
+		}
+		t.Skip("no BFQ/CFQ weight here: checked the error only")
+	}
+	file := "blkio.weight"
+	if b.v1Has("blkio", "blkio.bfq.weight") {
+		file = "blkio.bfq.weight"
+	}
+	b.expectFiles("config.json", map[string]string{"blkio/" + file: "300"})
+	b.mustRunc("update", "--blkio-weight", "500", b.ID)
+	b.expectFiles("update", map[string]string{"blkio/" + file: "500"})
 }
 
 func TestCgroupUpdateResourcesJSON(t *testing.T) {
@@ -837,5 +866,47 @@ func TestEventsOOM(t *testing.T) {
 	b.mustRunc("delete", "--force", b.ID)
 	if res := ev.wait(); res.Code != 0 {
 		t.Errorf("events exited %d after delete: %s", res.Code, res.Stderr)
+	}
+}
+
+// TestCgroupNamespaceView: with a cgroup namespace the container sees its
+// own cgroup as the root in every hierarchy; without one, the host path.
+func TestCgroupNamespaceView(t *testing.T) {
+	for _, cgns := range []bool{true, false} {
+		t.Run(map[bool]string{true: "cgroupns", false: "host-cgroupns"}[cgns], func(t *testing.T) {
+			b := newBundle(t, "cat", "/proc/self/cgroup")
+			if !cgns {
+				var ns []specs.LinuxNamespace
+				for _, n := range b.Spec.Linux.Namespaces {
+					if n.Type != specs.CgroupNamespace {
+						ns = append(ns, n)
+					}
+				}
+				b.Spec.Linux.Namespaces = ns
+				b.write()
+			}
+			r := b.run(nil, "run", b.ID)
+			if r.Code != 0 {
+				t.Fatalf("run: exit %d: %s", r.Code, r.Stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+			if len(lines) == 0 || lines[0] == "" {
+				t.Fatal("empty /proc/self/cgroup")
+			}
+			for _, l := range lines {
+				// hierarchy-ID:controllers:path
+				parts := strings.SplitN(l, ":", 3)
+				if len(parts) != 3 {
+					t.Fatalf("bad line %q", l)
+				}
+				want := "/"
+				if !cgns {
+					want = b.CgroupPath()
+				}
+				if parts[2] != want {
+					t.Errorf("%q: path %q, want %q", l, parts[2], want)
+				}
+			}
+		})
 	}
 }

@@ -200,6 +200,22 @@ func TestCgroupV2Update(t *testing.T) {
 	if saved.Unified["memory.high"] != "150000000" || saved.Memory == nil || *saved.Memory.Limit != 200*cgMiB {
 		t.Errorf("saved resources %+v", saved)
 	}
+
+	// checkBeforeUpdate: a limit below the current usage is refused
+	// rather than set (which would OOM-kill the container).
+	r = b.run([]byte(`{"memory": {"limit": 4096, "checkBeforeUpdate": true}}`), "update", "-r", "-", b.ID)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "rejecting memory limit 4096 <= usage") {
+		t.Errorf("limit below usage with checkBeforeUpdate: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if got := b.v2File("memory.max"); got != strconv.Itoa(200*cgMiB) {
+		t.Errorf("memory.max = %q after a refused update", got)
+	}
+	if saved := b.savedResources(); *saved.Memory.Limit != 200*cgMiB || saved.Memory.CheckBeforeUpdate != nil {
+		t.Errorf("a refused update changed the saved resources: %+v", saved.Memory)
+	}
+	if s := b.status(); s != "running" {
+		t.Errorf("status %q after a refused update", s)
+	}
 }
 
 // devicesUpdate replaces the container's device rules through update -r:
