@@ -458,3 +458,37 @@ func TestKillDuringExec(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleStateDir: a state directory without state.json (a create killed
+// before it wrote one, by an older runtime or another) and an abandoned
+// temporary one: list reports it, state says it does not exist, delete
+// removes both.
+func TestStaleStateDir(t *testing.T) {
+	b := newBundle(t, "", "true")
+	defer b.remove()
+	for _, d := range []string{b.ID, ".new:" + b.ID + ":12345"} {
+		if err := os.MkdirAll(filepath.Join(b.Root, d), 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := b.mustRunc("list")
+	mustContain(t, "list stderr", r.Stderr, "load container "+b.ID+": container does not exist")
+	if strings.Contains(r.Stdout, b.ID) {
+		t.Errorf("list shows the stale directory: %q", r.Stdout)
+	}
+	if r := b.runc("state", b.ID); r.Code != 1 || !strings.Contains(r.Stderr, "container does not exist") {
+		t.Errorf("state: %s", r)
+	}
+	// As runc: delete removes it, and without --force still says so.
+	if r := b.runc("delete", b.ID); r.Code != 1 || !strings.Contains(r.Stderr, "container does not exist") {
+		t.Errorf("delete: %s", r)
+	}
+	if ents, _ := os.ReadDir(b.Root); len(ents) != 0 {
+		t.Errorf("left in the state root: %v", ents)
+	}
+	os.MkdirAll(filepath.Join(b.Root, b.ID), 0o711)
+	b.mustRunc("delete", "--force", b.ID)
+	if ents, _ := os.ReadDir(b.Root); len(ents) != 0 {
+		t.Errorf("left in the state root after delete --force: %v", ents)
+	}
+}
