@@ -125,49 +125,39 @@ func fileSum(t *testing.T, path string) [32]byte {
 
 // CVE-2016-9962: runc init was dumpable while it held host fds, so a
 // process of the container (`runc exec`) could ptrace it or open its fds.
-// The init must stay non-dumpable until it execs the container process.
-// Non-dumpable shows from the host: in a user namespace, /proc/<pid>/*
-// of a non-dumpable process belongs to host root rather than to the
-// process's (mapped) uid.
+// The init must stay non-dumpable until it execs the container process:
+// then root of the container, without CAP_SYS_PTRACE, cannot look into it.
+// (In a user namespace the kernel itself makes the init non-dumpable when
+// it changes uid; the attack is shown without one.)
 func TestCVE_2016_9962(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
-	cveUserNS(b)
-	b.write()
+	requireExec(t, b)
 	b.mustRunc("create", b.ID)
-	pid := b.initPid()
-	var st unix.Stat_t
-	if err := unix.Stat(fmt.Sprintf("/proc/%d/status", pid), &st); err != nil {
-		t.Fatal(err)
+	// The attack: a process exec'd into the created container looks into
+	// the waiting init (pid 1 of its pid namespace).
+	r := b.run(nil, "exec", b.ID, "sh", "-c", "readlink /proc/1/fd/0 && echo FD-OPENED; head -c1 /proc/1/environ >/dev/null && echo ENVIRON-READ; true")
+	if r.Code != 0 {
+		t.Fatalf("exec into the created container: exit %d: %s", r.Code, r.Stderr)
 	}
-	if st.Uid != 0 {
-		t.Fatalf("waiting init %d: /proc/<pid>/status belongs to uid %d: the init is dumpable before exec", pid, st.Uid)
+	if strings.Contains(r.Stdout, "FD-OPENED") || strings.Contains(r.Stdout, "ENVIRON-READ") {
+		t.Fatalf("a container process got into the waiting init: %q %q", r.Stdout, r.Stderr)
 	}
+	mustContain(t, "exec stderr", r.Stderr, "Permission denied")
 
-	if execAvailable(b) {
-		// The attack: root of the container looks into the waiting init
-		// (pid 1 of its pid namespace).
-		r := b.run(nil, "exec", b.ID, "sh", "-c", "ls /proc/1/fd && echo FDS-LISTED; cat /proc/1/environ >/dev/null && echo ENVIRON-READ; true")
-		if strings.Contains(r.Stdout, "FDS-LISTED") || strings.Contains(r.Stdout, "ENVIRON-READ") {
-			t.Fatalf("a container process got into the waiting init: %q %q", r.Stdout, r.Stderr)
-		}
-		mustContain(t, "exec stderr", r.Stderr, "Permission denied")
-	}
-
-	// Once the container process runs, it is an ordinary dumpable process
-	// of the container again.
+	// Once the container process runs, the same look succeeds: it is an
+	// ordinary process of the container (so the test can tell).
 	b.mustRunc("start", b.ID)
+	b.waitStatus("running")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if err := unix.Stat(fmt.Sprintf("/proc/%d/status", pid), &st); err != nil {
-			t.Fatal(err)
-		}
-		if st.Uid == 100000 {
+		r = b.run(nil, "exec", b.ID, "sh", "-c", "readlink /proc/1/fd/0 >/dev/null && echo FD-OPENED")
+		if strings.Contains(r.Stdout, "FD-OPENED") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("container process: /proc/<pid>/status belongs to %d, want the mapped root 100000", st.Uid)
+			t.Fatalf("after start, /proc/1/fd/0 is still closed to the container: %q %q", r.Stdout, r.Stderr)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -720,6 +710,29 @@ func TestCVE_2024_21626(t *testing.T) {
 				t.Fatalf("cwd %s: exit %d with %q", b.Spec.Process.Cwd, r.Code, r.Stderr)
 			}
 		}
+	})
+	t.Run("preserved directory fd as cwd", func(t *testing.T) {
+		// A host directory handed in with --preserve-fds is reachable as
+		// /proc/self/fd/3: the check on the working directory (getcwd
+		// after chdir) is what refuses it.
+		hostDir := t.TempDir()
+		dir, err := os.Open(hostDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dir.Close()
+		b := newBundle(t, "sh", "-c", "echo CONTAINER-RAN; pwd; touch escaped")
+		b.Spec.Process.Cwd = "/proc/self/fd/3"
+		b.write()
+		cmd := exec.Command(runcBin, "--root", b.Root, "run", "--preserve-fds", "1", b.ID)
+		cmd.Dir = b.Dir
+		cmd.ExtraFiles = []*os.File{dir}
+		out, err := cmd.CombinedOutput()
+		if err == nil || strings.Contains(string(out), "CONTAINER-RAN") {
+			t.Fatalf("the process ran with a host directory as its cwd: %s", out)
+		}
+		mustContain(t, "output", string(out), "outside of the container's root")
+		cveEmptyDir(t, hostDir)
 	})
 	t.Run("exec --cwd", func(t *testing.T) {
 		b := newBundle(t, "sleep", "100")
