@@ -105,8 +105,40 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
-	cfg := *c
-	return &mgr{cfg: cfg, cg: cg, lib: lib, res: res, devicesSet: paths != nil}, nil
+	m := &mgr{cfg: *c, cg: cg, lib: lib, res: res, devicesSet: paths != nil}
+	if paths == nil {
+		// A new container: refuse early what Set would refuse later.
+		// (Not for Load: an existing container must stay deletable.)
+		if err := m.checkControllers(res); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// checkControllers rejects, naming the spec field, resources that need a
+// cgroup v1 controller the host has not mounted (on this project's hybrid
+// hosts hugetlb lives only in the cgroup v2 mount, which the v1 driver
+// does not use for limits, as in runc). cgroup v2 checks its controllers
+// itself.
+func (m *mgr) checkControllers(res *cgroups.Resources) error {
+	if cgroups.IsCgroup2UnifiedMode() {
+		return nil
+	}
+	for _, c := range []struct {
+		set         bool
+		ctrl, field string
+	}{
+		{len(res.HugetlbLimit) > 0, "hugetlb", "linux.resources.hugepageLimits"},
+		{res.NetClsClassid != 0, "net_cls", "linux.resources.network.classID"},
+		{len(res.NetPrioIfpriomap) > 0, "net_prio", "linux.resources.network.priorities"},
+		{len(res.Rdma) > 0, "rdma", "linux.resources.rdma"},
+	} {
+		if c.set && m.lib.Path(c.ctrl) == "" {
+			return fmt.Errorf("%s: the host has no cgroup v1 %s hierarchy to apply it", c.field, c.ctrl)
+		}
+	}
+	return nil
 }
 
 // checkHierarchy rejects resources the running hierarchy cannot take, with
@@ -172,6 +204,9 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 			skipDevices = m.devicesSet
 		}
 		if err := checkHierarchy(res); err != nil {
+			return err
+		}
+		if err := m.checkControllers(res); err != nil {
 			return err
 		}
 	}

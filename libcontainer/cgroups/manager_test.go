@@ -652,23 +652,35 @@ func TestHierarchyLimits(t *testing.T) {
 		name, ctrl string
 		res        *specs.LinuxResources
 		want       string
+		field      string
 	}{
-		{"hugetlb", "hugetlb", &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 * mib}}}, "hugetlb"},
-		{"net_cls", "net_cls", &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(0x100001))}}, "net_cls"},
-		{"net_prio", "net_prio", &specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 1}}}}, "net_prio"},
+		{"hugetlb", "hugetlb", &specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 * mib}}}, "hugetlb", "linux.resources.hugepageLimits"},
+		{"net_cls", "net_cls", &specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(0x100001))}}, "net_cls", "linux.resources.network.classID"},
+		{"net_prio", "net_prio", &specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 1}}}}, "net_prio", "linux.resources.network.priorities"},
+		{"rdma", "rdma", &specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx4_0": {HcaHandles: ptr(uint32(2))}}}, "rdma", "linux.resources.rdma"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if mountedV1(tc.ctrl) {
 				t.Skipf("%s is mounted as v1 here", tc.ctrl)
 			}
-			m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/" + tc.name, Resources: tc.res})
+			// New refuses it up front, naming the field.
+			_, err := New(&Config{ID: "c", Path: e.prefix + "/" + tc.name, Resources: tc.res})
+			if err == nil || !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: got %v, want an error about %s naming %s", err, tc.want, tc.field)
+			}
+			// So does Set (an update) on a container without it.
+			m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/" + tc.name})
 			if err := m.Apply(-1); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = m.Destroy() })
-			err := m.Set(nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Set: got %v, want an error about %s", err, tc.want)
+			err = m.Set(tc.res)
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("Set: got %v, want an error naming %s", err, tc.field)
+			}
+			// Load does not: the container must stay deletable.
+			if _, err := Load(&Config{ID: "c", Path: e.prefix + "/" + tc.name, Resources: tc.res}, m.Paths()); err != nil {
+				t.Errorf("Load: %v", err)
 			}
 		})
 	}

@@ -910,3 +910,33 @@ func TestCgroupNamespaceView(t *testing.T) {
 		})
 	}
 }
+
+// TestCgroupMissingV1Controller: a limit for a controller the host has no
+// v1 hierarchy for (hugetlb lives in the cgroup v2 mount on a hybrid host)
+// is refused before the container starts, and by update, naming the field.
+func TestCgroupMissingV1Controller(t *testing.T) {
+	requireCgroupV1(t)
+	if _, err := os.Stat("/sys/fs/cgroup/hugetlb"); err == nil {
+		t.Skip("hugetlb is mounted as v1 here")
+	}
+	b := newBundle(t, "true")
+	b.Spec.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 * cgMiB}}
+	b.write()
+	_, stderr, code := b.runc("run", b.ID)
+	if code != 1 || !strings.Contains(stderr, "linux.resources.hugepageLimits: the host has no cgroup v1 hugetlb hierarchy") {
+		t.Errorf("run with hugepageLimits: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Error("state directory left after the refused create")
+	}
+
+	b2 := newBundle(t, "sleep", "100")
+	b2.mustRunc("run", "-d", b2.ID)
+	r := b2.run([]byte(`{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}`), "update", "-r", "-", b2.ID)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "linux.resources.hugepageLimits") {
+		t.Errorf("update with hugepageLimits: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if saved := b2.savedResources(); len(saved.HugepageLimits) != 0 {
+		t.Errorf("refused update saved: %+v", saved.HugepageLimits)
+	}
+}

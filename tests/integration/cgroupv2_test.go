@@ -432,3 +432,32 @@ func TestSystemdDriverDevicesUpdate(t *testing.T) {
 	b.mustRunc("--systemd-cgroup", "run", "-d", b.ID)
 	checkDeviceUpdates(t, b, true)
 }
+
+// TestSystemdDriverDefaultPath: with no cgroupsPath the systemd driver
+// names the scope runc-<id>.scope, in system.slice.
+func TestSystemdDriverDefaultPath(t *testing.T) {
+	requireSystemd(t)
+	b := newBundle(t, "sleep", "100")
+	b.Spec.Linux.CgroupsPath = ""
+	b.write()
+	unit := "runc-" + b.ID + ".scope"
+	dir := "/sys/fs/cgroup/system.slice/" + unit
+	t.Cleanup(func() {
+		_, _, _ = b.runc("delete", "--force", b.ID)
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("scope cgroup %s left behind", dir)
+		}
+	})
+	b.mustRunc("--systemd-cgroup", "run", "-d", b.ID)
+	if s := unitProperty(t, unit, "ActiveState"); s != "active" {
+		t.Fatalf("unit %s is %q", unit, s)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if strings.TrimSpace(string(data)) != strconv.Itoa(b.initPid()) {
+		t.Errorf("%s/cgroup.procs = %q, want the init %d", dir, data, b.initPid())
+	}
+	b.mustRunc("delete", "--force", b.ID)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("%s still there after delete", dir)
+	}
+}
