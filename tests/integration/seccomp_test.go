@@ -307,3 +307,60 @@ func TestSeccompWithoutBuildTag(t *testing.T) {
 		t.Errorf("the container ran: stdout %q", out)
 	}
 }
+
+// TestSeccompExec: a process started with runc exec gets the container's
+// filter too.
+func TestSeccompExec(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noNewPrivileges=%v", nnp), func(t *testing.T) {
+			b := newBundle(t, "sleep", "100")
+			requireExec(t, b)
+			b.Spec.Process.NoNewPrivileges = nnp
+			b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+			}
+			b.write()
+			b.mustRunc("run", "-d", b.ID)
+			r := b.run(nil, "exec", b.ID, "sh", "-c", "mkdir /tmp/d; echo mkdir=$?; grep '^Seccomp' /proc/self/status")
+			if r.Code != 0 {
+				t.Fatalf("exec: exit %d: %s", r.Code, r.Stderr)
+			}
+			mustContain(t, "stdout", r.Stdout, "mkdir=1")
+			mustContain(t, "stdout", r.Stdout, "Seccomp:\t2")
+			// One filter, not the init's inherited plus our own.
+			mustContain(t, "stdout", r.Stdout, "Seccomp_filters:\t1")
+			mustContain(t, "stderr", r.Stderr, "Operation not permitted")
+		})
+	}
+}
+
+// TestSeccompNotifyExec: an exec'd process's filter reaches the agent too,
+// with the running container's state and the exec'd process's own pid.
+func TestSeccompNotifyExec(t *testing.T) {
+	a := startAgent(t)
+	b := newBundle(t, "sleep", "100")
+	requireExec(t, b)
+	b.Spec.Linux.Seccomp = notifyProfile(a.socket, "meta-exec")
+	b.write()
+	b.mustRunc("run", "-d", b.ID)
+	a.message(t, 1) // the init's filter
+	r := b.run(nil, "exec", b.ID, "sh", "-c", "mkdir /tmp/viaexec && echo ok; test -d /tmp/viaexec && echo exists || echo absent")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "ok\nabsent\n") {
+		t.Fatalf("exec: exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	m := a.message(t, 2)
+	if m.Metadata != "meta-exec" || m.State.Status != specs.StateRunning || m.State.ID != b.ID {
+		t.Errorf("message %+v: want metadata meta-exec and status running", m)
+	}
+	if m.State.Pid != b.initPid() || m.Pid == m.State.Pid || m.Pid <= 0 {
+		t.Errorf("message pids: process %d, state %d; want the exec'd process and the init (%d)", m.Pid, m.State.Pid, b.initPid())
+	}
+	found := false
+	for _, l := range a.log() {
+		found = found || l == "mkdir:/tmp/viaexec"
+	}
+	if !found {
+		t.Errorf("agent log %q has no mkdir of /tmp/viaexec", a.log())
+	}
+}
