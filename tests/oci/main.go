@@ -270,6 +270,7 @@ func runSuite(o options) (code int, err error) {
 
 	// failures, ours first with the known reasons
 	unexpected := 0
+	byCategory := map[string]int{}
 	var stale []string
 	for i, rt := range rts {
 		var lines []string
@@ -283,6 +284,7 @@ func runSuite(o options) (code int, err error) {
 				if i == 0 {
 					if reason, ok := known[a.Key(p)]; ok {
 						seenKnown[a.Key(p)] = true
+						byCategory[category(reason)]++
 						line += "\n      known: " + reason
 					} else {
 						unexpected++
@@ -290,7 +292,7 @@ func runSuite(o options) (code int, err error) {
 					}
 				}
 				if o.verbose && a.Detail != "" {
-					line += "\n" + indent(a.Detail, "      | ")
+					line += "\n" + indent(clip(a.Detail, 20, 2000), "      | ")
 				}
 				lines = append(lines, line)
 			}
@@ -299,9 +301,18 @@ func runSuite(o options) (code int, err error) {
 		for _, l := range lines {
 			fmt.Println(l)
 		}
+		if i == 0 && len(lines) > 0 {
+			cats := make([]string, 0, len(byCategory))
+			for c, n := range byCategory {
+				cats = append(cats, fmt.Sprintf("%s %d", c, n))
+			}
+			sort.Strings(cats)
+			fmt.Printf("%s: by reason: %s; unexpected %d\n", rt.name, strings.Join(cats, ", "), unexpected)
+		}
 		if i == 0 && o.run == nil {
-			for k := range known {
-				if !seenKnown[k] {
+			for k, reason := range known {
+				// a flaky one may pass on a good day
+				if !seenKnown[k] && !strings.HasPrefix(reason, "flaky") {
 					stale = append(stale, k)
 				}
 			}
@@ -491,7 +502,9 @@ func listPrograms(dir string, run *regexp.Regexp) ([]string, error) {
 }
 
 // readKnown reads known-failures.txt: "program #N description | reason"
-// lines; blank lines and lines starting with # are ignored.
+// lines; blank lines and lines starting with # are ignored. A reason that
+// starts with "flaky" marks an assertion that fails only sometimes: it is
+// not reported when it passes.
 func readKnown(file string) (map[string]string, error) {
 	known := map[string]string{}
 	if file == "" {
@@ -566,6 +579,31 @@ func copyFile(src, dst string, mode os.FileMode) error {
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// category is the "category:" a known failure's reason starts with.
+func category(reason string) string {
+	c, _, ok := strings.Cut(reason, ":")
+	if !ok || strings.Contains(c, "(") && !strings.HasSuffix(c, ")") {
+		return "other"
+	}
+	return c
+}
+
+// clip shortens s to at most maxLines lines and maxBytes bytes (the full
+// output is in the logs).
+func clip(s string, maxLines, maxBytes int) string {
+	cut := false
+	if lines := strings.Split(s, "\n"); len(lines) > maxLines {
+		s, cut = strings.Join(lines[:maxLines], "\n"), true
+	}
+	if len(s) > maxBytes {
+		s, cut = s[:maxBytes], true
+	}
+	if cut {
+		s += "\n[...]"
+	}
+	return s
 }
 
 func indent(s, prefix string) string {
