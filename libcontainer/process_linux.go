@@ -258,6 +258,12 @@ func (sp *spawn) run() (pid int, err error) {
 			return pid, err
 		}
 		if err = sock.write(reply, nil); err != nil {
+			if t == syncReady && (errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET)) {
+				// Killed once set up, when others could see it as
+				// created (a concurrent `runc kill`): a container that
+				// stopped, as when it exits right after syncRun.
+				return pid, nil
+			}
 			return pid, sock.peerError(err)
 		}
 	}
