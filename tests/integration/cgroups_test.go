@@ -810,7 +810,9 @@ func TestEventsStats(t *testing.T) {
 func readEvents(t *testing.T, r *asyncRun) []event {
 	t.Helper()
 	var evs []event
-	sc := bufio.NewScanner(strings.NewReader(readAll(r.stdout)))
+	out := readAll(r.stdout)
+	out = out[:strings.LastIndexByte(out, '\n')+1] // whole lines only
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		var ev event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
