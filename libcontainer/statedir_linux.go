@@ -1,8 +1,10 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -30,17 +32,27 @@ func (c *Container) makeStateDir(root string) (err error) {
 	if _, err := os.Lstat(dir); err == nil {
 		return fmt.Errorf("container with id exists: %s", id)
 	}
+	c.state.Creating = true
+	c.state.Version = stateVersion
+	data, err := json.Marshal(c.state)
+	if err != nil {
+		return err
+	}
 	var tmp string
 	var lock *os.File
 	for try := 0; lock == nil; try++ {
-		if tmp, err = os.MkdirTemp(root, newDirPrefix+id+":"); err != nil {
-			return fmt.Errorf("create state directory: %w", err)
+		tmp = filepath.Join(root, fmt.Sprintf("%s%s:%d", newDirPrefix, id, rand.Uint32()))
+		if err = os.Mkdir(tmp, 0o711); err != nil {
+			if os.IsExist(err) && try < 5 {
+				continue
+			}
+			return stateDirError(dir, err)
 		}
 		// A delete of the same ID (RemoveStale) may remove the temporary
 		// directory before we hold its lock: take another.
 		if lock, err = lockDir(tmp); err != nil && (!errors.Is(err, ErrNotExist) || try == 5) {
 			os.RemoveAll(tmp)
-			return fmt.Errorf("create state directory: %w", err)
+			return stateDirError(dir, err)
 		}
 	}
 	defer func() {
@@ -49,12 +61,10 @@ func (c *Container) makeStateDir(root string) (err error) {
 			lock.Close()
 		}
 	}()
-	if err := os.Chmod(tmp, 0o711); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	c.state.Creating = true
-	if err := saveState(tmp, c.state); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
+	// Nobody sees the directory before the rename: no need for saveState's
+	// temporary file.
+	if err := writeNewFile(filepath.Join(tmp, stateFile), data); err != nil {
+		return stateDirError(dir, err)
 	}
 	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
 	switch {
@@ -71,11 +81,34 @@ func (c *Container) makeStateDir(root string) (err error) {
 		testFault("create:statedir")
 		return nil
 	default:
-		return fmt.Errorf("create state directory: %w", err)
+		return stateDirError(dir, err)
 	}
 	c.dir, c.lock = dir, lock
 	testFault("create:statedir")
 	return nil
+}
+
+// stateDirError names the state directory (not the temporary one) and the
+// errno.
+func stateDirError(dir string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("create state directory %s: %w", dir, err)
+}
+
+// writeNewFile creates path with data.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // makeStateDirPlain is makeStateDir without an atomic rename: a concurrent
@@ -85,7 +118,7 @@ func (c *Container) makeStateDirPlain(dir string) error {
 		if os.IsExist(err) {
 			return fmt.Errorf("container with id exists: %s", c.state.ID)
 		}
-		return fmt.Errorf("create state directory: %w", err)
+		return stateDirError(dir, err)
 	}
 	lock, err := lockDir(dir)
 	if err == nil {
@@ -96,7 +129,7 @@ func (c *Container) makeStateDirPlain(dir string) error {
 	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return fmt.Errorf("create state directory: %w", err)
+		return stateDirError(dir, err)
 	}
 	c.dir, c.lock = dir, lock
 	return nil
