@@ -97,7 +97,7 @@ func TestTerminalRestoredOnEveryExit(t *testing.T) {
 	if code := r.wait(); code != 255 {
 		t.Errorf("exec -t of a missing command: exit %d, want 255", code)
 	}
-	mustContain(t, "output", r.output(), "exec failed")
+	r.expect("exec failed")
 	if !sameTermios(before, r.termios()) {
 		t.Error("terminal not restored after exec failed")
 	}
