@@ -115,7 +115,7 @@ func writeError(err error, legacy bool) error {
 	case legacy && errors.Is(err, unix.EINVAL):
 		// The shared attr/exec belongs to no LSM that takes "exec ...":
 		// AppArmor is not the one running.
-		return fmt.Errorf("%w (%v)", ErrNotEnabled, err)
+		return ErrNotEnabled
 	}
 	return err
 }

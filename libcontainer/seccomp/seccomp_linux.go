@@ -427,9 +427,15 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 			return err
 		}
 	}
+	native, nativeErr := nativeArch()
 	for i, a := range c.Architectures {
 		if !archSupported()[a] {
 			return fmt.Errorf("linux.seccomp.architectures[%d]: %s is not supported by libseccomp %s", i, a, Version())
+		}
+		// One filter holds architectures of one byte order (libseccomp
+		// refuses the mix when it builds the filter, in the init).
+		if nativeErr == nil && littleEndian(a) != littleEndian(native) {
+			return fmt.Errorf("linux.seccomp.architectures[%d]: %s cannot share a filter with the native %s (different byte order)", i, a, native)
 		}
 	}
 	for i, f := range c.Flags {
@@ -438,6 +444,23 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 		}
 	}
 	return nil
+}
+
+// nativeArch returns the runtime-spec name of the architecture libseccomp
+// reports as native.
+func nativeArch() (specs.Arch, error) {
+	archs, err := filterArchs(&specs.LinuxSeccomp{})
+	if err != nil {
+		return "", err
+	}
+	return archs[0], nil
+}
+
+// littleEndian reports whether a is a little-endian ABI (the
+// __AUDIT_ARCH_LE bit of its AUDIT_ARCH_* value).
+func littleEndian(a specs.Arch) bool {
+	const auditArchLE = 0x40000000
+	return knownArchs[a].audit&auditArchLE != 0
 }
 
 // actionMinAPI is the libseccomp API level an action needs (it includes the

@@ -620,10 +620,17 @@ func TestLoadRejectsInvalid(t *testing.T) {
 		t.Fatalf("Load(empty) = %d, %v", fd, err)
 	}
 	// libseccomp cannot mix byte orders in one filter: a clear error,
-	// before anything is loaded.
-	_, _, err = buildProgram(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchMIPS64}})
-	if hostLittleEndian() && (err == nil || !strings.Contains(err.Error(), "linux.seccomp.architectures: SCMP_ARCH_MIPS64 cannot share a filter")) {
+	// before anything is loaded, and already from Validate (what create
+	// checks), not only when the init builds the filter (found by
+	// FuzzProfile).
+	mixed := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86, specs.ArchMIPS64}}
+	_, _, err = buildProgram(mixed)
+	if hostLittleEndian() && (err == nil || !strings.Contains(err.Error(), "SCMP_ARCH_MIPS64 cannot share a filter")) {
 		t.Errorf("big-endian arch on a little-endian host: got %v", err)
+	}
+	err = Validate(mixed)
+	if hostLittleEndian() && (err == nil || !strings.Contains(err.Error(), "linux.seccomp.architectures[1]: SCMP_ARCH_MIPS64 cannot share a filter with the native")) {
+		t.Errorf("Validate of a big-endian arch on a little-endian host: got %v", err)
 	}
 	// The test process itself must still be unfiltered.
 	status, err := os.ReadFile("/proc/thread-self/status")

@@ -11,8 +11,13 @@ import (
 const syscallMaxArgs = 6
 
 // maxRetData is the largest value that fits the 16-bit SECCOMP_RET_DATA
-// field carried by SCMP_ACT_ERRNO and SCMP_ACT_TRACE.
+// field carried by SCMP_ACT_TRACE.
 const maxRetData = 0xffff
+
+// maxErrno is the largest errno SCMP_ACT_ERRNO may return: libseccomp
+// refuses MAX_ERRNO (4095) and above, so larger values would pass
+// validation and then fail when the init builds the filter.
+const maxErrno = 4094
 
 // Validate checks a linux.seccomp section without loading it. It checks the
 // profile itself (known actions, architectures, operators and flags, rule
@@ -115,7 +120,8 @@ func validateSyscall(field string, s *specs.LinuxSyscall) error {
 }
 
 // checkErrnoRet checks an errnoRet/defaultErrnoRet field: it only means
-// something for SCMP_ACT_ERRNO and SCMP_ACT_TRACE, and must fit in 16 bits.
+// something for SCMP_ACT_ERRNO (an errno, at most 4094) and SCMP_ACT_TRACE
+// (any 16-bit value).
 func checkErrnoRet(field string, act specs.LinuxSeccompAction, ret *uint) error {
 	if ret == nil {
 		return nil
@@ -123,8 +129,12 @@ func checkErrnoRet(field string, act specs.LinuxSeccompAction, ret *uint) error 
 	if act != specs.ActErrno && act != specs.ActTrace {
 		return fmt.Errorf("%s: only valid with %s or %s, not %s", field, specs.ActErrno, specs.ActTrace, act)
 	}
-	if *ret > maxRetData {
-		return fmt.Errorf("%s: %d is out of range (0 to %d)", field, *ret, maxRetData)
+	max := uint(maxRetData)
+	if act == specs.ActErrno {
+		max = maxErrno
+	}
+	if *ret > max {
+		return fmt.Errorf("%s: %d is out of range (0 to %d)", field, *ret, max)
 	}
 	return nil
 }

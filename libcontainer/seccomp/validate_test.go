@@ -31,10 +31,11 @@ func TestValidateProfileOK(t *testing.T) {
 		"nil":   nil,
 		"empty": {},
 		"empty with flags and archs (runc: disabled)": {Flags: []specs.LinuxSeccompFlag{"bogus"}, Architectures: []specs.Arch{"bogus"}},
-		"valid":                 validProfile(),
-		"default only":          {DefaultAction: specs.ActAllow},
-		"trace with errnoRet":   {DefaultAction: specs.ActTrace, DefaultErrnoRet: uintp(0xffff)},
-		"errno with errnoRet 0": {DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(0)},
+		"valid":                    validProfile(),
+		"default only":             {DefaultAction: specs.ActAllow},
+		"trace with errnoRet":      {DefaultAction: specs.ActTrace, DefaultErrnoRet: uintp(0xffff)},
+		"errno with errnoRet 0":    {DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(0)},
+		"errno with errnoRet 4094": {DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(4094)},
 		"tsync and every flag": {DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{
 			flagTsync, specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow, specs.LinuxSeccompFlagWaitKillableRecv,
 		}},
@@ -95,6 +96,12 @@ func TestValidateProfileErrors(t *testing.T) {
 			"linux.seccomp.syscalls[1].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_KILL_PROCESS"},
 		{"errnoRet too big", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(70000) },
 			"linux.seccomp.syscalls[1].errnoRet: 70000 is out of range"},
+		// Found by FuzzProfile: libseccomp refuses errno values from
+		// MAX_ERRNO (4095) on, which used to fail only in the init.
+		{"errnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(4095) },
+			"linux.seccomp.syscalls[1].errnoRet: 4095 is out of range (0 to 4094)"},
+		{"defaultErrnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.DefaultErrnoRet = uintp(10000) },
+			"linux.seccomp.defaultErrnoRet: 10000 is out of range (0 to 4094)"},
 		{"arg index 6", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Index = 6 },
 			"linux.seccomp.syscalls[2].args[0].index: 6 is out of range"},
 		{"unknown operator", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Op = "SCMP_CMP_FOO" },
