@@ -235,10 +235,10 @@ func (c *Container) start(o *CreateOptions) error {
 		return runHooks(spec.Hooks.CreateRuntime, "createRuntime", hs)
 	}
 	sp.onReady = func(pid int) error {
-		if spec.Linux.Resources != nil {
-			if err := cg.Set(spec.Linux.Resources); err != nil {
-				return fmt.Errorf("set cgroup resources: %w", err)
-			}
+		// Also without linux.resources: Set(nil) still applies the
+		// default device rules (a new cgroup allows every device).
+		if err := cg.Set(spec.Linux.Resources); err != nil {
+			return fmt.Errorf("set cgroup resources: %w", err)
 		}
 		logrus.Debug("cgroup resources set")
 		c.state.Creating = false

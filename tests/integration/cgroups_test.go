@@ -942,3 +942,17 @@ func TestCgroupMissingV1Controller(t *testing.T) {
 		t.Errorf("refused update saved: %+v", saved.HugepageLimits)
 	}
 }
+
+// TestDefaultDevicesWithoutResources: a config with no linux.resources at
+// all still gets runc's default device rules, not a cgroup that allows
+// every device.
+func TestDefaultDevicesWithoutResources(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "if echo probe 2>/dev/null > /dev/kmsg; then echo allowed; else echo denied; fi; head -c1 /dev/zero | wc -c")
+	b.Spec.Linux.Resources = nil
+	b.Spec.Linux.Devices = append(b.Spec.Linux.Devices, specs.LinuxDevice{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11, FileMode: cgPtr(os.FileMode(0o666))})
+	b.write()
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 0 || r.Stdout != "denied\n1\n" {
+		t.Errorf("exit %d, stdout %q (want denied, then /dev/zero readable), stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
