@@ -161,8 +161,20 @@ func (c *Container) Status() Status {
 			return Created
 		}
 	}
+	// runc run (no exec fifo) before the init has exec'd the process: a
+	// signal now would reach runc init, so it is still "created", as
+	// runc reports it.
+	if !c.state.UseFifo {
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c.state.InitPid)); err == nil && string(comm) == initComm+"\n" {
+			return Created
+		}
+	}
 	return Running
 }
+
+// initComm is the name the C stage gives the container's init until it
+// execs the process (see nsexec.c).
+const initComm = "runc:[2:INIT]"
 
 // OCIState returns the state `runc state` prints.
 func (c *Container) OCIState() *OCIState {
