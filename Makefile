@@ -55,6 +55,27 @@ test: unittest integration
 test-vm: runc $(ROOTFS)
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm.sh
 
+# The security tests that need AppArmor (and the seccomp/CVE tests again on
+# that kernel), in the same VM lane: scripts/test-vm-security.sh.
+.PHONY: test-vm-security
+test-vm-security: runc $(ROOTFS)
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm-security.sh
+
+# Every fuzz target for FUZZTIME each (go test -fuzz takes one target of one
+# package at a time); seed corpora are in the packages' testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseUser \
+	./libcontainer:FuzzConfig ./libcontainer/validate:FuzzSpec ./libcontainer/validate:FuzzID \
+	./libcontainer/seccomp:FuzzProfile \
+	./libcontainer/nsenter:FuzzBootstrapEncode ./libcontainer/nsenter:FuzzCStage
+.PHONY: fuzz
+fuzz: deps
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz: $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -tags "$(BUILDTAGS)" -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 # Stress: soak, parallel, same-ID races, faults, bad input, signal fidelity
 # (tests/stress/README.md). Short form by default; STRESS_LONG=1 for the
 # long one (make test-stress-long). Debian's runc is the signal reference.
