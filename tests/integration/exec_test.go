@@ -749,3 +749,21 @@ func TestExecPersonality(t *testing.T) {
 		t.Errorf("exec'd process in a linux32 container: uname -m %q (host %q)", out, host)
 	}
 }
+
+// A relative --pid-file is relative to runc's working directory, not to
+// the bundle run and create change into (runc's revisePidFile).
+func TestPidFileRelativeToCaller(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	elsewhere := t.TempDir()
+	cmd := exec.Command(runcBin, "--root", b.Root, "run", "-d", "--bundle", b.Dir, "--pid-file", "init.pid", b.ID)
+	cmd.Dir = elsewhere
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("run -d: %v: %s", err, out)
+	}
+	if pid := readPidFile(t, filepath.Join(elsewhere, "init.pid")); pid != b.initPid() {
+		t.Errorf("pid file %d, init %d", pid, b.initPid())
+	}
+	if _, err := os.Stat(filepath.Join(b.Dir, "init.pid")); err == nil {
+		t.Error("pid file written in the bundle")
+	}
+}
