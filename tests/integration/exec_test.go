@@ -757,8 +757,12 @@ func TestPidFileRelativeToCaller(t *testing.T) {
 	elsewhere := t.TempDir()
 	cmd := exec.Command(runcBin, "--root", b.Root, "run", "-d", "--bundle", b.Dir, "--pid-file", "init.pid", b.ID)
 	cmd.Dir = elsewhere
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("run -d: %v: %s", err, out)
+	// Files, not pipes: the detached container keeps runc's stdio.
+	out := b.tempFile()
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run -d: %v: %s", err, readAll(out))
 	}
 	if pid := readPidFile(t, filepath.Join(elsewhere, "init.pid")); pid != b.initPid() {
 		t.Errorf("pid file %d, init %d", pid, b.initPid())
