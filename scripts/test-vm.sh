@@ -21,7 +21,7 @@ ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 # The tests whose subject differs on cgroup v2 or needs systemd. The rest
 # of the suite runs on the host (`make integration`): the guest is 10-15x
 # slower.
-RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestPauseResume|TestKillAll|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
+RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDevicesWithoutResources|TestPauseResume|TestKillAll|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
 
 [ -x "$RUNC" ] || { echo "test-vm: no runc binary at $RUNC" >&2; exit 2; }
 [ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm: no busybox rootfs at $ROOTFS" >&2; exit 2; }
