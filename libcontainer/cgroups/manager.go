@@ -40,7 +40,7 @@ func New(c *Config) (Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	warnIgnored(c.Resources)
+	warnIgnored(c.Resources, cgroups.IsCgroup2UnifiedMode())
 	return m, nil
 }
 

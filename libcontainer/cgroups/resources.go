@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 
 	"github.com/opencontainers/cgroups"
 	devices "github.com/opencontainers/cgroups/devices/config"
@@ -257,10 +258,27 @@ func convertBlockIO(b *specs.LinuxBlockIO, res *cgroups.Resources) {
 
 // warnIgnored logs, as runc does when it creates a container, the fields of
 // r that are accepted but not applied: kernel memory limits (gone from
-// cgroup v2, deprecated and mostly unsupported in v1).
-func warnIgnored(r *specs.LinuxResources) {
+// cgroup v2, deprecated and mostly unsupported in v1), and on cgroup v2
+// (v2 set) what it has no file for: real-time CPU bandwidth, turning the
+// OOM killer off, and block I/O leaf weights.
+func warnIgnored(r *specs.LinuxResources, v2 bool) {
+	if r == nil {
+		return
+	}
 	//nolint:staticcheck // Kernel and KernelTCP are deprecated; we only warn about them.
-	if r != nil && r.Memory != nil && (r.Memory.Kernel != nil || r.Memory.KernelTCP != nil) {
+	if r.Memory != nil && (r.Memory.Kernel != nil || r.Memory.KernelTCP != nil) {
 		logrus.Warn("linux.resources.memory.kernel and kernelTCP are ignored: kernel memory limits are not supported")
+	}
+	if !v2 {
+		return
+	}
+	if c := r.CPU; c != nil && ((c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0) || (c.RealtimePeriod != nil && *c.RealtimePeriod != 0)) {
+		logrus.Warn("linux.resources.cpu.realtimeRuntime and realtimePeriod are ignored: cgroup v2 has no real-time CPU bandwidth control")
+	}
+	if m := r.Memory; m != nil && m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+		logrus.Warn("linux.resources.memory.disableOOMKiller is ignored: cgroup v2 cannot turn the OOM killer off")
+	}
+	if b := r.BlockIO; b != nil && ((b.LeafWeight != nil && *b.LeafWeight != 0) || slices.ContainsFunc(b.WeightDevice, func(w specs.LinuxWeightDevice) bool { return w.LeafWeight != nil && *w.LeafWeight != 0 })) {
+		logrus.Warn("linux.resources.blockIO leaf weights are ignored: cgroup v2 has none")
 	}
 }

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/opencontainers/cgroups"
 	devices "github.com/opencontainers/cgroups/devices/config"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -279,5 +281,37 @@ func TestCheckSwap(t *testing.T) {
 	got, err := checkSwap(noSwap, false, res)
 	if err != nil || got.MemorySwap != 0 || got.Memory != 1<<20 || res.MemorySwap != -1 {
 		t.Fatalf("unlimited swap without accounting: got %+v, %v (original %+v)", got, err, res)
+	}
+}
+
+// TestWarnIgnored: the fields accepted but not applied are warned about,
+// naming them; the v2-only warnings only on v2.
+func TestWarnIgnored(t *testing.T) {
+	var buf bytes.Buffer
+	logrus.SetOutput(&buf)
+	t.Cleanup(func() { logrus.SetOutput(os.Stderr) })
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Kernel: ptr(int64(1)), DisableOOMKiller: ptr(true)}, //nolint:staticcheck // testing the warning
+		CPU:     &specs.LinuxCPU{RealtimeRuntime: ptr(int64(1000))},
+		BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{LeafWeight: ptr(uint16(10))}}},
+	}
+	warnIgnored(r, false)
+	v1 := buf.String()
+	buf.Reset()
+	warnIgnored(r, true)
+	v2 := buf.String()
+	if !strings.Contains(v1, "memory.kernel") || strings.Contains(v1, "realtime") || strings.Contains(v1, "disableOOMKiller") {
+		t.Errorf("v1 warnings: %s", v1)
+	}
+	for _, w := range []string{"memory.kernel", "cpu.realtimeRuntime", "memory.disableOOMKiller", "leaf weights"} {
+		if !strings.Contains(v2, w) {
+			t.Errorf("v2 warnings lack %q: %s", w, v2)
+		}
+	}
+	buf.Reset()
+	warnIgnored(&specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr(int64(0))}, Memory: &specs.LinuxMemory{DisableOOMKiller: ptr(false)}}, true)
+	warnIgnored(nil, true)
+	if buf.Len() != 0 {
+		t.Errorf("warnings for unset fields: %s", buf.String())
 	}
 }
