@@ -260,7 +260,8 @@ func convertBlockIO(b *specs.LinuxBlockIO, res *cgroups.Resources) {
 // r that are accepted but not applied: kernel memory limits (gone from
 // cgroup v2, deprecated and mostly unsupported in v1), and on cgroup v2
 // (v2 set) what it has no file for: real-time CPU bandwidth, turning the
-// OOM killer off, and block I/O leaf weights.
+// OOM killer off, network class and priorities, and block I/O leaf
+// weights.
 func warnIgnored(r *specs.LinuxResources, v2 bool) {
 	if r == nil {
 		return
@@ -277,6 +278,9 @@ func warnIgnored(r *specs.LinuxResources, v2 bool) {
 	}
 	if m := r.Memory; m != nil && m.DisableOOMKiller != nil && *m.DisableOOMKiller {
 		logrus.Warn("linux.resources.memory.disableOOMKiller is ignored: cgroup v2 cannot turn the OOM killer off")
+	}
+	if n := r.Network; n != nil && ((n.ClassID != nil && *n.ClassID != 0) || len(n.Priorities) > 0) {
+		logrus.Warn("linux.resources.network is ignored: cgroup v2 has no net_cls or net_prio controller")
 	}
 	if b := r.BlockIO; b != nil && ((b.LeafWeight != nil && *b.LeafWeight != 0) || slices.ContainsFunc(b.WeightDevice, func(w specs.LinuxWeightDevice) bool { return w.LeafWeight != nil && *w.LeafWeight != 0 })) {
 		logrus.Warn("linux.resources.blockIO leaf weights are ignored: cgroup v2 has none")

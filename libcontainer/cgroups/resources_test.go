@@ -294,16 +294,17 @@ func TestWarnIgnored(t *testing.T) {
 		Memory:  &specs.LinuxMemory{Kernel: ptr(int64(1)), DisableOOMKiller: ptr(true)}, //nolint:staticcheck // testing the warning
 		CPU:     &specs.LinuxCPU{RealtimeRuntime: ptr(int64(1000))},
 		BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{LeafWeight: ptr(uint16(10))}}},
+		Network: &specs.LinuxNetwork{ClassID: ptr(uint32(0x100001))},
 	}
 	warnIgnored(r, false)
 	v1 := buf.String()
 	buf.Reset()
 	warnIgnored(r, true)
 	v2 := buf.String()
-	if !strings.Contains(v1, "memory.kernel") || strings.Contains(v1, "realtime") || strings.Contains(v1, "disableOOMKiller") {
+	if !strings.Contains(v1, "memory.kernel") || strings.Contains(v1, "realtime") || strings.Contains(v1, "disableOOMKiller") || strings.Contains(v1, "network") {
 		t.Errorf("v1 warnings: %s", v1)
 	}
-	for _, w := range []string{"memory.kernel", "cpu.realtimeRuntime", "memory.disableOOMKiller", "leaf weights"} {
+	for _, w := range []string{"memory.kernel", "cpu.realtimeRuntime", "memory.disableOOMKiller", "leaf weights", "linux.resources.network"} {
 		if !strings.Contains(v2, w) {
 			t.Errorf("v2 warnings lack %q: %s", w, v2)
 		}
