@@ -244,6 +244,10 @@ func (l *linuxInit) finish() error {
 	if err := setFinalCPUAffinity(p, l.cfg.Mode); err != nil {
 		return err
 	}
+	cwd, err := checkCwd(p.Cwd)
+	if err != nil {
+		return err
+	}
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
 	// the user change below may drop: load it now. With no_new_privs it is
@@ -274,7 +278,7 @@ func (l *linuxInit) finish() error {
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("apply capabilities: %w", err)
 	}
-	if err := enterCwd(p.Cwd); err != nil {
+	if err := reenterCwd(p.Cwd, cwd); err != nil {
 		return err
 	}
 	if p.User.Umask != nil {
@@ -355,7 +359,7 @@ func (l *linuxInit) loadSeccomp(filter *seccomp.Filter) error {
 // waitFifo opens the exec fifo for writing, which blocks until `runc start`
 // opens it for reading, and writes one byte.
 func waitFifo(fd int) error {
-	w, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	w, err := reopenFd(fd, unix.O_WRONLY|unix.O_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
@@ -492,25 +496,56 @@ func setgroupsDenied() bool {
 	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }
 
-// enterCwd changes to the process's cwd and checks that it is inside the
-// container: a cwd reached through a leaked host fd would show as
-// unreachable (CVE-2024-21626).
+// checkCwd changes to the process's cwd and checks that it is inside the
+// container: a cwd reached through a leaked host fd shows as unreachable
+// (CVE-2024-21626). It runs before the seccomp filter is loaded (a
+// profile may deny getcwd) and returns the directory's identity for
+// reenterCwd.
+func checkCwd(cwd string) (*unix.Stat_t, error) {
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return nil, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
+	}
+	// getcwd(2) prefixes "(unreachable)" to a directory outside our root,
+	// which unix.Getwd reports as ENOENT.
+	wd, err := unix.Getwd()
+	if errors.Is(err, unix.ENOENT) || (err == nil && !strings.HasPrefix(wd, "/")) {
+		return nil, fmt.Errorf("current working directory %q is outside of the container's root -- possible container breakout detected", cwd)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to verify that the working directory %q is inside the container: getcwd: %w", cwd, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(".", &st); err != nil {
+		return nil, fmt.Errorf("stat cwd %q: %w", cwd, err)
+	}
+	return &st, nil
+}
+
+// enterCwd is checkCwd for callers that need no identity.
 func enterCwd(cwd string) error {
+	_, err := checkCwd(cwd)
+	return err
+}
+
+// reenterCwd changes to cwd again once the process's user is set (so the
+// user's permissions apply, as in runc) and checks that it is the
+// directory checkCwd verified.
+func reenterCwd(cwd string, want *unix.Stat_t) error {
 	if cwd == "" {
 		cwd = "/"
 	}
 	if err := unix.Chdir(cwd); err != nil {
 		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
 	}
-	// getcwd(2) prefixes "(unreachable)" to a directory outside our root,
-	// which unix.Getwd reports as ENOENT.
-	wd, err := unix.Getwd()
-	if errors.Is(err, unix.ENOENT) || (err == nil && !strings.HasPrefix(wd, "/")) {
-		return fmt.Errorf("current working directory %q is outside of the container's root -- possible container breakout detected", cwd)
+	var st unix.Stat_t
+	if err := unix.Stat(".", &st); err != nil {
+		return fmt.Errorf("stat cwd %q: %w", cwd, err)
 	}
-	if err != nil {
-		// For example a seccomp profile that denies getcwd.
-		return fmt.Errorf("failed to verify that the working directory %q is inside the container: getcwd: %w", cwd, err)
+	if st.Dev != want.Dev || st.Ino != want.Ino {
+		return fmt.Errorf("current working directory %q changed while the process was set up", cwd)
 	}
 	return nil
 }

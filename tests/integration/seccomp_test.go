@@ -183,18 +183,12 @@ func TestSeccompDenyGetcwd(t *testing.T) {
 				Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno}},
 			}
 			b.write()
+			// The runtime checks the cwd before the filter is loaded,
+			// so only the process meets the denied getcwd.
 			r := b.run(nil, "run", b.ID)
-			if nnp {
-				if r.Code != 1 || !strings.Contains(r.Stderr, "getcwd: Operation not permitted") {
-					t.Fatalf("exit %d stderr %q: want pwd itself to fail with EPERM", r.Code, r.Stderr)
-				}
-				return
+			if r.Code != 1 || !strings.Contains(r.Stderr, "getcwd: Operation not permitted") {
+				t.Fatalf("exit %d stderr %q: want pwd itself to fail with EPERM", r.Code, r.Stderr)
 			}
-			if r.Code == 0 {
-				t.Fatal("run succeeded")
-			}
-			mustContain(t, "stderr", r.Stderr, "failed to verify that the working directory")
-			mustContain(t, "stderr", r.Stderr, "operation not permitted")
 		})
 	}
 }
