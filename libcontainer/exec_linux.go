@@ -105,18 +105,31 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			Rootless:     c.state.Rootless,
 		},
 	}
-	// Stage 0 joins the cgroup before it forks, so the process is counted
-	// there (pids, memory) from its first instruction.
-	sp.onStart = func(pid int) error {
+	// The cgroup: a v1 attach first waits for an RCU grace period (some
+	// 10ms), so stage 0 is moved while it joins the namespaces and forks,
+	// which pays for it, and the process itself (quick then) once it is
+	// known. It cannot run anything of its own before: it waits for
+	// syncRun, which comes after syncCgroupDone.
+	var warm chan struct{}
+	sp.afterStart = func(stage0 int) error {
+		warm = make(chan struct{})
+		go func() {
+			defer close(warm)
+			_ = c.joinCgroup(stage0, o.SubCgroupPaths) // errors: see below
+		}()
+		return nil
+	}
+	sp.inCgroup = func(pid int) (map[string]string, error) {
+		<-warm
 		if err := c.joinCgroup(pid, o.SubCgroupPaths); err != nil {
-			return err
+			return nil, err
 		}
 		// In the cgroup (joining a cpuset would reset it): the resctrl
 		// groups and process.execCPUAffinity.initial.
 		if err := c.joinIntelRdt(pid); err != nil {
-			return err
+			return nil, err
 		}
-		return SetInitialCPUAffinity(pid, p)
+		return nil, SetInitialCPUAffinity(pid, p)
 	}
 	var execPid int
 	sp.onPid = func(pid int) error { execPid = pid; return nil }
