@@ -123,12 +123,27 @@ func mountDevConsole(peer int) error {
 	if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFCHR {
 		return errors.New("/dev/console is not a file or character device")
 	}
-	src := fmt.Sprintf("/proc/self/fd/%d", peer)
-	dst := fmt.Sprintf("/proc/self/fd/%d", fd)
-	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+	// Bind through the two fds (a clone of the peer's mount moved onto the
+	// mountpoint), not through /proc/self/fd paths in the container's
+	// /proc, which a process of the container could cover (CVE-2025-52881).
+	tree, err := unix.OpenTree(peer, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err == nil {
+		defer unix.Close(tree)
+		err = unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	} else if errors.Is(err, unix.ENOSYS) {
+		// Before Linux 5.2: paths, but checked ones (see reopenFd).
+		err = mountByProcFd(peer, fd)
+	}
+	if err != nil {
 		return fmt.Errorf("bind pty on /dev/console: %w", err)
 	}
 	return nil
+}
+
+// mountByProcFd bind-mounts the file of src onto the file of dst through
+// /proc/self/fd, for kernels without the new mount API.
+func mountByProcFd(src, dst int) error {
+	return unix.Mount(fmt.Sprintf("/proc/self/fd/%d", src), fmt.Sprintf("/proc/self/fd/%d", dst), "", unix.MS_BIND, "")
 }
 
 // SendFile sends fd over a unix socket with SCM_RIGHTS, with name as the

@@ -873,6 +873,8 @@ func (c *cveConsole) output(t *testing.T) string {
 // left alone.
 func TestCVE_2025_52565(t *testing.T) {
 	for name, attack := range map[string]string{
+		// No attack: the console must work (so the test can tell).
+		"baseline":             "true",
 		"/dev/console symlink": "umount $R/dev/console 2>/dev/null || true\nrm -f $R/dev/console\nln -s /etc/victim $R/dev/console",
 		"/dev/pts replaced":    "umount -l $R/dev/pts\nrm -rf $R/dev/pts\nmkdir -p $R/fakepts\nln -s /etc/victim $R/fakepts/0\nln -s /etc/victim $R/fakepts/ptmx\nln -s /fakepts $R/dev/pts",
 	} {
@@ -888,6 +890,9 @@ func TestCVE_2025_52565(t *testing.T) {
 			con := newCveConsole(t)
 			r := b.run(nil, "run", "-d", "--console-socket", con.path, b.ID)
 			cveAttackDone(t, b)
+			if r.Code != 0 && name == "baseline" {
+				t.Fatalf("a container with a terminal did not start: %s", r.Stderr)
+			}
 			if r.Code != 0 {
 				t.Logf("refused: %s", strings.TrimSpace(r.Stderr))
 			} else {
