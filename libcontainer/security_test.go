@@ -191,3 +191,61 @@ func TestSendSeccompListener(t *testing.T) {
 		t.Fatalf("missing agent: %v", err)
 	}
 }
+
+// TestReopenFd reopens an O_PATH handle for writing (as the init does with
+// the exec fifo) and checks the new fd writes to the same file.
+func TestReopenFd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ofd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ofd)
+	w, err := reopenFd(ofd, unix.O_WRONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags, _ := unix.FcntlInt(uintptr(w), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
+		t.Error("the reopened fd is not close-on-exec")
+	}
+	if _, err := unix.Write(w, []byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(w)
+	if got, _ := os.ReadFile(path); string(got) != "ok" {
+		t.Fatalf("file holds %q", got)
+	}
+	// The caller's fd is still open (reopenFd works on a copy).
+	if _, err := unix.FcntlInt(uintptr(ofd), unix.F_GETFD, 0); err != nil {
+		t.Fatalf("the O_PATH fd was closed: %v", err)
+	}
+}
+
+// TestPeerError: when the init failed and closed its end, a write to it
+// fails with EPIPE and the init's own error, still unread, is reported.
+func TestPeerError(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := syncSock{os.NewFile(uintptr(fds[0]), "parent")}
+	child := syncSock{os.NewFile(uintptr(fds[1]), "child")}
+	defer parent.f.Close()
+	if err := child.write(syncError, []byte("mount /proc: it went wrong")); err != nil {
+		t.Fatal(err)
+	}
+	child.f.Close()
+	werr := parent.write(syncCgroupDone, []byte("{}"))
+	if werr == nil {
+		t.Fatal("write to a closed peer succeeded")
+	}
+	if got := parent.peerError(werr); got == nil || got.Error() != "mount /proc: it went wrong" {
+		t.Fatalf("peerError = %v, want the init's error", got)
+	}
+	if got := parent.peerError(os.ErrDeadlineExceeded); got != os.ErrDeadlineExceeded {
+		t.Fatalf("other errors must pass through, got %v", got)
+	}
+}
