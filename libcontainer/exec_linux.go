@@ -147,16 +147,23 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 }
 
 // inheritProcess returns p with the fields it leaves unset taken from the
-// container's process: capabilities, rlimits, the AppArmor profile and the
-// SELinux label (runc's rules for exec; no_new_privs is p's own).
+// container's process: capabilities, rlimits, the AppArmor profile, the
+// SELinux label and the umask (runc's rules for exec; no_new_privs is p's
+// own).
 func inheritProcess(p, base *specs.Process) *specs.Process {
 	cp := *p
 	if base == nil {
 		return &cp
 	}
 	if cp.Capabilities == nil && base.Capabilities != nil {
-		caps := *base.Capabilities
-		cp.Capabilities = &caps
+		b := base.Capabilities
+		cp.Capabilities = &specs.LinuxCapabilities{
+			Bounding:    slices.Clone(b.Bounding),
+			Effective:   slices.Clone(b.Effective),
+			Inheritable: slices.Clone(b.Inheritable),
+			Permitted:   slices.Clone(b.Permitted),
+			Ambient:     slices.Clone(b.Ambient),
+		}
 	}
 	if len(cp.Rlimits) == 0 {
 		cp.Rlimits = slices.Clone(base.Rlimits)
@@ -166,6 +173,9 @@ func inheritProcess(p, base *specs.Process) *specs.Process {
 	}
 	if cp.SelinuxLabel == "" {
 		cp.SelinuxLabel = base.SelinuxLabel
+	}
+	if cp.User.Umask == nil {
+		cp.User.Umask = base.User.Umask
 	}
 	return &cp
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestParseUser(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		uid, gid uint32
+		hasGID   bool
+		err      string
+	}{
+		{in: "1000", uid: 1000},
+		{in: "0:0", hasGID: true},
+		{in: "1000:100", uid: 1000, gid: 100, hasGID: true},
+		{in: "x", err: `parsing x as int for uid failed: strconv.Atoi: parsing "x": invalid syntax`},
+		{in: "1:y", err: `parsing y as int for gid failed: strconv.Atoi: parsing "y": invalid syntax`},
+		{in: "-1", err: "uid -1 is out of range"},
+		{in: "1:4294967295", err: "gid 4294967295 is out of range"},
+		{in: "1:2:3", err: `parsing 2:3 as int for gid failed`},
+	} {
+		uid, gid, hasGID, err := parseUser(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseUser(%q): error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || uid != tc.uid || gid != tc.gid || hasGID != tc.hasGID {
+			t.Errorf("parseUser(%q) = %d, %d, %v, %v", tc.in, uid, gid, hasGID, err)
+		}
+	}
+}
+
+// --cap never touches the inheritable set (CVE-2022-29162).
+func TestAddCaps(t *testing.T) {
+	p := &specs.Process{Capabilities: &specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_KILL"},
+		Inheritable: []string{"CAP_KILL"},
+	}}
+	if err := addCaps(p, []string{"CAP_SYS_ADMIN", "CAP_NET_RAW"}); err != nil {
+		t.Fatal(err)
+	}
+	c := p.Capabilities
+	for name, set := range map[string][]string{"bounding": c.Bounding, "effective": c.Effective, "permitted": c.Permitted, "ambient": c.Ambient} {
+		if !slices.Contains(set, "CAP_SYS_ADMIN") || !slices.Contains(set, "CAP_NET_RAW") {
+			t.Errorf("%s %v lacks the added capabilities", name, set)
+		}
+	}
+	if !slices.Equal(c.Inheritable, []string{"CAP_KILL"}) {
+		t.Errorf("inheritable changed to %v", c.Inheritable)
+	}
+	p = &specs.Process{}
+	if err := addCaps(p, []string{"CAP_CHOWN"}); err != nil || p.Capabilities == nil || len(p.Capabilities.Inheritable) != 0 {
+		t.Errorf("addCaps on a process without capabilities: %+v, %v", p.Capabilities, err)
+	}
+	if err := addCaps(&specs.Process{}, []string{"SYS_ADMIN"}); err == nil {
+		t.Error("a capability without CAP_ accepted")
+	}
+}
+
+func TestCheckTerminal(t *testing.T) {
+	const noSocket = "cannot allocate tty if runc will detach without setting console socket"
+	const noTTY = "cannot use console socket if runc will not detach or allocate tty"
+	for _, tc := range []struct {
+		terminal, detach bool
+		socket           string
+		want             string
+	}{
+		{false, false, "", ""},
+		{true, false, "", ""},
+		{false, true, "", ""},
+		{true, true, "/s", ""},
+		{true, true, "", noSocket},
+		{true, false, "/s", noTTY},
+		{false, true, "/s", noTTY},
+		{false, false, "/s", noTTY},
+	} {
+		err := checkTerminal(tc.terminal, tc.detach, tc.socket)
+		if (err == nil) != (tc.want == "") || err != nil && err.Error() != tc.want {
+			t.Errorf("checkTerminal(%v, %v, %q) = %v, want %q", tc.terminal, tc.detach, tc.socket, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestInheritProcess(t *testing.T) {
+	umask := uint32(0o027)
+	base := &specs.Process{
+		Args:            []string{"init"},
+		NoNewPrivileges: true,
+		Capabilities:    &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}},
+		Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 10, Soft: 10}},
+		ApparmorProfile: "ctr-profile",
+		SelinuxLabel:    "ctr-label",
+		User:            specs.User{UID: 5, Umask: &umask},
+	}
+	// An empty process takes the container's, except no_new_privs and
+	// the user.
+	got := inheritProcess(&specs.Process{Args: []string{"sh"}}, base)
+	if got.NoNewPrivileges || got.User.UID != 0 || got.Args[0] != "sh" {
+		t.Errorf("own fields changed: %+v", got)
+	}
+	if !reflect.DeepEqual(got.Capabilities, base.Capabilities) || !reflect.DeepEqual(got.Rlimits, base.Rlimits) ||
+		got.ApparmorProfile != "ctr-profile" || got.SelinuxLabel != "ctr-label" || got.User.Umask == nil || *got.User.Umask != umask {
+		t.Errorf("not inherited: %+v", got)
+	}
+	// Changing the result does not change the container's.
+	got.Capabilities.Bounding[0] = "CAP_CHOWN"
+	got.Rlimits[0].Soft = 1
+	if base.Capabilities.Bounding[0] != "CAP_KILL" || base.Rlimits[0].Soft != 10 {
+		t.Error("inheritProcess shares the container's capabilities or rlimits")
+	}
+	// What the process sets is its own, even empty capability sets.
+	own := &specs.Process{
+		Capabilities:    &specs.LinuxCapabilities{},
+		Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_CORE"}},
+		ApparmorProfile: "p",
+		SelinuxLabel:    "l",
+	}
+	got = inheritProcess(own, base)
+	if len(got.Capabilities.Bounding) != 0 || got.Rlimits[0].Type != "RLIMIT_CORE" || got.ApparmorProfile != "p" || got.SelinuxLabel != "l" {
+		t.Errorf("overridden: %+v", got)
+	}
+	if got == own {
+		t.Error("inheritProcess returned its argument, not a copy")
+	}
+}
+
+func TestParseSubCgroups(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want map[string]string
+		err  string
+	}{
+		{nil, nil, ""},
+		{[]string{"sub"}, map[string]string{"": "sub"}, ""},
+		{[]string{"memory:a", "cpu,cpuacct:b/c"}, map[string]string{"memory": "a", "cpu": "b/c", "cpuacct": "b/c"}, ""},
+		{[]string{"a", "b"}, nil, "invalid --cgroup argument: a (missing <controller>: prefix)"},
+		{[]string{"memory:a", "b"}, nil, "invalid --cgroup argument: b (missing <controller>: prefix)"},
+		{[]string{"a:b:c"}, nil, "invalid --cgroup argument: a:b:c"},
+	} {
+		got, err := ParseSubCgroups(tc.args)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("ParseSubCgroups(%q): error %v, want %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseSubCgroups(%q) = %v, %v; want %v", tc.args, got, err, tc.want)
+		}
+	}
+}
+
+// addPidPerController on a fake v1 layout: cpu and cpuacct co-mounted.
+func TestAddPidPerController(t *testing.T) {
+	root := t.TempDir()
+	mk := func(rel string) string {
+		dir := filepath.Join(root, rel)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	cpu, mem, pids := mk("cpu,cpuacct/ctr"), mk("memory/ctr"), mk("pids/ctr")
+	mk("cpu,cpuacct/ctr/sub")
+	mk("memory/ctr/sub")
+	paths := map[string]string{"cpu": cpu, "cpuacct": cpu, "memory": mem, "pids": pids}
+	read := func(dir string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		return string(b)
+	}
+	if err := addPidPerController(paths, map[string]string{"cpuacct": "sub", "memory": "sub"}, 42); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{cpu: "", cpu + "/sub": "42", mem: "", mem + "/sub": "42", pids: "42"} {
+		if got := read(dir); got != want {
+			t.Errorf("%s: %q, want %q", strings.TrimPrefix(dir, root), got, want)
+		}
+	}
+	for _, sub := range []map[string]string{{"nosuch": "sub"}, {"memory": "../.."}, {"memory": "/abs"}, {"memory": ""}, {"memory": "missing"}} {
+		if err := addPidPerController(paths, sub, 42); err == nil {
+			t.Errorf("sub-cgroups %v accepted", sub)
+		}
+	}
+}
