@@ -362,3 +362,44 @@ func TestSeccompNotifyExec(t *testing.T) {
 		t.Errorf("agent log %q has no mkdir of /tmp/viaexec", a.log())
 	}
 }
+
+// TestSeccompFlags: the filter flags runc knows are applied (TSYNC is
+// accepted as a no-op, as runc does), WAIT_KILLABLE_RECV works with a
+// listener, and an unknown flag is refused by create, naming the field.
+func TestSeccompFlags(t *testing.T) {
+	t.Run("log spec_allow tsync", func(t *testing.T) {
+		b := newBundle(t, "sh", "-c", "mkdir /tmp/d; echo mkdir=$?")
+		b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Flags:         []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow, "SECCOMP_FILTER_FLAG_TSYNC"},
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+		}
+		b.write()
+		r := b.run(nil, "run", b.ID)
+		if r.Code != 0 || r.Stdout != "mkdir=1\n" {
+			t.Fatalf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+		}
+	})
+	t.Run("wait_killable_recv with a listener", func(t *testing.T) {
+		a := startAgent(t)
+		b := newBundle(t, "sh", "-c", "mkdir /tmp/x && echo mkdir-ok")
+		b.Spec.Linux.Seccomp = notifyProfile(a.socket, "")
+		b.Spec.Linux.Seccomp.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}
+		b.write()
+		r := b.run(nil, "run", b.ID)
+		if r.Code != 0 || r.Stdout != "mkdir-ok\n" {
+			t.Fatalf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+		}
+	})
+	t.Run("unknown flag", func(t *testing.T) {
+		b := newBundle(t, "true")
+		b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_BOGUS"}}
+		b.write()
+		_, stderr, code := b.runc("run", b.ID)
+		if code == 0 {
+			t.Fatal("run succeeded")
+		}
+		mustContain(t, "stderr", stderr, `linux.seccomp.flags[0]: unknown flag`)
+		mustContain(t, "stderr", stderr, `SECCOMP_FILTER_FLAG_BOGUS`)
+	})
+}
