@@ -11,6 +11,11 @@ import (
 
 func TestMakeStateDir(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "root")
+	// makeStateDirPlain expects the root to exist (makeStateDir makes it);
+	// map order decides which runs first.
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for name, plain := range map[string]bool{"rename": false, "plain": true} {
 		t.Run(name, func(t *testing.T) {
 			id := "c-" + name
