@@ -18,12 +18,20 @@ import (
 // TestMain lets FuzzCStage run this test binary as `runc init`: the C stage
 // (linked in through nsenter.go) runs before main, and whatever gets past it
 // stops here.
+// The init reports how it found itself through its exit code:
+// initExitBase + its dumpable flag (see TestInitNotDumpable).
 func TestMain(m *testing.M) {
 	if os.Getenv("_RUNC_INITPIPE") != "" {
-		os.Exit(0)
+		d, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(initExitBase + d)
 	}
 	os.Exit(m.Run())
 }
+
+const initExitBase = 40
 
 // parsed is what a bootstrap message says, as decodeBootstrap reads it.
 type parsed struct {
@@ -222,4 +230,42 @@ func FuzzCStage(f *testing.F) {
 			t.Fatalf("C stage refused %x without an error frame (sent %x)", msg, out)
 		}
 	})
+}
+
+// TestInitNotDumpable is CVE-2016-9962's check: the process the C stage
+// hands to the Go init is not dumpable (nothing in the container may
+// ptrace it or open its /proc files before it execs the container
+// process). The test becomes a subreaper to collect the init's exit code.
+func TestInitNotDumpable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (the stage creates namespaces)")
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := (&Bootstrap{CloneFlags: unix.CLONE_NEWNS | unix.CLONE_NEWUTS}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, out := runCStage(t, msg)
+	if st.ExitCode() != 0 {
+		t.Fatalf("stage 0 failed: %v, sent %x", st, out)
+	}
+	if len(out) < 12 || binary.NativeEndian.Uint32(out) != 4 { // syncChildPid
+		t.Fatalf("no child pid from stage 0: %x", out)
+	}
+	pid := int(int32(binary.NativeEndian.Uint32(out[8:])))
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			if err != nil {
+				t.Fatalf("wait for the init %d: %v", pid, err)
+			}
+			break
+		}
+	}
+	if !ws.Exited() || ws.ExitStatus() != initExitBase {
+		t.Fatalf("init: %v (exit %d): want exit %d, i.e. not dumpable", ws, ws.ExitStatus(), initExitBase)
+	}
 }
