@@ -249,3 +249,87 @@ func TestPeerError(t *testing.T) {
 		t.Fatalf("other errors must pass through, got %v", got)
 	}
 }
+
+// TestMountDevConsole is CVE-2025-52565's check: the pty peer is bound on
+// /dev/console only if that is a plain file or character device; a symlink
+// (to a file the container wants covered) or a directory is refused and
+// its target left alone. It runs chrooted in a private mount namespace on
+// a throwaway thread.
+func TestMountDevConsole(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (mount namespace, chroot)")
+	}
+	for name, tc := range map[string]struct {
+		setup string // what dev/console is
+		ok    bool
+	}{
+		"missing":   {"", true},
+		"file":      {"file", true},
+		"symlink":   {"symlink", false},
+		"directory": {"dir", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			victim := filepath.Join(root, "victim")
+			if err := os.WriteFile(victim, []byte("victim\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			console := filepath.Join(root, "dev/console")
+			var err error
+			switch tc.setup {
+			case "file":
+				err = os.WriteFile(console, nil, 0o600)
+			case "symlink":
+				err = os.Symlink("/victim", console)
+			case "dir":
+				err = os.Mkdir(console, 0o755)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var after unix.Stat_t
+			err = onOwnFS(t, func() error {
+				if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+					return err
+				}
+				if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+					return err
+				}
+				// The peer stands for the pty: a character device on a
+				// mount of this namespace, as the container's devpts is.
+				peer, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(peer)
+				if err := unix.Chroot(root); err != nil {
+					return err
+				}
+				if err := mountDevConsole(peer); err != nil {
+					return err
+				}
+				return unix.Stat("/dev/console", &after)
+			})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("mountDevConsole: %v", err)
+				}
+				var null unix.Stat_t
+				unix.Stat("/dev/null", &null)
+				if after.Mode&unix.S_IFMT != unix.S_IFCHR || after.Rdev != null.Rdev {
+					t.Fatalf("/dev/console is not the peer after the mount (mode %o rdev %d)", after.Mode, after.Rdev)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "not a file or character device") {
+				t.Fatalf("dev/console %s: error %v, want a refusal", tc.setup, err)
+			}
+			if data, _ := os.ReadFile(victim); string(data) != "victim\n" {
+				t.Fatalf("the symlink's target changed: %q", data)
+			}
+		})
+	}
+}
