@@ -61,6 +61,13 @@ test-vm: runc $(ROOTFS)
 test-vm-security: runc $(ROOTFS)
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm-security.sh
 
+# Checkpoint and restore with a working CRIU (it fails `criu check` on this
+# host's kernel; `make test` checks that error path), in the same VM lane:
+# scripts/test-vm-criu.sh.
+.PHONY: test-vm-criu
+test-vm-criu: runc $(ROOTFS)
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm-criu.sh
+
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target of one
 # package at a time); seed corpora are in the packages' testdata/fuzz.
 FUZZTIME ?= 10s

@@ -224,6 +224,8 @@ func (c *Container) start(o *CreateOptions) error {
 		}
 		c.state.InitPid, c.state.InitStartTime = pid, start
 		c.state.NamespacePaths = namespacePaths(spec, pid)
+		// The stdio the runtime gave, for a checkpoint (see Checkpoint).
+		c.state.ExternalDescriptors = stdioTargets(pid)
 		sp.config.HookState = c.state.hookState(Creating, pid)
 		return nil
 	}

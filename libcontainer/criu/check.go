@@ -1,0 +1,114 @@
+package criu
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"google.golang.org/protobuf/proto"
+)
+
+// CheckError says that CRIU cannot work on this system at all (`criu
+// check` fails: an unsupported kernel, a missing kernel feature), as
+// opposed to failing on one particular container.
+type CheckError struct {
+	// Errors are the error lines of CRIU's check log, without their
+	// timestamps and source locations.
+	Errors []string
+	Err    error // the failed CHECK request
+}
+
+func (e *CheckError) Error() string {
+	s := "criu cannot work on this system: `criu check` fails"
+	if len(e.Errors) > 0 {
+		s += ": " + strings.Join(e.Errors, "; ")
+	} else if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// Check runs CRIU's own system check (`criu check`) through a CHECK
+// request, logging to a temporary directory it removes again. It returns
+// a *CheckError if CRIU finds it cannot work here.
+func (c *Criu) Check() error {
+	dir, err := os.MkdirTemp("", "criu-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	const logFile = "check.log"
+	req := &rpc.CriuReq{
+		Type: rpc.CriuReqType_CHECK.Enum(),
+		Opts: &rpc.CriuOpts{
+			// CRIU opens the images directory as /proc/<our pid>/fd/N.
+			ImagesDirFd: proto.Int32(int32(d.Fd())),
+			LogFile:     proto.String(logFile),
+			LogLevel:    proto.Int32(2),
+		},
+	}
+	s := &Session{Criu: c}
+	if _, err := s.Run(req); err != nil {
+		var re *RPCError
+		if !errors.As(err, &re) {
+			return fmt.Errorf("criu check: %w", err)
+		}
+		lines, _ := ErrorLines(filepath.Join(dir, logFile), 3)
+		return &CheckError{Errors: lines, Err: err}
+	}
+	return nil
+}
+
+// logLinePrefix matches what CRIU puts before a message: the time, and for
+// errors and warnings the level and the source location.
+var logLinePrefix = regexp.MustCompile(`^(?:\(\s*[0-9.]+\)\s*)?(?:(?:Error|Warn) \([^)]*\):\s*)?`)
+
+// ErrorLines returns the last max "Error" lines of a CRIU log, stripped of
+// their time and source location, oldest first.
+func ErrorLines(path string, max int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, "Error (") {
+			continue
+		}
+		msg := strings.TrimSpace(logLinePrefix.ReplaceAllString(line, ""))
+		if msg == "" || strings.HasPrefix(msg, "exited, status=") {
+			continue // a helper's exit: says nothing by itself
+		}
+		lines = append(lines, msg)
+		if len(lines) > max {
+			lines = lines[1:]
+		}
+	}
+	return lines, sc.Err()
+}
+
+// LogError adds to err (a failed request) the last errors of CRIU's log
+// and where the log is.
+func LogError(err error, logPath string) error {
+	lines, _ := ErrorLines(logPath, 3)
+	if len(lines) == 0 {
+		return fmt.Errorf("%w (log: %s)", err, logPath)
+	}
+	return fmt.Errorf("%w: %s (log: %s)", err, strings.Join(lines, "; "), logPath)
+}

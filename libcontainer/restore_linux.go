@@ -1,0 +1,442 @@
+package libcontainer
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/validate"
+)
+
+// RestoreOptions describe a container to restore from a checkpoint.
+type RestoreOptions struct {
+	ID     string
+	Bundle string // absolute
+	Spec   *specs.Spec
+	// NoPivot is recorded for exec; CRIU rebuilds the mount namespace
+	// itself.
+	NoPivot  bool
+	Systemd  bool
+	Rootless bool
+	// IO is the restored process's stdio (its pipes at checkpoint are
+	// replaced by these; nil: the runtime's own) and, for a terminal, the
+	// console socket the new pty master is sent on.
+	IO Process
+	// Criu is the criu binary ("" for criu in $PATH).
+	Criu string
+	Opts *criu.Opts
+}
+
+// criuRoot is the directory in the state directory where the rootfs is
+// bind-mounted for CRIU during a restore: CRIU wants a mountpoint whose
+// parent is not mounted over.
+const criuRoot = "criu-root"
+
+// Restore creates container o.ID under root from the checkpoint in
+// o.Opts.ImagesDirectory, as Create would (state directory, cgroup,
+// state.json), with CRIU restoring its processes; the restored init is a
+// child of this process. The returned container is locked; the caller
+// closes it. On failure nothing is left behind, and where CRIU is missing
+// or too old nothing is made at all.
+func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
+	spec := o.Spec
+	if err := validate.ID(o.ID); err != nil {
+		return nil, err
+	}
+	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
+		spec.Root.Path = filepath.Join(o.Bundle, spec.Root.Path)
+	}
+	if err := validate.Spec(spec, o.Bundle, o.Rootless); err != nil {
+		return nil, err
+	}
+	opts := o.Opts
+	if opts.ImagesDirectory == "" {
+		return nil, errors.New("invalid directory to restore checkpoint")
+	}
+	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
+		return nil, errors.New("process.terminal is set but no console socket was given")
+	}
+	cr, err := criu.New(o.Criu)
+	if err != nil {
+		return nil, err
+	}
+	logrus.Debugf("using criu %s (%s)", criu.FormatVersion(cr.Version), cr.Path)
+	if _, err := criu.ParseCgMode(opts.ManageCgroupsMode); err != nil {
+		return nil, err
+	}
+	if err := cr.RequireFeatures(opts); err != nil {
+		return nil, diagnose(cr, err, "")
+	}
+	descriptors, err := readDescriptors(opts.ImagesDirectory)
+	if err != nil {
+		return nil, err
+	}
+	images, err := openDir(opts.ImagesDirectory)
+	if err != nil {
+		return nil, fmt.Errorf("images directory: %w", err)
+	}
+	defer images.Close()
+	logDir, workFd := opts.ImagesDirectory, -1
+	if opts.WorkDirectory != "" {
+		if _, err := mkdirOnce(opts.WorkDirectory); err != nil {
+			return nil, fmt.Errorf("work directory: %w", err)
+		}
+		work, err := openDir(opts.WorkDirectory)
+		if err != nil {
+			return nil, fmt.Errorf("work directory: %w", err)
+		}
+		defer work.Close()
+		logDir, workFd = opts.WorkDirectory, int(work.Fd())
+	}
+
+	c := &Container{
+		state: &State{
+			ID:       o.ID,
+			Bundle:   o.Bundle,
+			Rootfs:   spec.Root.Path,
+			Created:  time.Now().UTC(),
+			Config:   spec,
+			Systemd:  o.Systemd,
+			Rootless: o.Rootless,
+			// CRIU does not restore keyrings: the init has the session
+			// keyring of the restoring runtime, which exec keeps too.
+			NoNewKeyring: true,
+		},
+	}
+	if _, err := os.Lstat(filepath.Join(root, o.ID)); err == nil {
+		return nil, fmt.Errorf("container with id exists: %s", o.ID)
+	}
+	cg, err := cgroups.New(cgroupConfig(c.state))
+	if err != nil {
+		return nil, err
+	}
+	// CRIU puts the processes in the cgroup as it finds it, and a failed
+	// restore removes it again: it must not be another container's.
+	if cg.Exists() {
+		if pids, _ := cg.Pids(); len(pids) > 0 {
+			return nil, fmt.Errorf("linux.cgroupsPath: cgroup %s is in use by %d processes (another container's?)", spec.Linux.CgroupsPath, len(pids))
+		}
+	}
+	if err := c.makeStateDir(root); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			if derr := c.destroyQuietly(); derr != nil {
+				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+			}
+			c.Close()
+		}
+	}()
+	c.cg = cg
+	// As in create: the paths are saved before the cgroup exists, for a
+	// delete after a restore killed half-way.
+	c.state.CgroupPaths = cg.Paths()
+	if err := saveState(c.dir, c.state); err != nil {
+		return nil, err
+	}
+	mnt, err := bindCriuRoot(c.dir, spec.Root.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer unbindCriuRoot(mnt)
+	if err := prepareRestoreMountpoints(spec); err != nil {
+		return nil, err
+	}
+
+	t := &criu.Target{Spec: spec, Rootfs: spec.Root.Path}
+	var masked []string
+	if spec.Linux != nil {
+		masked = spec.Linux.MaskedPaths // one /dev/null entry for all
+	}
+	t.Mounts = criu.ExternalMounts(spec, spec.Root.Path, c.cgroupV1Mounts(c.state.CgroupPaths), masked)
+	req, extra, err := cr.RestoreRequest(opts, t, mnt, int(images.Fd()), workFd, descriptors)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range extra {
+			f.Close()
+		}
+	}()
+
+	pid := 0
+	s := &criu.Session{
+		Criu:       cr,
+		Stdin:      orStd(o.IO.Stdin, os.Stdin),
+		Stdout:     orStd(o.IO.Stdout, os.Stdout),
+		Stderr:     orStd(o.IO.Stderr, os.Stderr),
+		ExtraFiles: extra,
+		Started: func(criuPid int, req *rpc.CriuReq) error {
+			return c.restoreCgroup(cg, criuPid, req)
+		},
+		Notify: func(n *criu.Notification) error {
+			switch n.Script {
+			case "setup-namespaces":
+				if spec.Hooks != nil {
+					hs := c.state.hookState(Creating, n.Pid)
+					if err := runHooks(spec.Hooks.Prestart, "prestart", hs); err != nil {
+						return err
+					}
+					if err := runHooks(spec.Hooks.CreateRuntime, "createRuntime", hs); err != nil {
+						return err
+					}
+				}
+			case "post-restore":
+				pid = n.Pid
+			case "orphan-pts-master":
+				return sendConsole(o.IO.ConsoleSocket, n)
+			}
+			criu.CloseFiles(n)
+			return nil
+		},
+	}
+	logrus.Debugf("criu RESTORE of %s from %s", o.ID, opts.ImagesDirectory)
+	resp, err := s.Run(req)
+	if err != nil {
+		if pid > 0 {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		return nil, diagnose(cr, err, filepath.Join(logDir, criu.RestoreLog))
+	}
+	if p := int(resp.GetRestore().GetPid()); p > 0 {
+		pid = p
+	}
+	if pid <= 0 {
+		return nil, errors.New("criu restored no process")
+	}
+	if err := c.restored(pid); err != nil {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		return nil, err
+	}
+	o.IO.Pid = pid
+	return c, nil
+}
+
+// restored records the restored init in the state.
+func (c *Container) restored(pid int) error {
+	start, _, err := processStartTime(pid)
+	if err != nil {
+		return fmt.Errorf("restored init: %w", err)
+	}
+	spec := c.state.Config
+	c.state.InitPid, c.state.InitStartTime = pid, start
+	if !hasNamespace(spec, specs.TimeNamespace) && otherNamespace(pid, "time") {
+		// CRIU restores into a new time namespace (so the monotonic
+		// clocks go on from the checkpoint): exec must join it too.
+		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+	}
+	c.state.NamespacePaths = namespacePaths(spec, pid)
+	if err := c.applyIntelRdt(pid); err != nil {
+		return err
+	}
+	c.state.Creating = false
+	return saveState(c.dir, c.state)
+}
+
+// otherNamespace reports whether pid is in another namespace of kind ns
+// ("time", ...) than this process.
+func otherNamespace(pid int, ns string) bool {
+	theirs, err1 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+	ours, err2 := os.Readlink("/proc/self/ns/" + ns)
+	return err1 == nil && err2 == nil && theirs != ours
+}
+
+// restoreCgroup puts criu (pid) in the container's new cgroup with the
+// config's limits, and tells CRIU to restore the processes there: the
+// cgroup roots are the ones criu is in now.
+func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq) error {
+	if err := cg.Apply(pid); err != nil {
+		return fmt.Errorf("apply cgroup: %w", err)
+	}
+	c.state.CgroupPaths = cg.Paths()
+	if err := cg.Set(c.state.Config.Linux.Resources); err != nil {
+		return fmt.Errorf("set cgroup resources: %w", err)
+	}
+	roots, err := procCgroups(pid)
+	if err != nil {
+		return err
+	}
+	for _, r := range roots {
+		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: proto.String(r[0]), Path: proto.String(r[1])})
+	}
+	return nil
+}
+
+// procCgroups reads /proc/<pid>/cgroup as (controller, path) pairs, one per
+// controller ("" for cgroup v2, "name=systemd" for named hierarchies).
+func procCgroups(pid int) ([][2]string, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out [][2]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			out = append(out, [2]string{"", parts[2]})
+			continue
+		}
+		for _, ctrl := range strings.Split(parts[1], ",") {
+			out = append(out, [2]string{ctrl, parts[2]})
+		}
+	}
+	return out, sc.Err()
+}
+
+// readDescriptors reads descriptors.json of a checkpoint.
+func readDescriptors(images string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(images, descriptorsFile))
+	if err != nil {
+		if os.IsNotExist(err) {
+			if _, serr := os.Stat(images); serr != nil {
+				return nil, fmt.Errorf("images directory: %w", serr)
+			}
+			return nil, fmt.Errorf("%s has no checkpoint (no %s): %w", images, descriptorsFile, err)
+		}
+		return nil, err
+	}
+	var fds []string
+	if err := json.Unmarshal(data, &fds); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(images, descriptorsFile), err)
+	}
+	return fds, nil
+}
+
+// sendConsole sends the pty master CRIU made for the restored terminal on
+// the console socket.
+func sendConsole(sock *os.File, n *criu.Notification) error {
+	defer criu.CloseFiles(n)
+	if len(n.Files) != 1 {
+		return fmt.Errorf("criu sent %d fds for the pty master", len(n.Files))
+	}
+	if sock == nil {
+		return errors.New("the restored process has a terminal: give a console socket (--console-socket)")
+	}
+	return SendFile(sock, "/dev/ptmx", int(n.Files[0].Fd()))
+}
+
+// bindCriuRoot bind-mounts the rootfs (recursively) on criu-root in the
+// state directory and returns the mountpoint.
+func bindCriuRoot(dir, rootfs string) (string, error) {
+	mnt := filepath.Join(dir, criuRoot)
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		return "", fmt.Errorf("criu root: %w", err)
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err == nil {
+		err = unix.MoveMount(tree, "", unix.AT_FDCWD, mnt, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		unix.Close(tree)
+	}
+	if err != nil {
+		os.Remove(mnt)
+		return "", fmt.Errorf("bind root.path %s for criu: %w", rootfs, err)
+	}
+	return mnt, nil
+}
+
+func unbindCriuRoot(mnt string) {
+	if err := unix.Unmount(mnt, unix.MNT_DETACH); err != nil {
+		logrus.Warnf("unmount %s: %v", mnt, err)
+	}
+	os.Remove(mnt)
+}
+
+// prepareRestoreMountpoints creates in the rootfs the mountpoints of the
+// config's mounts, as create does, for a restore from a rootfs that has
+// never run the container: CRIU mounts on them but does not make them. A
+// mount inside another one (a tmpfs, /proc, /sys, a bind mount) is left
+// out: CRIU restores a tmpfs's contents, and the others bring their own.
+func prepareRestoreMountpoints(spec *specs.Spec) error {
+	root, err := os.OpenFile(spec.Root.Path, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open root.path: %w", err)
+	}
+	defer root.Close()
+	for i := range spec.Mounts {
+		m := &spec.Mounts[i]
+		dest := path.Clean("/" + m.Destination)
+		if dest == "/" || underOtherMount(spec.Mounts[:i], dest) {
+			continue
+		}
+		dir := true
+		if m.Type == "bind" || hasOption(m.Options, "bind", "rbind") {
+			if st, err := os.Stat(m.Source); err == nil && !st.IsDir() {
+				dir = false
+			}
+		}
+		if err := makeMountpoint(root, dest, dir); err != nil {
+			return fmt.Errorf("mounts[%d] (%s): create mountpoint for criu: %w", i, dest, err)
+		}
+	}
+	return nil
+}
+
+func underOtherMount(mounts []specs.Mount, dest string) bool {
+	for _, m := range mounts {
+		d := path.Clean("/" + m.Destination)
+		if d != "/" && strings.HasPrefix(dest, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOption(opts []string, names ...string) bool {
+	for _, o := range opts {
+		for _, n := range names {
+			if o == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// makeMountpoint creates dest (a directory, or an empty file) inside root,
+// resolving it inside the rootfs; what exists is left as it is.
+func makeMountpoint(root *os.File, dest string, dir bool) error {
+	if dir {
+		f, err := pathrs.MkdirAllHandle(root, dest, 0o755)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	if f, err := pathrs.OpenatInRoot(root, dest); err == nil {
+		return f.Close()
+	}
+	parent, err := pathrs.MkdirAllHandle(root, path.Dir(dest), 0o755)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), path.Base(dest), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o644)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}

@@ -1,0 +1,747 @@
+package integration
+
+// Checkpoint and restore. CRIU works only on some kernels (`criu check`):
+// the TestCriuErrors* tests run anywhere and check what a user sees where
+// CRIU is missing, too old or cannot work (with tests/cmd/fakecriu, and
+// with this machine's criu if it fails its check); the TestCheckpoint*
+// tests need a working CRIU and are skipped elsewhere (`make
+// test-vm-criu` runs them in the VM lane). Their containers write to
+// pipes: CRIU dumps a process's pipes to the outside world as external
+// and restore hands it new ones (files of the host are outside the
+// container's mounts, which CRIU refuses).
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+var (
+	testCmdMu    sync.Mutex
+	testCmdBuilt = map[string]string{}
+)
+
+// testCmd returns tests/cmd/<name> built statically (once per run), or the
+// binary $env names (the VM lane has no Go: they come prebuilt).
+func testCmd(t *testing.T, name, env string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	testCmdMu.Lock()
+	defer testCmdMu.Unlock()
+	if p, ok := testCmdBuilt[name]; ok {
+		return p
+	}
+	dir, err := os.MkdirTemp("", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		goBin = "go"
+	}
+	p := filepath.Join(dir, name)
+	cmd := exec.Command(goBin, "build", "-o", p, "../cmd/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v: %s", name, err, out)
+	}
+	testCmdBuilt[name] = p
+	return p
+}
+
+var (
+	criuOnce sync.Once
+	criuErr  error
+)
+
+// requireCriu skips the test unless this machine's criu passes `criu
+// check`.
+func requireCriu(t *testing.T) {
+	t.Helper()
+	criuOnce.Do(func() {
+		out, err := exec.Command("criu", "check").CombinedOutput()
+		if err != nil {
+			criuErr = fmt.Errorf("%v: %s", err, lastLines(string(out), 3))
+		}
+	})
+	if criuErr != nil {
+		t.Skipf("criu does not work here (criu check: %v); `make test-vm-criu` runs this in the VM lane", criuErr)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// stdioPipes are the stdio of a detached container: pipes whose other
+// ends the test holds. Everything the container writes is collected.
+type stdioPipes struct {
+	t              *testing.T
+	inR, inW       *os.File
+	outR, outW     *os.File
+	mu             sync.Mutex
+	out            strings.Builder
+	eof            chan struct{}
+	closedChildEnd bool
+}
+
+func newStdioPipes(t *testing.T) *stdioPipes {
+	t.Helper()
+	p := &stdioPipes{t: t, eof: make(chan struct{})}
+	var err error
+	if p.inR, p.inW, err = os.Pipe(); err != nil {
+		t.Fatal(err)
+	}
+	if p.outR, p.outW, err = os.Pipe(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.closeChildEnds()
+		p.inW.Close()
+		p.outR.Close()
+	})
+	go func() {
+		defer close(p.eof)
+		buf := make([]byte, 4096)
+		for {
+			n, err := p.outR.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *stdioPipes) closeChildEnds() {
+	if !p.closedChildEnd {
+		p.inR.Close()
+		p.outW.Close()
+		p.closedChildEnd = true
+	}
+}
+
+func (p *stdioPipes) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// runcPiped runs runc (detaching: run -d, restore -d) with the pipes as its
+// stdio, which the container keeps; runc's own errors go to a log file.
+func (b *bundle) runcPiped(p *stdioPipes, args ...string) {
+	b.t.Helper()
+	logFile := filepath.Join(b.Dir, fmt.Sprintf("runc-%d.log", time.Now().UnixNano()))
+	cmd := exec.Command(runcBin, append([]string{"--root", b.Root, "--log", logFile}, args...)...)
+	cmd.Dir = b.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = p.inR, p.outW, p.outW
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(300 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		b.t.Fatalf("runc %v: timed out", args)
+	}
+	p.closeChildEnds()
+	if err != nil {
+		log, _ := os.ReadFile(logFile)
+		b.t.Fatalf("runc %s: %v\nlog: %s\noutput: %s", strings.Join(args, " "), err, log, p.output())
+	}
+}
+
+// waitOutput waits (up to 2 minutes: the VM lane is slow) until re matches
+// the output after offset from, and returns the last match's submatches.
+func waitOutput(t *testing.T, what string, get func() string, from int, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out := get()
+		if from > len(out) {
+			from = len(out)
+		}
+		if m := re.FindAllStringSubmatch(out[from:], -1); len(m) > 0 {
+			return m[len(m)-1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q does not match %s", what, lastLines(out, 10), re)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var tickRE = regexp.MustCompile(`tick (\d+) pid (\d+)\r?\n`)
+
+// loopArgs is a shell counting in its memory: "tick N pid P" ten times a
+// second.
+var loopArgs = []string{"sh", "-c", `i=0; while true; do echo "tick $i pid $$"; i=$((i+1)); sleep 0.1; done`}
+
+// ticks returns the counter values in out, in order.
+func ticks(t *testing.T, out string) []int {
+	t.Helper()
+	var n []int
+	for _, m := range tickRE.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		n = append(n, v)
+	}
+	return n
+}
+
+// waitTick waits for a counter value of at least min after offset from.
+func waitTick(t *testing.T, get func() string, from, min int) int {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out := get()
+		if from > len(out) {
+			from = len(out)
+		}
+		if n := ticks(t, out[from:]); len(n) > 0 && n[len(n)-1] >= min {
+			return n[len(n)-1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no tick >= %d in %q", min, lastLines(out, 5))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkContinues checks that the counting after a restore (out) goes on
+// from before the checkpoint (last, the last value seen) rather than
+// starting over, one by one, in the same process.
+func checkContinues(t *testing.T, out string, last int) {
+	t.Helper()
+	n := ticks(t, out)
+	if len(n) < 3 {
+		t.Fatalf("restored output %q: too few ticks", out)
+	}
+	// CRIU may hand over what was still in the old pipe: a few values
+	// again, but never a restart.
+	if n[0] > last+1 || n[0] < last-20 {
+		t.Fatalf("counter restored at %d, was at %d before the checkpoint: %v", n[0], last, n)
+	}
+	for i := 1; i < len(n); i++ {
+		if n[i] != n[i-1]+1 {
+			t.Fatalf("counter not consecutive after restore: %v", n)
+		}
+	}
+	m := tickRE.FindStringSubmatch(out)
+	if m[2] != "1" {
+		t.Fatalf("restored shell has pid %s inside, want 1", m[2])
+	}
+}
+
+// cgroupOf returns pid's cgroup v2 path (or for v1 the memory one).
+func cgroupOf(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 && (parts[1] == "" || strings.Contains(parts[1], "memory")) {
+			if parts[1] != "" || !strings.Contains(string(data), "memory") {
+				return parts[2]
+			}
+		}
+	}
+	t.Fatalf("no cgroup in %s", data)
+	return ""
+}
+
+// cgroupFile reads a file of pid's cgroup (v2: name as in v2; v1: the
+// memory/pids hierarchy's equivalent).
+func cgroupFile(t *testing.T, pid int, v2name, v1dir, v1name string) string {
+	t.Helper()
+	cg := cgroupOf(t, pid)
+	p := filepath.Join("/sys/fs/cgroup", cg, v2name)
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		p = filepath.Join("/sys/fs/cgroup", v1dir, cg, v1name)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// deleteLater deletes container id at the end of the test.
+func (b *bundle) deleteLater(id string) {
+	b.t.Cleanup(func() {
+		b.runc("delete", "--force", id)
+		if _, err := os.Stat(filepath.Join(b.Root, id)); err == nil {
+			b.t.Errorf("state directory of %s left behind", id)
+		}
+	})
+}
+
+// A shell counting in its memory is checkpointed and restored into a new
+// ID: the count goes on from where it was, pid 1 inside is the same shell,
+// the cgroup and its limits are back, exec joins the restored namespaces.
+func TestCheckpointRestoreShellLoop(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, loopArgs...)
+	mem, pids := int64(64<<20), int64(64)
+	b.Spec.Linux.Resources = &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: &mem},
+		Pids:   &specs.LinuxPids{Limit: &pids},
+	}
+	b.write()
+	io := newStdioPipes(t)
+	b.runcPiped(io, "run", "-d", b.ID)
+	waitTick(t, io.output, 0, 5)
+	img, work := filepath.Join(b.Dir, "image"), filepath.Join(b.Dir, "work")
+	b.mustRunc("checkpoint", "--image-path", img, "--work-path", work, b.ID)
+	// The processes are gone, and the container with them.
+	select {
+	case <-io.eof:
+	case <-time.After(time.Minute):
+		t.Fatal("the container still holds its stdout after the checkpoint")
+	}
+	if _, _, code := b.runc("state", b.ID); code == 0 {
+		t.Fatal("the container still exists after the checkpoint")
+	}
+	for _, f := range []string{"descriptors.json", "inventory.img"} {
+		if _, err := os.Stat(filepath.Join(img, f)); err != nil {
+			t.Errorf("image: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "dump.log")); err != nil {
+		t.Errorf("work directory: %v", err)
+	}
+	before := ticks(t, io.output())
+	last := before[len(before)-1]
+
+	newID := b.ID + "-restored"
+	b.deleteLater(newID)
+	io2 := newStdioPipes(t)
+	b.runcPiped(io2, "restore", "-d", "--image-path", img, "--work-path", work, newID)
+	waitTick(t, io2.output, 0, last+5)
+	checkContinues(t, io2.output(), last)
+
+	st := b.runcState(newID)
+	if st["status"] != "running" {
+		t.Fatalf("restored container: status %v", st["status"])
+	}
+	pid := int(st["pid"].(float64))
+	if cg := cgroupOf(t, pid); cg != b.CgroupPath() {
+		t.Errorf("restored init in cgroup %s, want %s", cg, b.CgroupPath())
+	}
+	if got := cgroupFile(t, pid, "memory.max", "memory", "memory.limit_in_bytes"); got != strconv.FormatInt(mem, 10) {
+		t.Errorf("memory limit after restore: %s, want %d", got, mem)
+	}
+	if got := cgroupFile(t, pid, "pids.max", "pids", "pids.max"); got != strconv.FormatInt(pids, 10) {
+		t.Errorf("pids limit after restore: %s, want %d", got, pids)
+	}
+	out := b.mustRunc("exec", newID, "ps", "-o", "pid,args")
+	if !regexp.MustCompile(`(?m)^\s*1 sh -c i=0`).MatchString(out) {
+		t.Errorf("exec in the restored container sees:\n%s", out)
+	}
+	b.mustRunc("delete", "--force", newID)
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", b.CgroupPath())); err == nil {
+		t.Errorf("cgroup %s left after delete", b.CgroupPath())
+	}
+}
+
+// runcState is `runc state id`.
+func (b *bundle) runcState(id string) map[string]any {
+	b.t.Helper()
+	out := b.mustRunc("state", id)
+	var st map[string]any
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		b.t.Fatalf("state JSON: %v: %s", err, out)
+	}
+	return st
+}
+
+// A process with an open file and unix sockets (tests/cmd/criuhold)
+// restored in the foreground: its file offset and both connections still
+// work, and runc restore exits with the process's status.
+func TestCheckpointOpenFileAndSockets(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, "/bin/criuhold", "/tmp/held")
+	data, err := os.ReadFile(testCmd(t, "criuhold", "CRIUHOLD_BINARY"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.Dir, "rootfs/bin/criuhold"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	okRE := regexp.MustCompile(`n=(\d+) pid=(\d+) ok\n`)
+	io := newStdioPipes(t)
+	b.runcPiped(io, "run", "-d", b.ID)
+	m := waitOutput(t, "criuhold", io.output, 0, okRE)
+	for n, _ := strconv.Atoi(m[1]); n < 5; n, _ = strconv.Atoi(m[1]) {
+		m = waitOutput(t, "criuhold", io.output, 0, okRE)
+	}
+	img := filepath.Join(b.Dir, "image")
+	b.mustRunc("checkpoint", "--image-path", img, b.ID)
+	<-io.eof
+	before := okRE.FindAllStringSubmatch(io.output(), -1)
+	last, _ := strconv.Atoi(before[len(before)-1][1])
+
+	// In the foreground: runc's own stdout gets the output.
+	r := b.runAsync("restore", "--image-path", img, b.ID)
+	get := func() string { return readAll(r.stdout) }
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if all := okRE.FindAllStringSubmatch(get(), -1); len(all) > 0 {
+			if n, _ := strconv.Atoi(all[len(all)-1][1]); n >= last+5 {
+				break
+			}
+		}
+		if strings.Contains(get(), "error:") || time.Now().After(deadline) {
+			t.Fatalf("restored criuhold: stdout %q, stderr %q", lastLines(get(), 5), readAll(r.stderr))
+		}
+		select {
+		case <-r.done:
+			r.done <- nil
+			t.Fatalf("runc restore exited: stdout %q, stderr %q", lastLines(get(), 5), readAll(r.stderr))
+		default:
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	after := okRE.FindAllStringSubmatch(get(), -1)
+	if first, _ := strconv.Atoi(after[0][1]); first > last+1 || after[0][2] != before[0][2] {
+		t.Fatalf("restored at %v, was at %v before the checkpoint", after[0], before[len(before)-1])
+	}
+	b.mustRunc("kill", b.ID, "KILL")
+	if res := r.wait(); res.Code != 128+9 {
+		t.Fatalf("runc restore exited %d, want 137 (stderr %q)", res.Code, res.Stderr)
+	}
+	// The file was written at its fd's offset all along: every number
+	// once, in order, none lost or overwritten at the restore.
+	held, err := os.ReadFile(filepath.Join(b.Dir, "rootfs/tmp/held"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Fields(string(held))
+	for i, l := range lines {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("held file line %d is %q: %q", i+1, l, lines)
+		}
+	}
+	if len(lines) < last+5 {
+		t.Fatalf("held file has %d lines, want at least %d", len(lines), last+5)
+	}
+	// A foreground restore removes the container once its process exits.
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Fatal("state directory left after the foreground restore exited")
+	}
+}
+
+// A pre-dump, then a dump on top of it (--parent-path), then a restore.
+func TestCheckpointPreDump(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, loopArgs...)
+	io := newStdioPipes(t)
+	b.runcPiped(io, "run", "-d", b.ID)
+	waitTick(t, io.output, 0, 3)
+	pre, final := filepath.Join(b.Dir, "image", "pre"), filepath.Join(b.Dir, "image", "final")
+	pid := b.initPid()
+	b.mustRunc("checkpoint", "--pre-dump", "--image-path", pre, b.ID)
+	if st := b.state(); st["status"] != "running" || int(st["pid"].(float64)) != pid {
+		t.Fatalf("after the pre-dump: %v (pid was %d)", st, pid)
+	}
+	mark := len(io.output())
+	n := waitTick(t, io.output, mark, 0)
+	waitTick(t, io.output, mark, n+3) // still counting
+	if pages, _ := filepath.Glob(filepath.Join(pre, "pages-*.img")); len(pages) == 0 {
+		t.Fatal("the pre-dump wrote no memory pages")
+	}
+	b.mustRunc("checkpoint", "--parent-path", "../pre", "--image-path", final, b.ID)
+	<-io.eof
+	if target, err := os.Readlink(filepath.Join(final, "parent")); err != nil || target != "../pre" {
+		t.Errorf("final dump's parent link: %q, %v", target, err)
+	}
+	before := ticks(t, io.output())
+	last := before[len(before)-1]
+	io2 := newStdioPipes(t)
+	b.runcPiped(io2, "restore", "-d", "--image-path", final, b.ID)
+	waitTick(t, io2.output, 0, last+3)
+	checkContinues(t, io2.output(), last)
+}
+
+// --leave-running: the container goes on as if nothing happened.
+func TestCheckpointLeaveRunning(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, loopArgs...)
+	io := newStdioPipes(t)
+	b.runcPiped(io, "run", "-d", b.ID)
+	waitTick(t, io.output, 0, 3)
+	pid := b.initPid()
+	img := filepath.Join(b.Dir, "image")
+	b.mustRunc("checkpoint", "--leave-running", "--image-path", img, b.ID)
+	if st := b.state(); st["status"] != "running" || int(st["pid"].(float64)) != pid {
+		t.Fatalf("after checkpoint --leave-running: %v (pid was %d)", st, pid)
+	}
+	mark := len(io.output())
+	n := waitTick(t, io.output, mark, 0)
+	waitTick(t, io.output, mark, n+3)
+	if _, err := os.Stat(filepath.Join(img, "descriptors.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A container with a terminal: restored with --console-socket, the new pty
+// master arrives there and the shell goes on writing to it.
+func TestCheckpointRestoreConsoleSocket(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, loopArgs...)
+	b.Spec.Process.Terminal = true
+	b.write()
+	recv := newFdReceiver(t)
+	b.mustRunc("run", "-d", "--console-socket", recv.Path, b.ID)
+	_, master := recv.receive()
+	s := newConsoleSession(t, master)
+	get := func() string { s.mu.Lock(); defer s.mu.Unlock(); return s.out.String() }
+	waitTick(t, get, 0, 3)
+	img := filepath.Join(b.Dir, "image")
+	b.mustRunc("checkpoint", "--image-path", img, b.ID)
+	before := ticks(t, get())
+	last := before[len(before)-1]
+
+	recv2 := newFdReceiver(t)
+	b.mustRunc("restore", "-d", "--console-socket", recv2.Path, "--image-path", img, b.ID)
+	name, master2 := recv2.receive()
+	if name == "" {
+		t.Error("the pty master came without a name")
+	}
+	s2 := newConsoleSession(t, master2)
+	get2 := func() string { s2.mu.Lock(); defer s2.mu.Unlock(); return s2.out.String() }
+	waitTick(t, get2, 0, last+3)
+	checkContinues(t, get2(), last)
+	if b.status() != "running" {
+		t.Fatalf("status %q", b.status())
+	}
+}
+
+// What a user sees where CRIU is missing: a clear error, and nothing
+// changed (the container runs on, no images directory, no state or
+// cgroup of a restored container).
+func TestCriuErrorsMissingBinary(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	img := filepath.Join(b.Dir, "image")
+	_, stderr, code := b.runc("--criu", "/nonexistent/criu", "checkpoint", "--image-path", img, b.ID)
+	if code != 1 {
+		t.Fatalf("checkpoint: exit %d", code)
+	}
+	mustContain(t, "checkpoint error", errMsg(stderr), "criu binary not found: /nonexistent/criu")
+	checkUnchanged(t, b, img)
+
+	r := restoreBundle(t)
+	_, stderr, code = r.runc("--criu", "criu-not-installed-here", "restore", "-d", "--image-path", fakeImages(t), r.ID)
+	if code != 1 {
+		t.Fatalf("restore: exit %d", code)
+	}
+	mustContain(t, "restore error", errMsg(stderr), `criu binary not found: criu-not-installed-here: executable file not found in $PATH`)
+	checkNoContainer(t, r)
+}
+
+// A criu older than 3.0 is refused by version, before anything is done.
+func TestCriuErrorsTooOld(t *testing.T) {
+	fake := testCmd(t, "fakecriu", "FAKECRIU_BINARY")
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	img := filepath.Join(b.Dir, "image")
+	trace := filepath.Join(b.Dir, "trace")
+	res := b.runEnv([]string{"FAKECRIU_VERSION=2.9", "FAKECRIU_TRACE=" + trace}, "--criu", fake, "checkpoint", "--image-path", img, b.ID)
+	if res.Code != 1 {
+		t.Fatalf("checkpoint: exit %d", res.Code)
+	}
+	mustContain(t, "checkpoint error", errMsg(res.Stderr), "criu version 2.9.0 is too old, need 3.0.0 or later")
+	checkUnchanged(t, b, img)
+	if got, _ := os.ReadFile(trace); string(got) != "VERSION\n" {
+		t.Fatalf("criu was asked %q, want only its version", got)
+	}
+
+	r := restoreBundle(t)
+	res = r.runEnv([]string{"FAKECRIU_VERSION=2.99.1"}, "--criu", fake, "restore", "-d", "--image-path", fakeImages(t), r.ID)
+	mustContain(t, "restore error", errMsg(res.Stderr), "criu version 2.99.1 is too old, need 3.0.0 or later")
+	checkNoContainer(t, r)
+	// A feature a newer CRIU has: --lsm-profile needs 3.16.
+	res = r.runEnv([]string{"FAKECRIU_VERSION=3.15"}, "--criu", fake, "restore", "-d", "--lsm-profile", "apparmor:x", "--image-path", fakeImages(t), r.ID)
+	mustContain(t, "restore error", errMsg(res.Stderr), "criu version 3.15.0 is too old, need 3.16.0 or later for --lsm-profile")
+	checkNoContainer(t, r)
+}
+
+// A criu that cannot work on this kernel: the error says so (with CRIU's
+// reason), not "criu failed: type DUMP errno 0"; nothing is changed.
+func TestCriuErrorsCheckFails(t *testing.T) {
+	fake := testCmd(t, "fakecriu", "FAKECRIU_BINARY")
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	img := filepath.Join(b.Dir, "image")
+	env := []string{"FAKECRIU_ERROR=kerndat_vdso_fill_symtable failed when initializing kerndat."}
+	res := b.runEnv(env, "--criu", fake, "checkpoint", "--image-path", img, b.ID)
+	if res.Code != 1 {
+		t.Fatalf("checkpoint: exit %d", res.Code)
+	}
+	want := "criu cannot work on this system: `criu check` fails: kerndat_vdso_fill_symtable failed when initializing kerndat."
+	mustContain(t, "checkpoint error", errMsg(res.Stderr), want)
+	checkUnchanged(t, b, img)
+	// Features are asked for first: missing ones are named.
+	res = b.runEnv([]string{"FAKECRIU_NO_FEATURES=1"}, "--criu", fake, "checkpoint", "--pre-dump", "--image-path", img, b.ID)
+	mustContain(t, "pre-dump error", errMsg(res.Stderr), "criu 3.17.1 on this system lacks memory tracking (--pre-dump)")
+	checkUnchanged(t, b, img)
+
+	r := restoreBundle(t)
+	images := fakeImages(t)
+	res = r.runEnv(env, "--criu", fake, "restore", "-d", "--image-path", images, r.ID)
+	mustContain(t, "restore error", errMsg(res.Stderr), want)
+	checkNoContainer(t, r)
+	if ents, _ := os.ReadDir(images); len(ents) != 1 {
+		t.Errorf("images directory changed: %v", ents)
+	}
+}
+
+// This machine's own criu, if it is installed but fails `criu check`
+// (the CI host's kernel): the same clear error.
+func TestCriuErrorsHostCriu(t *testing.T) {
+	if _, err := exec.LookPath("criu"); err != nil {
+		t.Skip("no criu installed (TestCriuErrorsMissingBinary covers that)")
+	}
+	out, err := exec.Command("criu", "check").CombinedOutput()
+	if err == nil {
+		t.Skip("criu works here: the TestCheckpoint* tests run")
+	}
+	t.Logf("criu check: %v: %s", err, lastLines(string(out), 2))
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("run", "-d", b.ID)
+	img := filepath.Join(b.Dir, "image")
+	_, stderr, code := b.runc("checkpoint", "--image-path", img, b.ID)
+	if code != 1 {
+		t.Fatalf("checkpoint: exit %d", code)
+	}
+	mustContain(t, "checkpoint error", errMsg(stderr), "criu cannot work on this system: `criu check` fails: ")
+	checkUnchanged(t, b, img)
+	r := restoreBundle(t)
+	_, stderr, _ = r.runc("restore", "-d", "--image-path", fakeImages(t), r.ID)
+	mustContain(t, "restore error", errMsg(stderr), "criu cannot work on this system: `criu check` fails: ")
+	checkNoContainer(t, r)
+}
+
+// Checkpoint's own errors, before CRIU is asked anything (runc's wording).
+func TestCriuErrorsUsage(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.mustRunc("create", b.ID)
+	fake := testCmd(t, "fakecriu", "FAKECRIU_BINARY")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"checkpoint", b.ID}, "Container cannot be checkpointed in created state"},
+		{[]string{"checkpoint", "nosuch"}, "container does not exist"},
+		{[]string{"checkpoint", "--manage-cgroups-mode", "bogus", b.ID}, "Invalid manage cgroups mode"},
+		{[]string{"checkpoint", "--page-server", "nowhere", b.ID}, "Use --page-server ADDRESS:PORT to specify page server"},
+		{[]string{"checkpoint", "--parent-path", "/abs", b.ID}, "--parent-path must be relative"},
+		{[]string{"checkpoint", "--empty-ns", "pid", b.ID}, `namespace "pid" is not supported`},
+		{[]string{"restore", "-d", "--image-path", filepath.Join(b.Dir, "none"), b.ID + "-r"}, "images directory: stat " + filepath.Join(b.Dir, "none")},
+		{[]string{"restore", "-d", "--image-path", fakeImages(t), b.ID}, "container with id exists: " + b.ID},
+	} {
+		_, stderr, code := b.runc(append([]string{"--criu", fake}, c.args...)...)
+		if code != 1 {
+			t.Errorf("runc %v: exit %d", c.args, code)
+		}
+		mustContain(t, fmt.Sprint(c.args), errMsg(stderr), c.want)
+	}
+	b.mustRunc("start", b.ID)
+	img := filepath.Join(b.Dir, "checkpoint")
+	_, stderr, _ := b.runc("--criu", fake, "checkpoint", "--parent-path", "nosuch", b.ID)
+	mustContain(t, "missing parent", errMsg(stderr), "invalid --parent-path: stat "+filepath.Join(img, "nosuch"))
+	if _, err := os.Stat(img); err == nil {
+		t.Errorf("%s created by a failed checkpoint", img)
+	}
+}
+
+// checkUnchanged checks that a failed checkpoint left b running, not
+// frozen, with no images directory.
+func checkUnchanged(t *testing.T, b *bundle, img string) {
+	t.Helper()
+	if s := b.status(); s != "running" {
+		t.Fatalf("container %s after a failed checkpoint", s)
+	}
+	if _, err := os.Stat(img); err == nil {
+		t.Fatalf("images directory %s made by a failed checkpoint", img)
+	}
+	if _, err := os.Stat(filepath.Join(b.Dir, "checkpoint")); err == nil {
+		t.Fatal("default images directory made by a failed checkpoint")
+	}
+}
+
+// restoreBundle is a bundle to restore into (nothing runs in it).
+func restoreBundle(t *testing.T) *bundle {
+	t.Helper()
+	return newBundle(t, "sleep", "100")
+}
+
+// checkNoContainer checks that a failed restore left no trace of b.
+func checkNoContainer(t *testing.T, b *bundle) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Fatal("state directory left by a failed restore")
+	}
+	for _, h := range cgroupHierarchies() {
+		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
+			t.Fatalf("cgroup %s left by a failed restore", filepath.Join(h, b.CgroupPath()))
+		}
+	}
+}
+
+// fakeImages is an images directory as a checkpoint leaves it, for the
+// restore error paths (CRIU never gets to read it).
+func fakeImages(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "descriptors.json"), []byte(`["/dev/null","pipe:[1]","pipe:[1]"]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runEnv is run with extra environment variables for runc.
+func (b *bundle) runEnv(env []string, args ...string) result {
+	b.t.Helper()
+	cmd := exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
+	cmd.Dir = b.Dir
+	cmd.Env = append(os.Environ(), env...)
+	stdout, stderr := b.tempFile(), b.tempFile()
+	defer stdout.Close()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		b.t.Fatal(err)
+	}
+	return result{readAll(stdout), readAll(stderr), code}
+}
