@@ -5,11 +5,14 @@
 #
 # Builds the guest image once (cached in /var/tmp/vmlane; build-image.sh is
 # idempotent, serialised here with flock), builds the integration test
-# binary on the host, and runs it in the guest against RUNC_BINARY, with
-# the bundles on the guest's own disk (/tmp), not on 9p.
+# binaries on the host (integration, and libcontainer/cgroups' own tests),
+# and runs them in the guest against RUNC_BINARY, with the bundles on the
+# guest's own disk (/tmp), not on 9p.
 #
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the -test.run regexp; default: the cgroup v2/systemd set),
+#      VMUNIT (-test.run of libcontainer/cgroups' tests; default all, which
+#      skip what needs v1),
 #      TESTFLAGS (more flags for the test binary, e.g. -test.failfast),
 #      VMLANE (../shared/vmlane), and run-in-vm.sh's VMLANE_* variables.
 # Exit status: the tests' (124/125: the VM timed out / failed).
@@ -22,6 +25,8 @@ ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 # of the suite runs on the host (`make integration`): the guest is 10-15x
 # slower.
 RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDevicesWithoutResources|TestPauseResume|TestKillAll|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
+# The cgroup package's unit tests to run there ("" for none).
+UNIT=${VMUNIT-.}
 
 [ -x "$RUNC" ] || { echo "test-vm: no runc binary at $RUNC" >&2; exit 2; }
 [ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm: no busybox rootfs at $ROOTFS" >&2; exit 2; }
@@ -31,20 +36,27 @@ rm -rf "$dir"
 mkdir -p "$dir"
 echo "test-vm: guest image" >&2
 flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
-echo "test-vm: building the test binary" >&2
+echo "test-vm: building the test binaries" >&2
 CGO_ENABLED=1 ${GO:-go} test -c -o "$dir/integration.test" ./tests/integration/
+# The cgroup package's own tests: its v2 and systemd paths (the v1 ones skip).
+CGO_ENABLED=1 ${GO:-go} test -c -o "$dir/cgroups.test" ./libcontainer/cgroups/
 cp "$RUNC" "$dir/runc"
 # One file over 9p rather than a tree of small ones.
 tar -C "$(dirname "$ROOTFS")" -cf "$dir/rootfs.tar" "$(basename "$ROOTFS")"
+unitcmd=:
+[ -n "$UNIT" ] && unitcmd="./cgroups.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT'"
 cat >"$dir/run.sh" <<EOF
 set -euo pipefail
 mkdir -p /tmp/t
-cp runc integration.test /tmp/t/
+cp runc integration.test cgroups.test /tmp/t/
 tar -C /tmp/t -xf rootfs.tar
 cd /tmp/t
 echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"
+rc=0
+$unitcmd || rc=\$?
 RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS") \\
-	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-}
+	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
+exit \$rc
 EOF
 echo "test-vm: running $RUN in the guest" >&2
 exec "$VMLANE/run-in-vm.sh" "$dir" 'bash run.sh'

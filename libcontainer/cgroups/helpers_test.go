@@ -205,14 +205,17 @@ func (p *proc) exited() bool {
 }
 
 // mkSub creates the sub-cgroup name in every directory of paths, copying
-// cpuset.cpus and cpuset.mems from the parent (a v1 cpuset cgroup with
-// none cannot take processes).
+// cpuset.cpus and cpuset.mems from the parent on v1 (a v1 cpuset cgroup
+// with none cannot take processes; v2 needs nothing).
 func mkSub(t *testing.T, paths map[string]string, name string) {
 	t.Helper()
-	for _, dir := range paths {
+	for k, dir := range paths {
 		sub := filepath.Join(dir, name)
 		if err := os.Mkdir(sub, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if k == "" {
+			continue // the cgroup v2 directory (v2 or hybrid)
 		}
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 			if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
