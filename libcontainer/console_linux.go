@@ -49,8 +49,12 @@ func setupConsole(consoleFd int, mountConsole bool, size *specs.Box) error {
 	if err := SendFile(sock, "/dev/ptmx", ptmx); err != nil {
 		return fmt.Errorf("send pty master to console socket: %w", err)
 	}
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
+	// The C stage made us a session leader already (a process group
+	// leader cannot setsid again).
+	if sid, _ := unix.Getsid(0); sid != unix.Getpid() {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
 	}
 	if err := unix.IoctlSetInt(peer, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("set controlling terminal: %w", err)

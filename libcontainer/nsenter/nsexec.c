@@ -376,6 +376,13 @@ void nsexec(void)
 		bail("fork container init");
 	if (child == 0) {
 		prctl(PR_SET_NAME, (unsigned long)"runc:[2:INIT]", 0, 0, 0);
+		/*
+		 * A session of its own, as runc's init and exec'd processes
+		 * have: not the caller's (whose leader is outside a new pid
+		 * namespace, which CRIU refuses to dump).
+		 */
+		if (setsid() < 0)
+			bail("setsid");
 		return;		/* stage 1: on to the Go runtime */
 	}
 
