@@ -28,8 +28,8 @@ type RestoreOptions struct {
 	ID     string
 	Bundle string // absolute
 	Spec   *specs.Spec
-	// NoPivot is recorded for exec; CRIU rebuilds the mount namespace
-	// itself.
+	// NoPivot (--no-pivot) is accepted as runc accepts it: CRIU rebuilds
+	// the mount namespace itself, so it changes nothing.
 	NoPivot  bool
 	Systemd  bool
 	Rootless bool

@@ -91,7 +91,7 @@ func ErrorLines(path string, max int) ([]string, error) {
 		if !strings.Contains(line, "Error (") {
 			continue
 		}
-		msg := strings.TrimSpace(logLinePrefix.ReplaceAllString(line, ""))
+		msg := cleanLogLine(line)
 		if msg == "" || strings.HasPrefix(msg, "exited, status=") {
 			continue // a helper's exit: says nothing by itself
 		}
@@ -103,12 +103,24 @@ func ErrorLines(path string, max int) ([]string, error) {
 	return lines, sc.Err()
 }
 
+// cleanLogLine strips a CRIU log line (or error message) of its time,
+// level and source location.
+func cleanLogLine(line string) string {
+	return strings.TrimSpace(logLinePrefix.ReplaceAllString(strings.TrimSpace(line), ""))
+}
+
 // LogError adds to err (a failed request) the last errors of CRIU's log
-// and where the log is.
+// that it does not say already, and where the log is.
 func LogError(err error, logPath string) error {
 	lines, _ := ErrorLines(logPath, 3)
-	if len(lines) == 0 {
+	var add []string
+	for _, l := range lines {
+		if !strings.Contains(err.Error(), l) {
+			add = append(add, l)
+		}
+	}
+	if len(add) == 0 {
 		return fmt.Errorf("%w (log: %s)", err, logPath)
 	}
-	return fmt.Errorf("%w: %s (log: %s)", err, strings.Join(lines, "; "), logPath)
+	return fmt.Errorf("%w: %s (log: %s)", err, strings.Join(add, "; "), logPath)
 }

@@ -61,8 +61,8 @@ func (e *RPCError) Error() string {
 	if e.Errno != 0 {
 		s += " (" + unix.Errno(e.Errno).Error() + ")"
 	}
-	if e.Msg != "" {
-		s += ": " + e.Msg
+	if msg := cleanLogLine(e.Msg); msg != "" {
+		s += ": " + msg
 	}
 	return s
 }

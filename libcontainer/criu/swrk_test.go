@@ -225,3 +225,25 @@ func TestFormatVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestRPCErrorMessage(t *testing.T) {
+	e := &RPCError{Type: rpc.CriuReqType_DUMP, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}
+	want := "criu failed: type DUMP errno 0: A session leader of 266(1) is outside of its pid namespace"
+	if e.Error() != want {
+		t.Fatalf("%q, want %q", e.Error(), want)
+	}
+	e = &RPCError{Type: rpc.CriuReqType_RESTORE, Errno: int32(unix.ENOENT)}
+	if e.Error() != "criu failed: type RESTORE errno 2 (no such file or directory)" {
+		t.Fatal(e.Error())
+	}
+	// The log's lines are added once.
+	p := filepath.Join(t.TempDir(), "dump.log")
+	log := "(00.1) Error (a.c:1): first\n(00.2) Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"
+	if err := os.WriteFile(p, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := LogError(&RPCError{Type: rpc.CriuReqType_DUMP, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}, p).Error()
+	if got != want+": first (log: "+p+")" {
+		t.Fatalf("LogError: %q", got)
+	}
+}
