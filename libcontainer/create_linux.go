@@ -171,7 +171,10 @@ func (c *Container) start(o *CreateOptions) error {
 		snap.CgroupPaths = sp.config.CgroupPaths
 		go func() {
 			defer close(warm)
-			if warmErr = saveState(c.dir, &snap); warmErr == nil {
+			// Not with systemd: the early move would start the scope
+			// around stage 0, which may empty (and lose it) before the
+			// init joins; its attach is a D-Bus call anyway.
+			if warmErr = saveState(c.dir, &snap); warmErr == nil && !c.state.Systemd {
 				_ = cg.Apply(stage0)
 			}
 		}()
