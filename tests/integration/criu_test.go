@@ -195,11 +195,11 @@ func waitOutput(t *testing.T, what string, get func() string, from int, re *rege
 	}
 }
 
-var tickRE = regexp.MustCompile(`tick (\d+) pid (\d+)\r?\n`)
+var tickRE = regexp.MustCompile(`tick (\d+) pid (\d+) child (\d+)\r?\n`)
 
-// loopArgs is a shell counting in its memory: "tick N pid P" ten times a
-// second.
-var loopArgs = []string{"sh", "-c", `i=0; while true; do echo "tick $i pid $$"; i=$((i+1)); sleep 0.1; done`}
+// loopArgs is a shell counting in its memory, "tick N pid P child C" ten
+// times a second, with a child (a long sleep, pid C) to keep.
+var loopArgs = []string{"sh", "-c", `sleep 1000 & i=0; while true; do echo "tick $i pid $$ child $!"; i=$((i+1)); sleep 0.1; done`}
 
 // ticks returns the counter values in out, in order.
 func ticks(t *testing.T, out string) []int {
@@ -232,10 +232,16 @@ func waitTick(t *testing.T, get func() string, from, min int) int {
 }
 
 // checkContinues checks that the counting after a restore (out) goes on
-// from before the checkpoint (last, the last value seen) rather than
-// starting over, one by one, in the same process.
-func checkContinues(t *testing.T, out string, last int) {
+// from where it was before the checkpoint (before) rather than starting
+// over, one by one, in the same processes (pids inside the container).
+// It returns the last value seen before.
+func checkContinues(t *testing.T, before, out string) int {
 	t.Helper()
+	b := ticks(t, before)
+	if len(b) == 0 {
+		t.Fatalf("no ticks before the checkpoint: %q", before)
+	}
+	last := b[len(b)-1]
 	n := ticks(t, out)
 	if len(n) < 3 {
 		t.Fatalf("restored output %q: too few ticks", out)
@@ -250,29 +256,40 @@ func checkContinues(t *testing.T, out string, last int) {
 			t.Fatalf("counter not consecutive after restore: %v", n)
 		}
 	}
-	m := tickRE.FindStringSubmatch(out)
-	if m[2] != "1" {
-		t.Fatalf("restored shell has pid %s inside, want 1", m[2])
+	was, m := tickRE.FindStringSubmatch(before), tickRE.FindStringSubmatch(out)
+	if m[2] != "1" || m[3] != was[3] {
+		t.Fatalf("restored shell has pid %s and child %s inside, was 1 and %s", m[2], m[3], was[3])
 	}
+	return last
 }
 
-// cgroupOf returns pid's cgroup v2 path (or for v1 the memory one).
+// cgroupOf returns pid's cgroup: on cgroup v2 its path, on v1 (or hybrid)
+// its path in the memory hierarchy.
 func cgroupOf(t *testing.T, pid int) string {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
+	unified := ""
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		parts := strings.SplitN(line, ":", 3)
-		if len(parts) == 3 && (parts[1] == "" || strings.Contains(parts[1], "memory")) {
-			if parts[1] != "" || !strings.Contains(string(data), "memory") {
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			unified = parts[2]
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c == "memory" {
 				return parts[2]
 			}
 		}
 	}
-	t.Fatalf("no cgroup in %s", data)
-	return ""
+	if unified == "" {
+		t.Fatalf("no cgroup in %s", data)
+	}
+	return unified
 }
 
 // cgroupFile reads a file of pid's cgroup (v2: name as in v2; v1: the
@@ -337,13 +354,18 @@ func TestCheckpointRestoreShellLoop(t *testing.T) {
 	}
 	before := ticks(t, io.output())
 	last := before[len(before)-1]
+	for _, h := range cgroupHierarchies() {
+		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
+			t.Errorf("cgroup %s left after the checkpoint", filepath.Join(h, b.CgroupPath()))
+		}
+	}
 
 	newID := b.ID + "-restored"
 	b.deleteLater(newID)
 	io2 := newStdioPipes(t)
 	b.runcPiped(io2, "restore", "-d", "--image-path", img, "--work-path", work, newID)
 	waitTick(t, io2.output, 0, last+5)
-	checkContinues(t, io2.output(), last)
+	checkContinues(t, io.output(), io2.output())
 
 	st := b.runcState(newID)
 	if st["status"] != "running" {
@@ -359,9 +381,16 @@ func TestCheckpointRestoreShellLoop(t *testing.T) {
 	if got := cgroupFile(t, pid, "pids.max", "pids", "pids.max"); got != strconv.FormatInt(pids, 10) {
 		t.Errorf("pids limit after restore: %s, want %d", got, pids)
 	}
+	child := tickRE.FindStringSubmatch(io2.output())[3]
 	out := b.mustRunc("exec", newID, "ps", "-o", "pid,args")
-	if !regexp.MustCompile(`(?m)^\s*1 sh -c i=0`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^\s*1 sh -c sleep 1000 &`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^\s*`+child+` sleep 1000`).MatchString(out) {
 		t.Errorf("exec in the restored container sees:\n%s", out)
+	}
+	// runc ps lists the cgroup's processes: the restored ones are there.
+	out = b.mustRunc("ps", newID)
+	if !strings.Contains(out, "sleep 1000") || !strings.Contains(out, strconv.Itoa(pid)) {
+		t.Errorf("runc ps of the restored container:\n%s", out)
 	}
 	b.mustRunc("delete", "--force", newID)
 	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", b.CgroupPath())); err == nil {
@@ -485,7 +514,7 @@ func TestCheckpointPreDump(t *testing.T) {
 	io2 := newStdioPipes(t)
 	b.runcPiped(io2, "restore", "-d", "--image-path", final, b.ID)
 	waitTick(t, io2.output, 0, last+3)
-	checkContinues(t, io2.output(), last)
+	checkContinues(t, io.output(), io2.output())
 }
 
 // --leave-running: the container goes on as if nothing happened.
@@ -536,7 +565,7 @@ func TestCheckpointRestoreConsoleSocket(t *testing.T) {
 	s2 := newConsoleSession(t, master2)
 	get2 := func() string { s2.mu.Lock(); defer s2.mu.Unlock(); return s2.out.String() }
 	waitTick(t, get2, 0, last+3)
-	checkContinues(t, get2(), last)
+	checkContinues(t, get(), get2())
 	if b.status() != "running" {
 		t.Fatalf("status %q", b.status())
 	}
