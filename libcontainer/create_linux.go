@@ -265,6 +265,12 @@ func (c *Container) makeFifo(spec *specs.Spec) (*os.File, error) {
 	if err := unix.Mkfifo(path, 0o622); err != nil {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
+	// mkfifo applies the umask (0o022 leaves 0o600): the init opens the
+	// fifo for writing after it has become the process's user.
+	// The path is ours (the state directory is root's, 0711).
+	if err := unix.Chmod(path, 0o622); err != nil {
+		return nil, fmt.Errorf("chmod exec fifo: %w", err)
+	}
 	uid, gid := RootIDs(spec.Linux)
 	if uid != 0 || gid != 0 {
 		if err := os.Chown(path, uid, gid); err != nil {

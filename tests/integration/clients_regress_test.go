@@ -1,0 +1,38 @@
+package integration
+
+// Regressions found by driving the runtime from containerd, Docker and
+// Podman (tests/clients), reduced to the runc commands those clients run.
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// create + start of a process with a non-root user, as `docker run --user
+// 1000` does: the init opens exec.fifo for writing after it has become the
+// user, so the fifo must be writable by others whatever the caller's umask
+// (mkfifo applies it: 0622 became 0600, and the container stopped at once).
+func TestCreateStartNonRootUser(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	b := newBundle(t, "id")
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	b.write()
+	b.mustRunc("create", b.ID)
+	st, err := os.Stat(filepath.Join(b.Root, b.ID, "exec.fifo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := st.Mode().Perm(); perm != 0o622 {
+		t.Errorf("exec.fifo mode %o, want 622", perm)
+	}
+	if s := b.status(); s != "created" {
+		t.Fatalf("status %q after create, want created", s)
+	}
+	b.mustRunc("start", b.ID)
+	b.waitStatus("stopped")
+}
