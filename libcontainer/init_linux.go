@@ -276,7 +276,7 @@ func (l *linuxInit) finish() error {
 	}
 	logrus.Debug("init: user set")
 	if err := caps.ApplyCaps(); err != nil {
-		return fmt.Errorf("apply capabilities: %w", err)
+		return err // "apply capabilities: ..."
 	}
 	if err := reenterCwd(p.Cwd, cwd); err != nil {
 		return err
@@ -468,9 +468,15 @@ func setUser(p *specs.Process, inUserNS bool) error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("set keepcaps: %w", err)
 	}
-	groups := make([]int, len(p.User.AdditionalGids))
-	for i, g := range p.User.AdditionalGids {
-		groups[i] = int(g)
+	// Each group once (the kernel keeps duplicates): Docker lists a
+	// --group-add group again when the user is already a member.
+	groups := make([]int, 0, len(p.User.AdditionalGids))
+	seen := make(map[uint32]bool, len(p.User.AdditionalGids))
+	for _, g := range p.User.AdditionalGids {
+		if !seen[g] {
+			seen[g] = true
+			groups = append(groups, int(g))
+		}
 	}
 	if err := syscall.Setgroups(groups); err != nil {
 		// setgroups is denied in a user namespace made by an unprivileged

@@ -6,6 +6,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -35,4 +36,17 @@ func TestCreateStartNonRootUser(t *testing.T) {
 	}
 	b.mustRunc("start", b.ID)
 	b.waitStatus("stopped")
+}
+
+// Docker lists a --group-add group again when the user is already a
+// member (additionalGids [1000 100 29 29]): the process gets each group
+// once, as with runc.
+func TestAdditionalGidsOnce(t *testing.T) {
+	b := newBundle(t, "grep", "^Groups:", "/proc/self/status")
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{1000, 100, 29, 29}}
+	b.write()
+	r := b.run(nil, "run", b.ID)
+	if r.Code != 0 || strings.Join(strings.Fields(r.Stdout), " ") != "Groups: 29 100 1000" {
+		t.Fatalf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
 }
