@@ -36,6 +36,8 @@ var engineScenarios = []struct {
 	{"restart", engineRestart},
 	{"restart-policy", engineRestartPolicy},
 	{"exec-not-found", engineExecNotFound},
+	{"user-groups", engineUserGroups},
+	{"join-namespaces", engineJoinNamespaces},
 }
 
 func TestDocker(t *testing.T) {
@@ -419,6 +421,48 @@ func engineExecNotFound(t *testing.T, e *engine) {
 			t.Errorf("run %s: want exit %d and %q; got %s", tc.cmd, tc.code, tc.want, r)
 		}
 		e.rm(t, c.name)
+	}
+}
+
+// --user with --group-add of a group the user is already in: Docker
+// lists it twice in additionalGids; the process has each group once. The
+// process also starts at all: create + start, its init opening exec.fifo
+// as the user.
+func engineUserGroups(t *testing.T, e *engine) {
+	c := e.newContainer(t)
+	r := c.run(t, "", []string{"--rm", "--user", "1000", "--group-add", "29"}, "sh", "-c", `id -u; grep ^Groups: /proc/self/status`)
+	if r.Code != 0 || strings.Join(strings.Fields(r.Stdout), " ") != "1000 Groups: 29 100 1000" {
+		t.Fatalf("user and groups: %s", r)
+	}
+}
+
+// A container joining another's pid, ipc and network namespaces (the
+// runtime setns()es to paths of the first container's init).
+func engineJoinNamespaces(t *testing.T, e *engine) {
+	a := e.newContainer(t)
+	a.start(t, []string{"--ipc", "shareable"}, "sleep", "1000")
+	if e.name == "podman" {
+		// podman's --ipc takes no "shareable"; every ipc namespace can be
+		// joined
+		e.rm(t, a.name)
+		a = e.newContainer(t)
+		a.start(t, nil, "sleep", "1000")
+	}
+	pid := e.inspect(t, a.name, "{{.State.Pid}}")
+	var want []string
+	for _, ns := range []string{"pid", "ipc", "net"} {
+		target, err := os.Readlink("/proc/" + pid + "/ns/" + ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, target)
+	}
+	// the network flag given here replaces the engine's --network none
+	b := e.newContainer(t)
+	flags := []string{"--rm", "--pid", "container:" + a.name, "--ipc", "container:" + a.name, "--network", "container:" + a.name}
+	r := b.run(t, "", flags, "sh", "-c", `for n in pid ipc net; do readlink /proc/self/ns/$n; done; ps -o comm | grep -c sleep`)
+	if r.Code != 0 || r.Stdout != strings.Join(want, "\n")+"\n1\n" {
+		t.Fatalf("joined namespaces %v: %s", want, r)
 	}
 }
 

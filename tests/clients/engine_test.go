@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,7 +119,14 @@ func (c *container) cgroup() string { return c.e.cgroupOf(c.id()) }
 // image and its command.
 func (c *container) runArgs(flags []string, args ...string) []string {
 	out := []string{"run", "--name", c.name, "--cidfile", c.cidfile}
-	out = append(out, c.e.runFlags...)
+	ownNet := slices.Contains(flags, "--network")
+	for i := 0; i < len(c.e.runFlags); i++ {
+		if ownNet && c.e.runFlags[i] == "--network" {
+			i++ // a --network of the test's replaces "none"
+			continue
+		}
+		out = append(out, c.e.runFlags[i])
+	}
 	out = append(out, flags...)
 	out = append(out, imageName)
 	return append(out, args...)
