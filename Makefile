@@ -101,6 +101,16 @@ test-oci: runc
 	@scripts/deps.sh bench
 	RUNC_BINARY=$(CURDIR)/runc tests/oci/run.sh $(OCIFLAGS)
 
+# containerd (ctr), Docker and Podman driving ./runc, every scenario also
+# with Debian's runc for reference (tests/clients; CLIENTS_RUNTIMES=ours
+# for ours alone). Starts its own daemons on unix sockets in a temporary
+# directory; about 3 minutes.
+.PHONY: test-clients
+test-clients: runc $(ROOTFS)
+	@scripts/deps.sh clients
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		$(GO) test -count=1 -timeout 30m -v $(TESTFLAGS) ./tests/clients/
+
 bench: runc $(ROOTFS)
 	@scripts/deps.sh bench
 	scripts/bench.sh

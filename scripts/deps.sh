@@ -4,13 +4,16 @@
 #   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps,
 #                           strace, uidmap (newuidmap/newgidmap, rootless tests)
 #   scripts/deps.sh bench   + runc, crun (the peers), hyperfine
+#   scripts/deps.sh clients + containerd, docker.io, podman, conmon, uidmap
+#                           and runc (the reference), for make test-clients
 set -euo pipefail
 want=(libseccomp-dev pkg-config)
 case "${1:-build}" in
 build) ;;
 test) want+=(busybox-static iproute2 util-linux procps strace uidmap) ;;
 bench) want+=(busybox-static runc crun) ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
+*) echo "usage: $0 build|test|bench|clients" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
