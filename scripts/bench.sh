@@ -6,19 +6,24 @@
 # Prints hyperfine's medians and ratios. RUNS (default 100) per command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# crun refuses a hybrid cgroup host whose cgroup2 mount holds a controller
-# (this machine's unified/ has hugetlb). Everyone runs in a private mount
-# namespace without that mount, so all three do the same v1-only work; the
-# host's own mounts are untouched.
-if [ -z "${BENCH_PRIVATE:-}" ] && mountpoint -q /sys/fs/cgroup/unified &&
+# Everyone runs in a private mount namespace (the host's mounts are
+# untouched) where:
+# - the state roots are on a tmpfs, as /run/runc is on a normal system;
+# - crun, which refuses a hybrid cgroup host whose cgroup2 mount holds a
+#   controller (this machine's unified/ has hugetlb), gets a v1-only view:
+#   unified/ is unmounted for all three, so they do the same work.
+if [ -z "${BENCH_PRIVATE:-}" ]; then
+	exec env BENCH_PRIVATE=1 unshare -m --propagation private "$0" "$@"
+fi
+if mountpoint -q /sys/fs/cgroup/unified &&
 	[ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
-	exec env BENCH_PRIVATE=1 unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$0" "$@"' "$0" "$@"
+	umount /sys/fs/cgroup/unified
 fi
 runs=${RUNS:-100}
 ours=$PWD/runc
 work=$(mktemp -d /tmp/runc-bench.XXXXXX)
-# state roots on a tmpfs, as /run/runc is
-states=$(mktemp -d /run/runc-bench.XXXXXX)
+states=$(mktemp -d /tmp/runc-bench-state.XXXXXX)
+mount -t tmpfs -o size=64m tmpfs "$states"
 cleanup() {
 	for rt in ours runc crun; do
 		[ -d "$states/$rt" ] || continue
@@ -26,6 +31,7 @@ cleanup() {
 			"$(bin $rt)" --root "$states/$rt" delete -f "$id" >/dev/null 2>&1 || true
 		done
 	done
+	umount "$states" 2>/dev/null
 	rm -rf "$work" "$states"
 }
 bin() { case $1 in ours) echo "$ours" ;; *) command -v "$1" ;; esac; }
