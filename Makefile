@@ -2,6 +2,7 @@
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 GO        ?= go
 BUILDTAGS ?= seccomp urfave_cli_no_docs
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
@@ -11,7 +12,7 @@ GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags "$(BUILDT
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
-.PHONY: all runc static install man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
+.PHONY: all runc static install install-bin install-man install-bash release man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
 
 all: runc
 
@@ -26,8 +27,44 @@ runc: deps FORCE
 static: deps
 	$(GOBUILD) -ldflags "$(LDFLAGS) -extldflags -static" -tags "$(BUILDTAGS) netgo osusergo" -o runc .
 
-install: runc
+# make install: the binary in $(BINDIR), the man pages in $(MANDIR)/man8
+# and the bash completion; DESTDIR for staging, PREFIX for the tree.
+install: install-bin install-man install-bash
+
+install-bin: runc
 	install -D -m0755 runc $(DESTDIR)$(BINDIR)/runc
+
+install-man: man
+	install -d -m0755 $(DESTDIR)$(MANDIR)/man8
+	install -m0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+
+install-bash:
+	install -D -m0644 contrib/completions/bash/runc $(DESTDIR)$(BASHCOMPDIR)/runc
+
+# Man pages: man/*.8.md converted by go-md2man into man/man8/.
+MANPAGES := $(patsubst man/%.md,man/man8/%,$(wildcard man/*.8.md))
+GOMD2MAN ?= go-md2man
+man: $(MANPAGES)
+
+man/man8/%.8: man/%.8.md | man-deps
+	@mkdir -p man/man8
+	$(GOMD2MAN) -in $< -out $@
+
+.PHONY: man-deps
+man-deps:
+	@command -v $(GOMD2MAN) >/dev/null || scripts/deps.sh man
+
+# make release: static binaries stamped with VERSION and the git commit
+# (runc --version shows both), in release/VERSION/ with their checksums.
+RELEASE_DIR ?= release/$(VERSION)
+GOARCH      ?= $(shell $(GO) env GOARCH)
+release:
+	rm -rf $(RELEASE_DIR)
+	mkdir -p $(RELEASE_DIR)
+	$(MAKE) static
+	mv runc $(RELEASE_DIR)/runc.$(GOARCH)
+	$(RELEASE_DIR)/runc.$(GOARCH) --version
+	cd $(RELEASE_DIR) && sha256sum runc.* > runc.sha256sum
 
 $(ROOTFS):
 	@scripts/deps.sh test
@@ -116,6 +153,6 @@ bench: runc $(ROOTFS)
 	scripts/bench.sh
 
 clean:
-	rm -rf runc $(ROOTFS) .cache
+	rm -rf runc $(ROOTFS) .cache man/man8 release
 
 FORCE:

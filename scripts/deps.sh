@@ -2,18 +2,21 @@
 # Installs the Debian packages the build and the tests need, if missing.
 #   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp)
 #   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps,
-#                           strace, uidmap (newuidmap/newgidmap, rootless tests)
+#                           strace, uidmap (newuidmap/newgidmap, rootless tests),
+#                           go-md2man (the man page test)
 #   scripts/deps.sh bench   + runc, crun (the peers), hyperfine
+#   scripts/deps.sh man     go-md2man alone (make man)
 #   scripts/deps.sh clients + containerd, docker.io, podman, conmon, uidmap
 #                           and runc (the reference), for make test-clients
 set -euo pipefail
 want=(libseccomp-dev pkg-config)
 case "${1:-build}" in
 build) ;;
-test) want+=(busybox-static iproute2 util-linux procps strace uidmap) ;;
+test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) ;;
 bench) want+=(busybox-static runc crun) ;;
+man) want=(go-md2man) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
-*) echo "usage: $0 build|test|bench|clients" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|bench|man|clients" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
