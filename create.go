@@ -32,6 +32,10 @@ command(s) that get executed on start, edit the args parameter of the spec. See
 		cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
 	},
 	Action: func(ctx *cli.Context) error {
+		// A usage error is not a failure of create (runc words it so).
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
 		if _, err := startContainer(ctx, modeCreate); err != nil {
 			return fmt.Errorf("runc create failed: %w", err)
 		}

@@ -35,6 +35,10 @@ command(s) that get executed on start, edit the args parameter of the spec. See
 		cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
 	},
 	Action: func(ctx *cli.Context) error {
+		// A usage error is not a failure of run (runc words it so).
+		if err := checkArgs(ctx, 1, exactArgs); err != nil {
+			return err
+		}
 		status, err := startContainer(ctx, modeRun)
 		if err != nil {
 			return fmt.Errorf("runc run failed: %w", err)

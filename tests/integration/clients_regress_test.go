@@ -50,3 +50,25 @@ func TestAdditionalGidsOnce(t *testing.T) {
 		t.Fatalf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// A usage error of run or create is logged as runc logs it, without the
+// "runc run failed: " of a failed start: a shim reading the JSON log shows
+// the message as is.
+func TestUsageErrorNotWrappedInJSONLog(t *testing.T) {
+	b := newBundle(t, "true")
+	for _, cmd := range []string{"run", "create"} {
+		log := filepath.Join(b.Dir, cmd+"-log.json")
+		r := b.run(nil, "--log", log, "--log-format", "json", cmd)
+		if r.Code != 1 {
+			t.Fatalf("%s without an id: exit %d", cmd, r.Code)
+		}
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `\"` + cmd + `\" requires exactly 1 argument(s)"`
+		if !strings.Contains(string(data), want) || strings.Contains(string(data), "failed:") {
+			t.Errorf("%s: JSON log %q, want a message ending in %s", cmd, data, want)
+		}
+	}
+}
