@@ -106,17 +106,41 @@ func (c *Container) Checkpoint(criuPath string, o *criu.Opts) error {
 		defer os.Remove(tmp)
 		descriptors = tmp
 	}
+	// descriptors.json goes in place once the dump is done: at the
+	// post-dump notification (a lazy dump answers only once its pages
+	// are fetched, by a restore that needs the file), or at the end.
+	placeDescriptors := func() error {
+		if descriptors == "" {
+			return nil
+		}
+		if err := os.Rename(descriptors, filepath.Join(o.ImagesDirectory, descriptorsFile)); err != nil {
+			return fmt.Errorf("write %s: %w", descriptorsFile, err)
+		}
+		descriptors = ""
+		return nil
+	}
 	statusFd := o.StatusFd
 	s := &criu.Session{Criu: cr, Notify: func(n *criu.Notification) error {
-		if n.Script == "status-ready" && statusFd >= 0 && cr.Version >= criu.VersionStatusReady {
-			// The lazy-pages server is up.
-			if _, err := unix.Write(statusFd, []byte{0}); err != nil {
-				logrus.Warnf("write to --status-fd %d: %v", statusFd, err)
-			}
-			unix.Close(statusFd)
-			statusFd = -1
-		}
 		criu.CloseFiles(n)
+		switch n.Script {
+		case "post-dump":
+			// From here on the images are the container: whatever
+			// happens, they stay.
+			done = true
+			return placeDescriptors()
+		case "status-ready":
+			if err := placeDescriptors(); err != nil {
+				return err
+			}
+			if statusFd >= 0 && cr.Version >= criu.VersionStatusReady {
+				// The lazy-pages server is up.
+				if _, err := unix.Write(statusFd, []byte{0}); err != nil {
+					logrus.Warnf("write to --status-fd %d: %v", statusFd, err)
+				}
+				unix.Close(statusFd)
+				statusFd = -1
+			}
+		}
 		return nil
 	}}
 	logrus.Debugf("criu %s of %d into %s", req.GetType(), pid, o.ImagesDirectory)
@@ -124,12 +148,7 @@ func (c *Container) Checkpoint(criuPath string, o *criu.Opts) error {
 		return diagnose(cr, err, filepath.Join(logDir, criu.DumpLog))
 	}
 	done = true
-	if descriptors != "" {
-		if err := os.Rename(descriptors, filepath.Join(o.ImagesDirectory, descriptorsFile)); err != nil {
-			return fmt.Errorf("write %s: %w", descriptorsFile, err)
-		}
-	}
-	return nil
+	return placeDescriptors()
 }
 
 // diagnose explains a failed CRIU request: if CRIU cannot work on this

@@ -242,6 +242,8 @@ func (c *Container) restored(pid int) error {
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
 	}
 	c.state.NamespacePaths = namespacePaths(spec, pid)
+	// Its stdio now: what the next checkpoint hands over.
+	c.state.ExternalDescriptors = stdioTargets(pid)
 	if err := c.applyIntelRdt(pid); err != nil {
 		return err
 	}
@@ -367,6 +369,8 @@ func unbindCriuRoot(mnt string) {
 // never run the container: CRIU mounts on them but does not make them. A
 // mount inside another one (a tmpfs, /proc, /sys, a bind mount) is left
 // out: CRIU restores a tmpfs's contents, and the others bring their own.
+// Paths are resolved inside the rootfs; one that cannot be made (through
+// a dangling symlink, say) is only warned about.
 func prepareRestoreMountpoints(spec *specs.Spec) error {
 	root, err := os.OpenFile(spec.Root.Path, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -386,7 +390,8 @@ func prepareRestoreMountpoints(spec *specs.Spec) error {
 			}
 		}
 		if err := makeMountpoint(root, dest, dir); err != nil {
-			return fmt.Errorf("mounts[%d] (%s): create mountpoint for criu: %w", i, dest, err)
+			// CRIU says so if it needs it.
+			logrus.Warnf("mounts[%d] (%s): create mountpoint for criu: %v", i, dest, err)
 		}
 	}
 	return nil

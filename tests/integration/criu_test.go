@@ -363,7 +363,8 @@ func TestCheckpointRestoreShellLoop(t *testing.T) {
 	newID := b.ID + "-restored"
 	b.deleteLater(newID)
 	io2 := newStdioPipes(t)
-	b.runcPiped(io2, "restore", "-d", "--image-path", img, "--work-path", work, newID)
+	pidFile := filepath.Join(b.Dir, "restored.pid")
+	b.runcPiped(io2, "restore", "-d", "--pid-file", pidFile, "--image-path", img, "--work-path", work, newID)
 	waitTick(t, io2.output, 0, last+5)
 	checkContinues(t, io.output(), io2.output())
 
@@ -372,6 +373,9 @@ func TestCheckpointRestoreShellLoop(t *testing.T) {
 		t.Fatalf("restored container: status %v", st["status"])
 	}
 	pid := int(st["pid"].(float64))
+	if p := readPidFile(t, pidFile); p != pid {
+		t.Errorf("--pid-file has %d, state says %d", p, pid)
+	}
 	if cg := cgroupOf(t, pid); cg != b.CgroupPath() {
 		t.Errorf("restored init in cgroup %s, want %s", cg, b.CgroupPath())
 	}
@@ -515,6 +519,17 @@ func TestCheckpointPreDump(t *testing.T) {
 	b.runcPiped(io2, "restore", "-d", "--image-path", final, b.ID)
 	waitTick(t, io2.output, 0, last+3)
 	checkContinues(t, io.output(), io2.output())
+
+	// Once more: a restored container checkpoints and restores as well
+	// (its new pipes are the ones handed over).
+	again := filepath.Join(b.Dir, "image", "again")
+	b.mustRunc("checkpoint", "--image-path", again, b.ID)
+	<-io2.eof
+	io3 := newStdioPipes(t)
+	b.runcPiped(io3, "restore", "-d", "--image-path", again, b.ID)
+	n = ticks(t, io2.output())[len(ticks(t, io2.output()))-1]
+	waitTick(t, io3.output, 0, n+3)
+	checkContinues(t, io2.output(), io3.output())
 }
 
 // --leave-running: the container goes on as if nothing happened.
@@ -773,4 +788,116 @@ func (b *bundle) runEnv(env []string, args ...string) result {
 		b.t.Fatal(err)
 	}
 	return result{readAll(stdout), readAll(stderr), code}
+}
+
+// Lazy migration: checkpoint --lazy-pages serves the memory from a page
+// server and says so on --status-fd; restore --lazy-pages (into a new ID
+// and cgroup, while the checkpoint still serves) fetches it through
+// `criu lazy-pages`.
+func TestCheckpointLazyPages(t *testing.T) {
+	requireCriu(t)
+	b := newBundle(t, loopArgs...)
+	io := newStdioPipes(t)
+	b.runcPiped(io, "run", "-d", b.ID)
+	waitTick(t, io.output, 0, 3)
+	img := filepath.Join(b.Dir, "image")
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer statusR.Close()
+	const port = "27277"
+	cpt := b.runAsyncFiles(nil, []*os.File{statusW}, "checkpoint", "--lazy-pages", "--page-server", "127.0.0.1:"+port,
+		"--status-fd", "3", "--image-path", img, b.ID)
+	statusW.Close()
+	ready := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 8)
+		n, _ := statusR.Read(buf)
+		ready <- buf[:n]
+	}()
+	select {
+	case got := <-ready:
+		if string(got) != "\x00" {
+			res := cpt.wait()
+			if strings.Contains(res.Stderr, "lacks lazy pages") {
+				t.Skipf("no lazy pages here: %s", errMsg(res.Stderr))
+			}
+			t.Fatalf("--status-fd got %q; checkpoint: %+v", got, res)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("--status-fd: nothing after 2 minutes")
+	}
+	if _, err := os.Stat(filepath.Join(img, "inventory.img")); err != nil {
+		t.Fatal(err)
+	}
+	lazy := exec.Command("criu", "lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", port, "-D", img)
+	lazyOut := b.tempFile()
+	lazy.Stdout, lazy.Stderr = lazyOut, lazyOut
+	if err := lazy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lazyDone := make(chan error, 1)
+	go func() { lazyDone <- lazy.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-lazyDone:
+		default:
+			lazy.Process.Kill()
+			<-lazyDone
+		}
+	})
+
+	// Another bundle directory on the same rootfs, with its own cgroup.
+	b2 := filepath.Join(b.Dir, "bundle2")
+	if err := os.Mkdir(b2, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := *b.Spec
+	root, linux := *spec.Root, *spec.Linux
+	root.Path = filepath.Join(b.Dir, "rootfs")
+	linux.CgroupsPath = b.CgroupPath() + "-lazy"
+	spec.Root, spec.Linux = &root, &linux
+	data, err := json.Marshal(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b2, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newID := b.ID + "-lazy"
+	b.deleteLater(newID)
+	t.Cleanup(func() {
+		if err := removeCgroups(linux.CgroupsPath); err != nil {
+			t.Errorf("cgroups left behind: %v", err)
+		}
+	})
+	io2 := newStdioPipes(t)
+	b.runcPiped(io2, "restore", "-d", "--lazy-pages", "--image-path", img, "--bundle", b2, newID)
+	waitTick(t, io2.output, 0, 0)
+	select {
+	case err := <-cpt.done:
+		cpt.done <- err
+	case <-time.After(2 * time.Minute):
+		t.Fatal("checkpoint --lazy-pages still serving pages 2 minutes after the restore")
+	}
+	if res := cpt.wait(); res.Code != 0 {
+		t.Fatalf("checkpoint --lazy-pages: exit %d: %s", res.Code, res.Stderr)
+	}
+	<-io.eof
+	last := waitTick(t, io2.output, 0, 0)
+	waitTick(t, io2.output, 0, last+3)
+	checkContinues(t, io.output(), io2.output())
+	if _, _, code := b.runc("state", b.ID); code == 0 {
+		t.Error("the checkpointed container still exists")
+	}
+	select {
+	case err := <-lazyDone:
+		lazyDone <- err
+		if err != nil {
+			t.Errorf("criu lazy-pages: %v: %s", err, readAll(lazyOut))
+		}
+	case <-time.After(time.Minute):
+		t.Errorf("criu lazy-pages still running: %s", readAll(lazyOut))
+	}
 }

@@ -1,0 +1,134 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestPrepareRestoreMountpoints(t *testing.T) {
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	outside := filepath.Join(dir, "outside")
+	for _, d := range []string{rootfs, outside, filepath.Join(rootfs, "etc")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A symlink in the image pointing out of it is resolved inside.
+	if err := os.Symlink(outside, filepath.Join(rootfs, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	hostFile := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(hostFile, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{
+		Root: &specs.Root{Path: rootfs},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc"},
+			{Destination: "/dev", Type: "tmpfs"},
+			{Destination: "/dev/pts", Type: "devpts"},
+			{Destination: "/sys", Type: "sysfs"},
+			{Destination: "/sys/fs/cgroup", Type: "cgroup"},
+			{Destination: "/data/in", Type: "bind", Source: dir},
+			{Destination: "/data/in/nested", Type: "bind", Source: dir},
+			{Destination: "/etc/resolv.conf", Type: "none", Source: hostFile, Options: []string{"rbind"}},
+			{Destination: "/escape/x", Type: "tmpfs"},
+		},
+	}
+	if err := prepareRestoreMountpoints(spec); err != nil {
+		t.Fatal(err)
+	}
+	for p, dir := range map[string]bool{
+		"proc": true, "dev": true, "sys": true, "data/in": true, "etc/resolv.conf": false,
+	} {
+		st, err := os.Lstat(filepath.Join(rootfs, p))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if st.IsDir() != dir {
+			t.Errorf("%s: directory %v, want %v", p, st.IsDir(), dir)
+		}
+	}
+	// Inside other mounts: left to those mounts (and to CRIU).
+	for _, p := range []string{"dev/pts", "sys/fs", "data/in/nested"} {
+		if _, err := os.Lstat(filepath.Join(rootfs, p)); err == nil {
+			t.Errorf("%s created inside another mount", p)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(outside, "x")); err == nil {
+		t.Fatal("a mountpoint was created outside the rootfs through a symlink")
+	}
+	// Existing ones are left alone; a second run changes nothing.
+	if err := prepareRestoreMountpoints(spec); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(rootfs, "etc/resolv.conf")); len(data) != 0 {
+		t.Fatalf("mountpoint file changed: %q", data)
+	}
+}
+
+func TestReadDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := readDescriptors(filepath.Join(dir, "none")); err == nil || !strings.Contains(err.Error(), "images directory: stat "+filepath.Join(dir, "none")) {
+		t.Fatalf("missing images directory: %v", err)
+	}
+	if _, err := readDescriptors(dir); err == nil || !strings.Contains(err.Error(), dir+" has no checkpoint (no descriptors.json)") {
+		t.Fatalf("empty images directory: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, descriptorsFile), []byte(`["pipe:[7]","/dev/null","pipe:[7]"]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fds, err := readDescriptors(dir)
+	if err != nil || strings.Join(fds, " ") != "pipe:[7] /dev/null pipe:[7]" {
+		t.Fatalf("readDescriptors: %q, %v", fds, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, descriptorsFile), []byte(`{`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readDescriptors(dir); err == nil {
+		t.Fatal("a damaged descriptors.json was accepted")
+	}
+}
+
+func TestProcCgroups(t *testing.T) {
+	roots, err := procCgroups(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range roots {
+		got[r[0]] = r[1]
+	}
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		// Co-mounted controllers (cpu,cpuacct) come one by one.
+		for _, c := range strings.Split(parts[1], ",") {
+			if p, ok := got[c]; !ok || p != parts[2] {
+				t.Errorf("controller %q: %q, want %q (from %q)", c, p, parts[2], line)
+			}
+		}
+	}
+}
+
+func TestStdioTargets(t *testing.T) {
+	fds := stdioTargets(os.Getpid())
+	for i, f := range fds {
+		want, _ := os.Readlink(filepath.Join("/proc/self/fd", string(rune('0'+i))))
+		if f != want {
+			t.Errorf("fd %d: %q, want %q", i, f, want)
+		}
+	}
+	if got := stdioTargets(1 << 30); strings.Join(got, "") != "" {
+		t.Errorf("no such process: %q", got)
+	}
+}
