@@ -217,9 +217,8 @@ func (sp *spawn) run() (pid int, err error) {
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)
 				if cerr != nil {
-					err = cerr
 					_ = sock.write(syncAbort, nil)
-					return pid, err
+					return pid, cgroupMoveError(sock, pid, cerr)
 				}
 				if err = sock.writeJSON(syncCgroupDone, paths); err != nil {
 					return pid, sock.peerError(err)
@@ -267,6 +266,19 @@ func (sp *spawn) run() (pid int, err error) {
 			return pid, sock.peerError(err)
 		}
 	}
+}
+
+// cgroupMoveError is what to report when moving the init into its cgroup
+// failed with cerr. The init sets up its rootfs meanwhile: if that failed,
+// it sent its error and exited, and once it was reaped the move found no
+// process (ESRCH). Its error, still unread, is the one to report.
+func cgroupMoveError(sock syncSock, pid int, cerr error) error {
+	if errors.Is(cerr, unix.ESRCH) || unix.Kill(pid, 0) == unix.ESRCH {
+		if ierr := sock.initError(); ierr != nil {
+			return ierr
+		}
+	}
+	return cerr
 }
 
 func orStd(f, std *os.File) *os.File {

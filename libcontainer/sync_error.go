@@ -15,13 +15,23 @@ func (s syncSock) peerError(werr error) error {
 	if !errors.Is(werr, unix.EPIPE) && !errors.Is(werr, unix.ECONNRESET) {
 		return werr
 	}
+	if err := s.initError(); err != nil {
+		return err
+	}
+	return werr
+}
+
+// initError returns the error an init that has exited sent before it did,
+// or nil if it sent none. It reads up to the end of the socket: call it
+// only once the init is gone.
+func (s syncSock) initError() error {
 	for {
 		t, payload, file, err := s.read()
 		if file != nil {
 			file.Close()
 		}
 		if err != nil {
-			return werr
+			return nil
 		}
 		if t == syncError {
 			return errors.New(string(payload))

@@ -388,6 +388,9 @@ func ctrErrorReported(t *testing.T, c *ctrClient) {
 		{nil, "nonexistent", []string{`exec: "nonexistent": executable file not found in $PATH`}},
 		{nil, "/etc/passwd", []string{`exec: "/etc/passwd": permission denied`}},
 		{[]string{"--cwd", "/etc/passwd"}, "true", []string{"runc create failed: ", "/etc/passwd", "not a directory"}},
+		// the init fails on its mounts while the runtime moves it into
+		// its cgroup: the init's error, not the move's "no such process"
+		{[]string{"--mount", "type=bind,src=/nonexistent-src,dst=/x,options=rbind"}, "true", []string{"runc create failed: ", "/nonexistent-src", "no such file or directory"}},
 	} {
 		k := c.newContainer(t)
 		r := k.run(t, "", append([]string{"--rm"}, tc.flags...), tc.cmd)
@@ -396,5 +399,8 @@ func ctrErrorReported(t *testing.T, c *ctrClient) {
 			continue
 		}
 		mustContain(t, "ctr run "+tc.cmd, r.Stderr, tc.want...)
+		if strings.Contains(r.Stderr, "apply cgroup") {
+			t.Errorf("%v: the cgroup move's error instead of the init's: %s", tc.flags, r.Stderr)
+		}
 	}
 }
