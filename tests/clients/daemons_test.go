@@ -184,7 +184,8 @@ func startDockerd(c *containerd) (*dockerd, error) {
 			rts[dockerRuntimeName(rt)] = map[string]string{"path": rt.Path}
 		}
 	}
-	cfg, _ := json.Marshal(map[string]any{"runtimes": rts})
+	// The trust key 20.10 writes would go to /etc/docker/key.json.
+	cfg, _ := json.Marshal(map[string]any{"runtimes": rts, "deprecated-key-path": filepath.Join(dir, "key.json")})
 	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), cfg, 0o644); err != nil {
 		return nil, err
 	}

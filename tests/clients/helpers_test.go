@@ -229,6 +229,30 @@ func processesMatching(s string) []int {
 	return out
 }
 
+// processesWithArg returns the PIDs (not ours) with id as an argument, or
+// as a path component of one.
+func processesWithArg(id string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		for _, arg := range strings.Split(string(cmdline), "\x00") {
+			if arg == id || strings.Contains(arg, "/"+id+"/") || strings.HasSuffix(arg, "/"+id) {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // processesIn returns the PIDs whose cgroup (any hierarchy) is path or
 // below it.
 func processesIn(path string) []int {
@@ -329,7 +353,7 @@ func (l *leftovers) check(t *testing.T, cgroup, id string) {
 	var procs, inCg []int
 	ok := eventually(10*time.Second, func() bool {
 		dirs = cgroupDirs(cgroup)
-		procs = processesMatching(id)
+		procs = processesWithArg(id)
 		inCg = processesIn(cgroup)
 		newMounts = nil
 		for m := range mountPoints() {

@@ -114,7 +114,31 @@ func testMain(m *testing.M) (code int) {
 		fmt.Fprintln(os.Stderr, "clients: image:", err)
 		return 1
 	}
-	return m.Run()
+	code = m.Run()
+	if code != 0 {
+		// what the daemons said, for the failures above
+		for _, d := range []*daemon{daemonOf(ctrd), daemonOf(dockrd)} {
+			if d != nil {
+				fmt.Fprintf(os.Stderr, "clients: the last lines of %s's log:\n%s\n", d.name, tail(d.log, 30))
+			}
+		}
+	}
+	return code
+}
+
+// daemonOf returns the daemon of a client's daemon struct, or nil.
+func daemonOf(v any) *daemon {
+	switch d := v.(type) {
+	case *containerd:
+		if d != nil {
+			return d.daemon
+		}
+	case *dockerd:
+		if d != nil {
+			return d.daemon
+		}
+	}
+	return nil
 }
 
 // teardown stops the daemons by PID, then checks that nothing of this run
