@@ -11,6 +11,9 @@
 # bundles on the guest's own disk. Only one qemu runs at a time on this
 # host: if one is running (another lane's tests), this waits for it.
 #
+# The same tests on cgroup v1 (the external binds of each hierarchy):
+#   VMLANE_APPEND=systemd.unified_cgroup_hierarchy=0 make test-vm-criu
+#
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the -test.run regexp), TESTFLAGS (more flags for the test
 #      binary), VMLANE (../shared/vmlane), VMWAIT (seconds to wait for
