@@ -16,7 +16,7 @@
 # Exit status: the tests' (124/125: the VM timed out / failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VMLANE=${VMLANE:-$(realpath ../shared/vmlane)}
+. scripts/vmlane.sh
 RUNC=$(realpath "${RUNC_BINARY:-runc}")
 ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 RUN=${VMTESTS:-'^(TestAppArmor|TestSeccomp|TestCVE_)'}
