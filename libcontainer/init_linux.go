@@ -190,7 +190,7 @@ func (l *linuxInit) finish() error {
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}
-	if err := setRlimits(p.Rlimits); err != nil {
+	if err := setRlimits(p.Rlimits, true); err != nil {
 		return err
 	}
 	// LSM labels take effect at the execve below; queue them before
@@ -253,7 +253,20 @@ func (l *linuxInit) finish() error {
 	// the user change below may drop: load it now. With no_new_privs it is
 	// loaded as late as possible, right before execve.
 	seccompLoaded := false
+	// The rlimits that need no privilege are set as late as can be (see
+	// setRlimits), but before the filter is loaded: it might deny setrlimit.
+	limitsSet := false
+	setLimits := func() error {
+		if limitsSet {
+			return nil
+		}
+		limitsSet = true
+		return setRlimits(p.Rlimits, false)
+	}
 	if !p.NoNewPrivileges {
+		if err := setLimits(); err != nil {
+			return err
+		}
 		if err := l.loadSeccomp(filter); err != nil {
 			return err
 		}
@@ -291,6 +304,9 @@ func (l *linuxInit) finish() error {
 		// A listener fd goes to the parent over the init socket, which
 		// closes now: such a filter cannot wait for the execve.
 		if !seccompLoaded && l.seccompConfig().ListenerPath != "" {
+			if err := setLimits(); err != nil {
+				return err
+			}
 			if err := l.loadSeccomp(filter); err != nil {
 				return err
 			}
@@ -311,9 +327,15 @@ func (l *linuxInit) finish() error {
 		}
 	}
 	if !seccompLoaded {
+		if err := setLimits(); err != nil {
+			return err
+		}
 		if err := l.loadSeccomp(filter); err != nil {
 			return err
 		}
+	}
+	if err := setLimits(); err != nil {
+		return err
 	}
 	logrus.Debugf("init: exec %s", name)
 	if err := unix.Exec(name, p.Args, env); err != nil {
@@ -393,11 +415,23 @@ func closeExecFrom(from int) error {
 	return nil
 }
 
-func setRlimits(rl []specs.POSIXRlimit) error {
+// setRlimits applies process.rlimits. With raiseOnly it sets just the
+// limits whose hard value goes up (that needs CAP_SYS_RESOURCE, which the
+// user change may drop); the rest waits until right before execve, so that
+// a low RLIMIT_AS, DATA, STACK, NPROC or NOFILE cannot starve runc init
+// itself while it waits for start (the Go runtime maps memory and starts
+// threads).
+func setRlimits(rl []specs.POSIXRlimit, raiseOnly bool) error {
 	for _, r := range rl {
 		res, ok := rlimitTypes[r.Type]
 		if !ok {
 			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
+		}
+		if raiseOnly {
+			var cur syscall.Rlimit
+			if err := syscall.Getrlimit(res, &cur); err == nil && r.Hard <= cur.Max {
+				continue
+			}
 		}
 		// syscall.Setrlimit, not unix.Setrlimit: the Go runtime restores
 		// its saved RLIMIT_NOFILE at exec unless the change goes through

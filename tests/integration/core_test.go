@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -376,4 +378,37 @@ func TestSpecDefaults(t *testing.T) {
 		t.Errorf("spec over an existing config: exit %d %q", code, errOut)
 	}
 	b.mustRunc("spec", "--rootless", "--bundle", t.TempDir())
+}
+
+// Low rlimits (RLIMIT_NOFILE, AS, DATA, STACK, NPROC) must bind the
+// process, not runc init while it waits for start: the init opens files,
+// maps memory and starts threads (runc init once crashed under 16 MiB of
+// address space; under 4 open files it cannot even open the exec fifo).
+func TestLowRlimitsDoNotStarveInit(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "ulimit -n; ulimit -v")
+	b.Spec.Process.Rlimits = []specs.POSIXRlimit{
+		{Type: "RLIMIT_NOFILE", Soft: 4, Hard: 4},
+		{Type: "RLIMIT_AS", Soft: 16 << 20, Hard: 16 << 20},
+	}
+	b.write()
+	// The process writes to the stdout create gives it: a file of ours.
+	out := filepath.Join(b.Dir, "out")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(runcBin, "--root", b.Root, "create", b.ID)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = b.Dir, f, f // files: the container keeps them
+	err = cmd.Run()
+	f.Close()
+	if err != nil {
+		data, _ := os.ReadFile(out)
+		t.Fatalf("create: %v: %s", err, data)
+	}
+	time.Sleep(300 * time.Millisecond) // the init waits under the limits
+	b.mustRunc("start", b.ID)
+	b.waitStatus("stopped")
+	if data, _ := os.ReadFile(out); string(data) != "4\n16384\n" {
+		t.Fatalf("process output %q, want the limits", data)
+	}
 }
