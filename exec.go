@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,13 +74,9 @@ func execProcess(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	pidFile := ctx.String("pid-file")
-	if pidFile != "" {
-		abs, err := filepath.Abs(pidFile)
-		if err != nil {
-			return -1, err
-		}
-		pidFile = abs
+	pidFile, err := absPidFile(ctx)
+	if err != nil {
+		return -1, err
 	}
 	// Not locked: `runc resume` must be able to thaw a paused container
 	// that an exec --ignore-paused is waiting on.

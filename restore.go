@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
 
 	"github.com/moby/sys/userns"
 	"github.com/sirupsen/logrus"
@@ -73,27 +71,11 @@ func restoreContainer(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	pidFile := ctx.String("pid-file")
-	if pidFile != "" {
-		if pidFile, err = filepath.Abs(pidFile); err != nil {
-			return -1, err
-		}
-	}
-	spec, bundle, err := loadSpec(ctx)
+	a, err := loadNewContainer(ctx)
 	if err != nil {
 		return -1, err
 	}
-	if spec.Process == nil {
-		return -1, errors.New("process: the config has no process to run")
-	}
-	root, err := stateRoot(ctx)
-	if err != nil {
-		return -1, err
-	}
-	rootless, err := isRootless(ctx)
-	if err != nil {
-		return -1, err
-	}
+	spec, bundle, root, rootless, pidFile := a.spec, a.bundle, a.root, a.rootless, a.pidFile
 	detach := ctx.Bool("detach")
 	var p libcontainer.Process
 	var uid, gid int

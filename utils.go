@@ -104,6 +104,51 @@ func loadSpec(ctx *cli.Context) (*specs.Spec, string, error) {
 	return &spec, bundle, nil
 }
 
+// absPidFile returns --pid-file made absolute, relative to where runc was
+// started (create and run change into the bundle), or "" without it.
+func absPidFile(ctx *cli.Context) (string, error) {
+	p := ctx.String("pid-file")
+	if p == "" {
+		return "", nil
+	}
+	return filepath.Abs(p)
+}
+
+// newContainerArgs is what create, run and restore read before they make
+// a container.
+type newContainerArgs struct {
+	spec     *specs.Spec
+	bundle   string // absolute
+	root     string // --root, absolute
+	rootless bool
+	pidFile  string // absolute, or ""
+}
+
+// loadNewContainer reads --pid-file, the bundle's config (see loadSpec,
+// which changes into the bundle), the state root and the rootless mode.
+func loadNewContainer(ctx *cli.Context) (*newContainerArgs, error) {
+	pidFile, err := absPidFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec, bundle, err := loadSpec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Process == nil {
+		return nil, errors.New("process: the config has no process to run")
+	}
+	root, err := stateRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rootless, err := isRootless(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &newContainerArgs{spec: spec, bundle: bundle, root: root, rootless: rootless, pidFile: pidFile}, nil
+}
+
 // isRootless tells whether to act as an unprivileged runtime: --rootless
 // true/false, or with auto, when not root or inside a user namespace.
 func isRootless(ctx *cli.Context) (bool, error) {

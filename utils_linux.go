@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/sirupsen/logrus"
@@ -36,32 +34,12 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	// A relative --pid-file is relative to where runc was started, not to
-	// the bundle loadSpec changes into.
-	pidFile := ctx.String("pid-file")
-	if pidFile != "" {
-		abs, err := filepath.Abs(pidFile)
-		if err != nil {
-			return -1, err
-		}
-		pidFile = abs
-	}
-	spec, bundle, err := loadSpec(ctx)
+	a, err := loadNewContainer(ctx)
 	if err != nil {
 		return -1, err
 	}
 	logrus.Debug("config loaded")
-	if spec.Process == nil {
-		return -1, errors.New("process: the config has no process to run")
-	}
-	root, err := stateRoot(ctx)
-	if err != nil {
-		return -1, err
-	}
-	rootless, err := isRootless(ctx)
-	if err != nil {
-		return -1, err
-	}
+	spec, bundle, root, rootless, pidFile := a.spec, a.bundle, a.root, a.rootless, a.pidFile
 	detach := mode == modeCreate || ctx.Bool("detach")
 
 	p := libcontainer.Process{ExtraFiles: append(listenFiles, preserved...)}

@@ -45,19 +45,10 @@ type CreateOptions struct {
 // caller closes it. On failure nothing is left behind.
 func Create(root string, o *CreateOptions) (_ *Container, err error) {
 	spec := o.Spec
-	if err := validate.ID(o.ID); err != nil {
-		return nil, err
-	}
-	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
-		spec.Root.Path = filepath.Join(o.Bundle, spec.Root.Path)
-	}
-	if err := validate.Spec(spec, o.Bundle, o.Rootless); err != nil {
+	if err := checkNew(o.ID, o.Bundle, spec, o.Rootless, &o.IO); err != nil {
 		return nil, err
 	}
 	logrus.Debug("config validated")
-	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
-		return nil, errors.New("process.terminal is set but no console socket was given")
-	}
 	c := &Container{
 		state: &State{
 			ID:       o.ID,
@@ -94,6 +85,24 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 		return nil, fmt.Errorf("unable to start container process: %w", err)
 	}
 	return c, nil
+}
+
+// checkNew validates what a new container (create or restore) is made of,
+// once, before anything exists; it makes root.path absolute.
+func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) error {
+	if err := validate.ID(id); err != nil {
+		return err
+	}
+	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
+		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
+	}
+	if err := validate.Spec(spec, bundle, rootless); err != nil {
+		return err
+	}
+	if spec.Process.Terminal && io.ConsoleSocket == nil {
+		return errors.New("process.terminal is set but no console socket was given")
+	}
+	return nil
 }
 
 // destroyQuietly undoes a failed create; no poststop hooks run, since the

@@ -87,7 +87,8 @@ func Init() {
 }
 
 func runInit(sock syncSock) error {
-	payload, err := sock.expect(syncConfig)
+	l := &linuxInit{sock: sock}
+	payload, err := l.expect(syncConfig)
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func runInit(sock syncSock) error {
 		return errors.New("init config has no process")
 	}
 	logrus.Debugf("init: %s config received", cfg.Mode)
-	l := &linuxInit{sock: sock, cfg: &cfg, inCgroup: cfg.Mode != initStandard}
+	l.cfg, l.inCgroup = &cfg, cfg.Mode != initStandard
 	if cfg.Mode == initStandard {
 		return l.standardInit()
 	}
@@ -143,6 +144,9 @@ func (l *linuxInit) expect(want syncType) ([]byte, error) {
 }
 
 func (l *linuxInit) cgroupDone(payload []byte) error {
+	if l.cfg == nil {
+		return errors.New("got cgroup done before the config")
+	}
 	l.inCgroup = true
 	if len(payload) > 0 {
 		// The parent's paths replace the provisional ones (a rootless

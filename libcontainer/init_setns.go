@@ -6,8 +6,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
 
 // setnsInit prepares a process joining a running container (runc exec):
@@ -16,17 +14,8 @@ import (
 // if it asked for one, and finishes like the container's own process.
 func (l *linuxInit) setnsInit() error {
 	testFault("init:setns")
-	if !l.cfg.NoNewKeyring {
-		if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
-			return err
-		}
-		err := joinSessionKeyring(l.cfg.ID)
-		if lerr := selinux.SetKeyLabel(""); err == nil {
-			err = lerr
-		}
-		if err != nil {
-			return err
-		}
+	if err := l.joinKeyring(); err != nil {
+		return err
 	}
 	if l.cfg.Process.Terminal {
 		if err := setupConsole(l.cfg.ConsoleFd, false, l.cfg.Process.ConsoleSize); err != nil {

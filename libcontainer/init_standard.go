@@ -82,20 +82,27 @@ func (l *linuxInit) standardInit() error {
 	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 		return err
 	}
-	if !l.cfg.NoNewKeyring {
-		// The keyring gets the process's label, as runc gives it.
-		if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
-			return err
-		}
-		err := joinSessionKeyring(l.cfg.ID)
-		if lerr := selinux.SetKeyLabel(""); err == nil {
-			err = lerr
-		}
-		if err != nil {
-			return err
-		}
+	if err := l.joinKeyring(); err != nil {
+		return err
 	}
 	return l.finish()
+}
+
+// joinKeyring gives the process the container's own session keyring
+// (unless --no-new-keyring), labelled with the process's label as runc
+// labels it.
+func (l *linuxInit) joinKeyring() error {
+	if l.cfg.NoNewKeyring {
+		return nil
+	}
+	if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
+		return err
+	}
+	err := joinSessionKeyring(l.cfg.ID)
+	if lerr := selinux.SetKeyLabel(""); err == nil {
+		err = lerr
+	}
+	return err
 }
 
 // beforePivot runs once the mounts are in place and before pivot_root: the

@@ -20,7 +20,6 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
-	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
 // RestoreOptions describe a container to restore from a checkpoint.
@@ -55,21 +54,12 @@ const criuRoot = "criu-root"
 // or too old nothing is made at all.
 func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 	spec := o.Spec
-	if err := validate.ID(o.ID); err != nil {
-		return nil, err
-	}
-	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
-		spec.Root.Path = filepath.Join(o.Bundle, spec.Root.Path)
-	}
-	if err := validate.Spec(spec, o.Bundle, o.Rootless); err != nil {
+	if err := checkNew(o.ID, o.Bundle, spec, o.Rootless, &o.IO); err != nil {
 		return nil, err
 	}
 	opts := o.Opts
 	if opts.ImagesDirectory == "" {
 		return nil, errors.New("invalid directory to restore checkpoint")
-	}
-	if spec.Process.Terminal && o.IO.ConsoleSocket == nil {
-		return nil, errors.New("process.terminal is set but no console socket was given")
 	}
 	cr, err := criu.New(o.Criu)
 	if err != nil {

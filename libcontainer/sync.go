@@ -182,25 +182,4 @@ func parseRights(oob []byte) int {
 	return first
 }
 
-// expect reads one frame and checks its type; a syncError frame becomes the
-// returned error.
-func (s syncSock) expect(want syncType) ([]byte, error) {
-	t, payload, file, err := s.read()
-	if file != nil {
-		file.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("wait for %s: %w", want, err)
-	}
-	switch t {
-	case want:
-		return payload, nil
-	case syncError:
-		return nil, errors.New(string(payload))
-	case syncAbort:
-		return nil, errAborted
-	}
-	return nil, fmt.Errorf("got %s, want %s", t, want)
-}
-
 var errAborted = errors.New("aborted by the runtime")
