@@ -412,3 +412,35 @@ func TestLowRlimitsDoNotStarveInit(t *testing.T) {
 		t.Fatalf("process output %q, want the limits", data)
 	}
 }
+
+// A container can join another's namespaces by path (as a pod's
+// containers share the sandbox's): it sees the other's hostname, IPC
+// objects and network devices.
+func TestJoinNamespacePaths(t *testing.T) {
+	a := newBundle(t, "sleep", "100")
+	a.Spec.Hostname = "sandbox"
+	a.write()
+	a.mustRunc("run", "-d", a.ID)
+	pid := a.initPid()
+
+	b := newBundle(t)
+	b.Spec.Hostname = ""
+	for i, ns := range b.Spec.Linux.Namespaces {
+		switch ns.Type {
+		case specs.NetworkNamespace, specs.UTSNamespace, specs.IPCNamespace:
+			b.Spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", pid, map[specs.LinuxNamespaceType]string{
+				specs.NetworkNamespace: "net", specs.UTSNamespace: "uts", specs.IPCNamespace: "ipc"}[ns.Type])
+		}
+	}
+	out := b.runScript("hostname; for n in net ipc uts; do readlink /proc/self/ns/$n; done")
+	lines := strings.Fields(out)
+	if len(lines) != 4 || lines[0] != "sandbox" {
+		t.Fatalf("joined container sees %q", out)
+	}
+	for i, ns := range []string{"net", "ipc", "uts"} {
+		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if lines[i+1] != want {
+			t.Errorf("%s namespace %s, want %s", ns, lines[i+1], want)
+		}
+	}
+}
