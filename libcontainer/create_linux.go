@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
@@ -221,9 +222,11 @@ func (c *Container) start(o *CreateOptions) error {
 		return c.state.CgroupPaths, nil
 	}
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
-	if idx := idmapMountIndices(spec); len(idx) > 0 {
-		sp.config.IDMapMounts = idx
-		sp.afterConfig = func(pid int) ([]*os.File, error) { return openIDMappedMounts(spec, idx, pid) }
+	// The bind sources the init may not reach from its user namespace
+	// are opened here (a rootless runtime has no more access than it).
+	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless); len(idx) > 0 {
+		sp.config.BindSources = idx
+		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, pid) }
 	}
 	sp.onSeccomp = func(f *os.File) error {
 		pid := c.state.InitPid

@@ -1,8 +1,10 @@
 package libcontainer
 
-// Id-mapped mounts are made here, by the runtime on the host, and passed
-// to the init (see rootfs/idmap.go): after the config, the parent sends
-// one syncIDMapFd frame per index of initConfig.IDMapMounts, in order.
+// Bind sources opened here, by the runtime on the host, and passed to the
+// init (see rootfs/idmap.go): id-mapped mounts, and every bind of a
+// container in a user namespace when the runtime is privileged. After the
+// config, the parent sends one syncMountFd frame per index of
+// initConfig.BindSources, in order.
 
 import (
 	"errors"
@@ -18,21 +20,11 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
 
-// idmapMountIndices lists the id-mapped mounts of spec by index.
-func idmapMountIndices(spec *specs.Spec) []int {
-	var idx []int
-	for i := range spec.Mounts {
-		if rootfs.IsIDMapped(&spec.Mounts[i]) {
-			idx = append(idx, i)
-		}
-	}
-	return idx
-}
-
-// openIDMappedMounts makes the id-mapped mounts listed in idx, in order,
-// for the container whose init is pid: through the mount's own mappings
-// (a user namespace made for them) or else the container's user namespace.
-func openIDMappedMounts(spec *specs.Spec, idx []int, pid int) (_ []*os.File, Err error) {
+// openBindSources opens the bind sources of the mounts listed in idx, in
+// order, for the container whose init is pid. An id-mapped one is mapped
+// through the mount's own mappings (a user namespace made for them) or
+// else the container's user namespace.
+func openBindSources(spec *specs.Spec, idx []int, pid int) (_ []*os.File, Err error) {
 	var files []*os.File
 	namespaces := map[string]*os.File{}
 	defer func() {
@@ -47,6 +39,14 @@ func openIDMappedMounts(spec *specs.Spec, idx []int, pid int) (_ []*os.File, Err
 	}()
 	for _, i := range idx {
 		m := &spec.Mounts[i]
+		if !rootfs.IsIDMapped(m) {
+			f, err := rootfs.OpenBindSource(m)
+			if err != nil {
+				return nil, fmt.Errorf("mounts[%d] (bind of %s on %s): open source: %w", i, m.Source, m.Destination, err)
+			}
+			files = append(files, f)
+			continue
+		}
 		key := ""
 		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
 			key = formatIDMap(m.UIDMappings) + "/" + formatIDMap(m.GIDMappings)
@@ -113,20 +113,20 @@ func sysIDMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 	return out
 }
 
-// recvIDMapFds receives the id-mapped mounts the parent sends after the
-// config (the init side of openIDMappedMounts).
-func (l *linuxInit) recvIDMapFds() (map[int]*os.File, error) {
-	if len(l.cfg.IDMapMounts) == 0 {
+// recvBindSources receives the bind sources the parent sends after the
+// config (the init side of openBindSources).
+func (l *linuxInit) recvBindSources() (map[int]*os.File, error) {
+	if len(l.cfg.BindSources) == 0 {
 		return nil, nil
 	}
-	out := make(map[int]*os.File, len(l.cfg.IDMapMounts))
-	for _, i := range l.cfg.IDMapMounts {
+	out := make(map[int]*os.File, len(l.cfg.BindSources))
+	for _, i := range l.cfg.BindSources {
 		t, payload, file, err := l.sock.read()
 		if err != nil {
-			return nil, fmt.Errorf("wait for id-mapped mounts: %w", err)
+			return nil, fmt.Errorf("wait for bind mount sources: %w", err)
 		}
 		switch {
-		case t == syncIDMapFd && file != nil:
+		case t == syncMountFd && file != nil:
 			out[i] = file
 			continue
 		case t == syncError:
@@ -134,7 +134,7 @@ func (l *linuxInit) recvIDMapFds() (map[int]*os.File, error) {
 		case t == syncAbort:
 			err = errAborted
 		default:
-			err = fmt.Errorf("got %s, want %s", t, syncIDMapFd)
+			err = fmt.Errorf("got %s, want %s", t, syncMountFd)
 		}
 		if file != nil {
 			file.Close()
@@ -148,7 +148,7 @@ func (l *linuxInit) recvIDMapFds() (map[int]*os.File, error) {
 }
 
 // sendFiles sends the init the files afterConfig returns, one
-// syncIDMapFd frame each, and closes them.
+// syncMountFd frame each, and closes them.
 func (sp *spawn) sendFiles(sock syncSock, pid int) error {
 	files, err := sp.afterConfig(pid)
 	defer func() {
@@ -160,7 +160,7 @@ func (sp *spawn) sendFiles(sock syncSock, pid int) error {
 		return err
 	}
 	for _, f := range files {
-		if err := sock.writeFd(syncIDMapFd, int(f.Fd())); err != nil {
+		if err := sock.writeFd(syncMountFd, int(f.Fd())); err != nil {
 			return err
 		}
 	}

@@ -60,9 +60,9 @@ type initConfig struct {
 	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
 	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
 	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
-	// IDMapMounts are the indices in Spec.Mounts of the id-mapped mounts
-	// the parent sends right after the config (see idmap_linux.go).
-	IDMapMounts []int `json:"idmap_mounts,omitempty"`
+	// BindSources are the indices in Spec.Mounts of the bind sources the
+	// parent sends right after the config (see idmap_linux.go).
+	BindSources []int `json:"bind_sources,omitempty"`
 }
 
 // Init is the entry point of `runc init`.

@@ -31,17 +31,17 @@ func (l *linuxInit) standardInit() error {
 	if !hasNamespace(spec, specs.MountNamespace) {
 		return errors.New("linux.namespaces: the container needs a mount namespace")
 	}
-	idmapped, err := l.recvIDMapFds()
+	sources, err := l.recvBindSources()
 	if err != nil {
 		return err
 	}
 	defer func() {
-		for _, f := range idmapped {
+		for _, f := range sources {
 			f.Close()
 		}
 	}()
 	rc := &rootfs.Config{
-		IDMapped:    idmapped,
+		BindSources: sources,
 		Spec:        spec,
 		NoPivot:     l.cfg.NoPivot,
 		CgroupPaths: l.cfg.CgroupPaths,

@@ -53,7 +53,7 @@ type spawn struct {
 	onUsermap  func(pid int) error
 	onPid      func(pid int) error // the final process pid, before its config is sent
 	// afterConfig, if set, returns files to send the init right after
-	// the config, one syncIDMapFd frame each (the id-mapped mounts); they
+	// the config, one syncMountFd frame each (the bind sources); they
 	// are closed once sent.
 	afterConfig func(pid int) ([]*os.File, error)
 	// inCgroup, if set, is called after the config was sent and must put

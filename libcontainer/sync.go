@@ -15,8 +15,8 @@ package libcontainer
 //	parent -> stage 0   syncUsermapAck         after writing uid_map/gid_map
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
-//	parent -> init      syncIDMapFd + fd       one per initConfig.IDMapMounts entry,
-//	                    in order: the id-mapped mounts the parent made
+//	parent -> init      syncMountFd + fd       one per initConfig.BindSources entry,
+//	                    in order: the bind sources the parent opened
 //	parent -> init      syncCgroupDone {json paths}   once the init is in its
 //	                    cgroup; meanwhile the init gets on with its work and
 //	                    waits for this only before a cgroup mount, hooks, or
@@ -63,7 +63,7 @@ const (
 	syncSeccompFd   syncType = 15
 	syncSeccompDone syncType = 16
 	syncCgroupDone  syncType = 17
-	syncIDMapFd     syncType = 20
+	syncMountFd     syncType = 20
 )
 
 // maxSyncPayload bounds a frame (the config of a container with a large
@@ -75,7 +75,7 @@ var syncNames = map[syncType]string{
 	syncChildPid: "child pid", syncAbort: "abort", syncConfig: "config", syncHooks: "hooks",
 	syncHooksDone: "hooks done", syncReady: "ready", syncRun: "run",
 	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done", syncCgroupDone: "cgroup done",
-	syncIDMapFd: "id-mapped mount fd",
+	syncMountFd: "bind source fd",
 }
 
 func (t syncType) String() string {

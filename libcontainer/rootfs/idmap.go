@@ -9,13 +9,45 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Id-mapped mounts (the "idmap" and "ridmap" options, or a mount's own
-// uidMappings and gidMappings) are bind mounts whose files show their
-// owners through a user namespace's mapping. Only the runtime on the host
-// may make them (mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over
-// the source's filesystem), and only on a detached mount: the runtime
-// calls OpenIDMapped for each such mount and hands the results to the
-// init in Config.IDMapped, where they are attached like any bind.
+// Bind sources opened by the runtime on the host, for the init to attach
+// (Config.BindSources):
+//   - id-mapped mounts (the "idmap" and "ridmap" options, or a mount's own
+//     uidMappings and gidMappings), bind mounts whose files show their
+//     owners through a user namespace's mapping. Only the runtime on the
+//     host may make them (mount_setattr(MOUNT_ATTR_IDMAP) needs
+//     CAP_SYS_ADMIN over the source's filesystem), and only on a detached
+//     mount;
+//   - with a privileged runtime, every bind mount of a container in a user
+//     namespace: the init, root only in that namespace, may not be able to
+//     reach the source (a directory of mode 0700 on the way, such as
+//     runc's own state directory for the NOTIFY_SOCKET bind), as runc and
+//     crun do.
+
+// BindSourceIndices lists by index the mounts of spec whose source the
+// runtime opens on the host: the id-mapped ones, and with all every bind
+// mount (but remounts, whose source is not used).
+func BindSourceIndices(spec *specs.Spec, all bool) []int {
+	var idx []int
+	for i := range spec.Mounts {
+		m := &spec.Mounts[i]
+		if IsIDMapped(m) {
+			idx = append(idx, i)
+			continue
+		}
+		if e := newEntry(i, m); all && e.opts.isBind() && e.opts.flags&unix.MS_REMOUNT == 0 {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// OpenBindSource returns a detached copy of the bind source of m, with its
+// submounts for rbind. The source is resolved as the init would (relative
+// to the caller's working directory, the bundle).
+func OpenBindSource(m *specs.Mount) (*os.File, error) {
+	o := parseMountOptions(m.Options)
+	return cloneTree(unix.AT_FDCWD, m.Source, o.isRecursive())
+}
 
 // IsIDMapped reports whether the spec mount m is id-mapped.
 func IsIDMapped(m *specs.Mount) bool {
@@ -32,7 +64,7 @@ func IsIDMapped(m *specs.Mount) bool {
 // caller's working directory, the bundle).
 func OpenIDMapped(m *specs.Mount, userns *os.File) (*os.File, error) {
 	o := parseMountOptions(m.Options)
-	mnt, err := cloneTree(unix.AT_FDCWD, m.Source, o.isRecursive())
+	mnt, err := OpenBindSource(m)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +84,7 @@ func OpenIDMapped(m *specs.Mount, userns *os.File) (*os.File, error) {
 
 // bindIDMapped attaches the id-mapped mount the runtime prepared for e.
 func (s *setup) bindIDMapped(e *entry) error {
-	src := s.c.IDMapped[e.index]
+	src := s.c.BindSources[e.index]
 	if src == nil {
 		return e.fail("check options", errors.New("id-mapped mount was not prepared by the runtime"))
 	}

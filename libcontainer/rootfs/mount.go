@@ -180,8 +180,12 @@ func bindHostSys(flags uintptr) (*os.File, error) {
 }
 
 // bindMount clones the source (recursively for rbind), applies the
-// requested flags to the clone and attaches it on the destination.
+// requested flags to the clone and attaches it on the destination. A
+// source the runtime opened on the host is used as it is.
 func (s *setup) bindMount(e *entry) error {
+	if src := s.c.BindSources[e.index]; src != nil {
+		return s.bindFrom(e, src)
+	}
 	src, err := cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	if err != nil {
 		return e.fail("open source", err)

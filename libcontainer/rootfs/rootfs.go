@@ -48,10 +48,11 @@ type Config struct {
 	// devices are then bind-mounted from the host instead of created, and
 	// sysfs falls back to a bind of /sys when it cannot be mounted.
 	InUserNS bool
-	// IDMapped holds, by index in Spec.Mounts, the detached id-mapped
-	// mounts the runtime made for the id-mapped entries (see
-	// OpenIDMapped). Prepare attaches them; the caller closes them.
-	IDMapped map[int]*os.File
+	// BindSources holds, by index in Spec.Mounts, the detached bind
+	// sources the runtime opened on the host for the entries
+	// BindSourceIndices lists (see OpenBindSource). Prepare attaches
+	// them; the caller closes them.
+	BindSources map[int]*os.File
 	// BeforeCgroupMount, if set, is called once before the first mount of
 	// type "cgroup": the init waits there until it is in its cgroup (and
 	// cgroup namespace), and may update CgroupPaths.

@@ -57,7 +57,12 @@ func sdnotifyBin(t *testing.T) string {
 // notifyBundle is a bundle whose rootfs has /bin/sdnotify.
 func notifyBundle(t *testing.T, args ...string) *bundle {
 	t.Helper()
-	b := newBundle(t, args...)
+	return withSdnotify(t, newBundle(t, args...))
+}
+
+// withSdnotify puts /bin/sdnotify in b's rootfs.
+func withSdnotify(t *testing.T, b *bundle) *bundle {
+	t.Helper()
 	data, err := os.ReadFile(sdnotifyBin(t))
 	if err != nil {
 		t.Fatal(err)
@@ -274,5 +279,17 @@ func TestListenFds(t *testing.T) {
 	}
 	if out := b.mustRunc("exec", b.ID, "sh", "-c", "echo ${LISTEN_FDS:-none}"); out != "none\n" {
 		t.Errorf("exec'd process LISTEN_FDS=%q", out)
+	}
+}
+
+// With a user namespace the socket's directory, under runc's root-only
+// state directory, is still bound (the runtime opens it on the host).
+func TestNotifySocketUserNS(t *testing.T) {
+	host := newNotifyHostSocket(t)
+	b := withSdnotify(t, userNSBundle(t, "sh", "-c", "sdnotify READY=1; sleep 1"))
+	a := b.runAsyncOpts(runOpts{env: []string{"NOTIFY_SOCKET=" + host.Path}}, "run", b.ID)
+	host.expectReady(t, a.cmd.Process.Pid)
+	if r := a.wait(); r.Code != 0 {
+		t.Errorf("run: exit %d stderr %q", r.Code, r.Stderr)
 	}
 }

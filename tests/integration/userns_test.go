@@ -168,3 +168,42 @@ func TestUserNSDevicesLikeRunc(t *testing.T) {
 		t.Errorf("ours:\n%s\nrunc's:\n%s", ours, theirs)
 	}
 }
+
+// TestUserNSInaccessibleBindSource: bind sources under a directory that
+// root in the container's user namespace cannot search (mode 0700, owned
+// by the host's root) are opened by the runtime on the host, as runc and
+// crun do: a directory (bind and rbind) and a file, with their flags.
+func TestUserNSInaccessibleBindSource(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.MkdirAll(filepath.Join(secret, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"dir/foo.txt", "file.txt"} {
+		if err := os.WriteFile(filepath.Join(secret, f), []byte(f+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(secret, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := userNSBundle(t, "sh", "-c", `cat /mnt/dir/foo.txt /mnt/rdir/foo.txt /mnt/file.txt
+touch /mnt/dir/new && echo dir writable
+touch /mnt/rdir/new 2>/dev/null || echo rdir read-only
+ls -ld /mnt/dir | awk '{print $3}'`)
+	b.Spec.Mounts = append(b.Spec.Mounts,
+		specs.Mount{Destination: "/mnt/dir", Type: "bind", Source: filepath.Join(secret, "dir"), Options: []string{"bind"}},
+		specs.Mount{Destination: "/mnt/rdir", Type: "bind", Source: filepath.Join(secret, "dir"), Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/mnt/file.txt", Type: "bind", Source: filepath.Join(secret, "file.txt"), Options: []string{"bind", "ro"}},
+	)
+	b.write()
+	out := b.mustRunc("run", b.ID)
+	// The directory is the host root's: nobody in the container, which
+	// may not write it (the write fails; only the messages are checked).
+	want := "dir/foo.txt\ndir/foo.txt\nfile.txt\nrdir read-only\nnobody\n"
+	if got := strings.ReplaceAll(out, "touch: /mnt/dir/new: Permission denied\n", ""); got != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(secret, "dir/new")); err == nil {
+		t.Error("the container created a file in the host root's directory")
+	}
+}
