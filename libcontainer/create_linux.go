@@ -3,8 +3,10 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,9 +138,8 @@ func cgroupConfig(s *State) *cgroups.Config {
 func (c *Container) start(o *CreateOptions) error {
 	spec := o.Spec
 	var (
-		cg      cgroups.Manager
-		warm    chan struct{}
-		warmErr error // saving the cgroup paths failed
+		cg   cgroups.Manager
+		warm chan struct{}
 	)
 	sp := &spawn{
 		boot: bootstrapFor(spec, o.Rootless, false),
@@ -164,40 +165,84 @@ func (c *Container) start(o *CreateOptions) error {
 		defer fifo.Close()
 		sp.fifo = fifo
 	}
-	// While the init starts: the cgroup manager, and a first move (of
+	// The cgroup. With the cgroupfs driver and a privileged runtime it is
+	// made now and runc init is born in it (cgroupjoin_linux.go).
+	// Otherwise it is made while the init starts, with a first move (of
 	// stage 0) that pays the v1 attach's RCU grace period early, so that
 	// moving the init itself is quick.
-	sp.afterStart = func(stage0 int) error {
+	newCgroup := func() error {
 		var err error
 		if cg, err = cgroups.New(cgroupConfig(c.state)); err != nil {
 			return err
 		}
 		c.cg = cg
 		sp.config.CgroupPaths = cg.Paths()
-		warm = make(chan struct{})
 		// The state records the cgroup paths before the cgroup exists,
 		// for a delete after a create killed half-way.
 		snap := *c.state
 		snap.CgroupPaths = sp.config.CgroupPaths
+		return saveState(c.dir, &snap)
+	}
+	if !o.Rootless && !c.state.Systemd {
+		// Made while runc seals its binary: done by the time the init
+		// starts.
+		made := make(chan error, 1)
+		go func() {
+			made <- func() error {
+				if err := newCgroup(); err != nil {
+					return err
+				}
+				if err := cg.Apply(-1); err != nil {
+					return fmt.Errorf("apply cgroup: %w", err)
+				}
+				j, err := openCgroupJoin(slices.Collect(maps.Values(sp.config.CgroupPaths)))
+				if err != nil {
+					return fmt.Errorf("apply cgroup: %w", err)
+				}
+				sp.cgroupJoin = j
+				return nil
+			}()
+		}()
+		var madeErr error
+		sp.beforeStart = func() error {
+			if made != nil {
+				madeErr, made = <-made, nil
+			}
+			return madeErr
+		}
+		defer func() {
+			_ = sp.beforeStart() // not left running if run failed first
+			sp.cgroupJoin.Close()
+		}()
+	}
+	sp.afterStart = func(stage0 int) error {
+		if sp.cgroupJoin != nil {
+			return nil
+		}
+		if cg == nil {
+			if err := newCgroup(); err != nil {
+				return err
+			}
+		}
+		warm = make(chan struct{})
 		go func() {
 			defer close(warm)
 			// Not with systemd: the early move would start the scope
 			// around stage 0, which may empty (and lose it) before the
 			// init joins; its attach is a D-Bus call anyway.
-			if warmErr = saveState(c.dir, &snap); warmErr == nil && !c.state.Systemd {
+			if !c.state.Systemd {
 				_ = cg.Apply(stage0)
 			}
 		}()
 		return nil
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
-		<-warm
-		if warmErr != nil {
-			return nil, warmErr
-		}
-		err := cg.Apply(pid)
-		if err != nil && !errors.Is(err, cgroups.ErrRootless) {
-			return nil, fmt.Errorf("apply cgroup: %w", err)
+		if sp.cgroupJoin == nil {
+			<-warm
+			err := cg.Apply(pid)
+			if err != nil && !errors.Is(err, cgroups.ErrRootless) {
+				return nil, fmt.Errorf("apply cgroup: %w", err)
+			}
 		}
 		logrus.Debugf("cgroup applied to %d", pid)
 		c.state.CgroupPaths = cg.Paths()
@@ -210,6 +255,7 @@ func (c *Container) start(o *CreateOptions) error {
 		if err := c.applyIntelRdt(pid); err != nil {
 			return nil, err
 		}
+		var err error
 		if c.state.NetDevices, err = moveNetDevices(spec.Linux.NetDevices, pid); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +52,8 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	if o == nil {
 		o = &ExecOptions{}
 	}
-	switch c.Status() {
+	status := c.Status()
+	switch status {
 	case Stopped:
 		return 0, ErrExecStopped
 	case Paused:
@@ -105,13 +107,28 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			Rootless:     c.state.Rootless,
 		},
 	}
-	// The cgroup: a v1 attach first waits for an RCU grace period (some
-	// 10ms), so stage 0 is moved while it joins the namespaces and forks,
-	// which pays for it, and the process itself (quick then) once it is
-	// known. It cannot run anything of its own before: it waits for
-	// syncRun, which comes after syncCgroupDone.
+	// The cgroup. runc init is born in it (cgroupjoin_linux.go), but for
+	// a rootless runtime, which may not write it, or a paused container
+	// (stage 0 would freeze as it joined). Otherwise stage 0 is moved
+	// while it joins the namespaces and forks, which pays the v1 attach's
+	// RCU grace period (some 8ms), and the process itself (quick then)
+	// once it is known. It cannot run anything of its own before: it
+	// waits for syncRun, which comes after syncCgroupDone.
+	if c.state.CgroupPaths != nil && !c.state.Rootless && status != Paused {
+		dirs, err := cgroupTargets(c.state.CgroupPaths, o.SubCgroupPaths)
+		if err != nil {
+			return 0, err
+		}
+		if sp.cgroupJoin, err = openCgroupJoin(dirs); err != nil {
+			return 0, fmt.Errorf("error adding pid to cgroups: %w", err)
+		}
+		defer sp.cgroupJoin.Close()
+	}
 	var warm chan struct{}
 	sp.afterStart = func(stage0 int) error {
+		if sp.cgroupJoin != nil {
+			return nil
+		}
 		warm = make(chan struct{})
 		go func() {
 			defer close(warm)
@@ -120,9 +137,11 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		return nil
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
-		<-warm
-		if err := c.joinCgroup(pid, o.SubCgroupPaths); err != nil {
-			return nil, err
+		if sp.cgroupJoin == nil {
+			<-warm
+			if err := c.joinCgroup(pid, o.SubCgroupPaths); err != nil {
+				return nil, err
+			}
 		}
 		// In the cgroup (joining a cpuset would reset it): the resctrl
 		// groups and process.execCPUAffinity.initial.
@@ -244,32 +263,54 @@ func (c *Container) joinCgroup(pid int, sub map[string]string) error {
 	return nil
 }
 
-// addPidPerController writes pid into every v1 hierarchy of the
-// container: into <controller's directory>/<sub> for the controllers named
-// in sub, into the container's cgroup for the others. Co-mounted
-// controllers ("cpu,cpuacct") share one directory, which gets the
-// sub-cgroup named for any of them.
+// addPidPerController writes pid into the directories cgroupTargets
+// names.
 func addPidPerController(paths, sub map[string]string, pid int) error {
-	target := make(map[string]string, len(paths)) // hierarchy dir -> dir to join
-	for _, dir := range paths {
-		target[dir] = dir
+	dirs, err := cgroupTargets(paths, sub)
+	if err != nil {
+		return err
 	}
-	for ctrl, rel := range sub {
-		dir, ok := paths[ctrl]
-		if !ok {
-			return fmt.Errorf("unknown controller %s in --cgroup", ctrl)
-		}
-		if !filepath.IsLocal(rel) {
-			return fmt.Errorf("--cgroup %s:%s: the sub-cgroup must be a relative path inside the container's cgroup", ctrl, rel)
-		}
-		target[dir] = filepath.Join(dir, rel)
-	}
-	for _, dir := range target {
+	for _, dir := range dirs {
 		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cgroupTargets lists the cgroup directories an exec'd process joins, one
+// per hierarchy of the container: <controller's directory>/<sub> for the
+// controllers named in sub ("" for all of them), the container's cgroup
+// for the others. Co-mounted controllers ("cpu,cpuacct") share one
+// directory, which gets the sub-cgroup named for any of them.
+func cgroupTargets(paths, sub map[string]string) ([]string, error) {
+	target := make(map[string]string, len(paths)) // hierarchy dir -> dir to join
+	for _, dir := range paths {
+		target[dir] = dir
+	}
+	// The sub-cgroup for all first, so that one per controller wins.
+	keys := slices.Sorted(maps.Keys(sub))
+	for _, ctrl := range keys {
+		rel := sub[ctrl]
+		if !filepath.IsLocal(rel) {
+			if ctrl == "" {
+				return nil, fmt.Errorf("sub-cgroup %q must be a relative path below the container's cgroup", rel)
+			}
+			return nil, fmt.Errorf("--cgroup %s:%s: the sub-cgroup must be a relative path inside the container's cgroup", ctrl, rel)
+		}
+		if ctrl == "" {
+			for dir := range target {
+				target[dir] = filepath.Join(dir, rel)
+			}
+			continue
+		}
+		dir, ok := paths[ctrl]
+		if !ok {
+			return nil, fmt.Errorf("unknown controller %s in --cgroup", ctrl)
+		}
+		target[dir] = filepath.Join(dir, rel)
+	}
+	return slices.Sorted(maps.Values(target)), nil
 }
 
 // writeCgroupProcs writes pid to a cgroup.procs file, which must exist

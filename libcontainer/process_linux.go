@@ -43,7 +43,12 @@ type spawn struct {
 	// joinFiles are open namespaces (exec) the C stage joins through
 	// /proc/self/fd, added to boot.Join.
 	joinFiles []nsFile
+	// cgroupJoin, if set, makes runc init be born in its cgroups (see
+	// cgroupjoin_linux.go); the caller closes it.
+	cgroupJoin *cgroupJoin
 
+	// beforeStart, if set, is called right before runc init starts.
+	beforeStart func() error
 	// onStart is called with the pid of stage 0 before it is released:
 	// the place to join cgroups (inherited by the init).
 	onStart func(pid int) error
@@ -74,6 +79,11 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	defer exe.Close()
 	logrus.Debug("runc binary sealed")
+	if sp.beforeStart != nil {
+		if err := sp.beforeStart(); err != nil {
+			return 0, err
+		}
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("init socketpair: %w", err)
@@ -111,6 +121,12 @@ func (sp *spawn) run() (pid int, err error) {
 		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.typ, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
 		files = append(files, ns.file)
 	}
+	if sp.cgroupJoin != nil {
+		for _, f := range sp.cgroupJoin.tasks {
+			sp.boot.CgroupTasks = append(sp.boot.CgroupTasks, 3+len(files))
+			files = append(files, f)
+		}
+	}
 
 	cmd := &exec.Cmd{
 		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
@@ -120,10 +136,11 @@ func (sp *spawn) run() (pid int, err error) {
 			envLogPipe + "=" + strconv.Itoa(logFd),
 			envLogLevel + "=" + logrus.GetLevel().String(),
 		},
-		Stdin:      orStd(sp.io.Stdin, os.Stdin),
-		Stdout:     orStd(sp.io.Stdout, os.Stdout),
-		Stderr:     orStd(sp.io.Stderr, os.Stderr),
-		ExtraFiles: files,
+		Stdin:       orStd(sp.io.Stdin, os.Stdin),
+		Stdout:      orStd(sp.io.Stdout, os.Stdout),
+		Stderr:      orStd(sp.io.Stderr, os.Stderr),
+		ExtraFiles:  files,
+		SysProcAttr: sp.cgroupJoin.sysProcAttr(),
 	}
 	cmd.Env = append(cmd.Env, testFaultEnv()...)
 	logrus.Debugf("starting runc init (%s)", cmd.Path)

@@ -26,8 +26,10 @@ const (
 	attrNsPath        = 2
 	attrTimensOffsets = 3
 	attrRootless      = 4
+	attrCgroupTasks   = 5
 
-	maxNsPaths = 8
+	maxNsPaths     = 8
+	maxCgroupTasks = 32
 )
 
 // AllNamespaces is every clone flag the C stage accepts.
@@ -47,6 +49,12 @@ type Bootstrap struct {
 	Join        []NsPath // namespaces to join
 	TimeOffsets string   // written to /proc/self/timens_offsets in a new time namespace
 	Rootless    bool     // the runtime is unprivileged (affects the user namespace dance)
+	// CgroupTasks are fds of cgroup v1 "tasks" files (opened by the
+	// runtime, inherited by runc init) into which stage 0 writes "0"
+	// first of all: it moves itself, and the container's process it forks
+	// is born there. A thread moving itself skips the kernel's global
+	// threadgroup lock, whose write side waits for an RCU grace period.
+	CgroupTasks []int
 }
 
 // Encode validates b and returns the wire form.
@@ -86,6 +94,15 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	}
 	if b.Rootless {
 		attr(attrRootless, []byte{1})
+	}
+	if len(b.CgroupTasks) > maxCgroupTasks {
+		return nil, errors.New("bootstrap: too many cgroup tasks files")
+	}
+	for _, fd := range b.CgroupTasks {
+		if fd < 3 || fd > 1024 {
+			return nil, fmt.Errorf("bootstrap: bad cgroup tasks fd %d", fd)
+		}
+		attr(attrCgroupTasks, binary.NativeEndian.AppendUint32(nil, uint32(fd)))
 	}
 	if len(body) > MaxBootstrap {
 		return nil, fmt.Errorf("bootstrap: message too long (%d bytes)", len(body))

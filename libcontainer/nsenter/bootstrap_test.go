@@ -44,3 +44,26 @@ func TestEncodeRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeCgroupTasks(t *testing.T) {
+	b := &Bootstrap{CloneFlags: unix.CLONE_NEWNS, CgroupTasks: []int{7, 8, 9}}
+	msg, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := decodeBootstrap(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.cgroupTasks) != 3 || p.cgroupTasks[0] != 7 || p.cgroupTasks[2] != 9 {
+		t.Fatalf("decoded cgroup tasks fds %v", p.cgroupTasks)
+	}
+	for name, b := range map[string]*Bootstrap{
+		"stdio fd": {CgroupTasks: []int{2}},
+		"too many": {CgroupTasks: make([]int, maxCgroupTasks+1)},
+	} {
+		if _, err := b.Encode(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

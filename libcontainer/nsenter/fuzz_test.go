@@ -39,6 +39,7 @@ type parsed struct {
 	joins       []NsPath
 	timeOffsets string
 	rootless    bool
+	cgroupTasks []int
 }
 
 // decodeBootstrap is the reference reader of the wire format, with the C
@@ -100,6 +101,18 @@ func decodeBootstrap(msg []byte) (*parsed, error) {
 				return nil, errors.New("bad rootless attribute")
 			}
 			p.rootless = val[0] != 0
+		case attrCgroupTasks:
+			if l != 4 {
+				return nil, errors.New("bad cgroup tasks attribute")
+			}
+			if len(p.cgroupTasks) >= maxCgroupTasks {
+				return nil, errors.New("too many cgroup tasks files")
+			}
+			fd := binary.NativeEndian.Uint32(val)
+			if fd < 3 || fd > 1024 {
+				return nil, errors.New("bad cgroup tasks fd")
+			}
+			p.cgroupTasks = append(p.cgroupTasks, int(fd))
 		default:
 			return nil, fmt.Errorf("unknown attribute %d", typ)
 		}

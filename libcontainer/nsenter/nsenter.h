@@ -10,6 +10,7 @@
 #define ATTR_NS_PATH 2
 #define ATTR_TIMENS_OFFSETS 3
 #define ATTR_ROOTLESS 4
+#define ATTR_CGROUP_TASKS 5
 
 /* sync frame types used by the C stage (see sync.go for the Go ones) */
 #define SYNC_ERROR 1
@@ -19,6 +20,7 @@
 #define SYNC_ABORT 5
 
 #define NS_MAX 8
+#define CGROUP_TASKS_MAX 32
 #define NS_ALL (0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x02000000 | 0x00000080)
 
 #endif

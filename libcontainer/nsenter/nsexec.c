@@ -7,7 +7,9 @@
  * The runtime starts `runc init` with _RUNC_INITPIPE naming a socket. On it:
  *
  *   runtime -> stage 0   bootstrap message (see bootstrap.go for the format)
- *   stage 0              open every namespace path; setns into them (all but
+ *   stage 0              write "0" to each cgroup v1 tasks fd given (it
+ *                        moves itself into the container's cgroups);
+ *                        open every namespace path; setns into them (all but
  *                        the user namespace first, then the user namespace,
  *                        then those that needed it); unshare(CLONE_NEWUSER)
  *   stage 0 -> runtime   SYNC_USERMAP_PLS        (only with a new user ns)
@@ -130,6 +132,8 @@ struct bootstrap {
 	const char *timens_offsets;
 	uint32_t timens_len;
 	int rootless;
+	int cgroup_tasks[CGROUP_TASKS_MAX];
+	int ncgroup_tasks;
 };
 
 static const char *nsname(uint32_t type)
@@ -227,9 +231,47 @@ static void read_bootstrap(struct bootstrap *b)
 				bail("bad rootless attribute");
 			b->rootless = val[0] != 0;
 			break;
+		case ATTR_CGROUP_TASKS:
+			if (len != 4)
+				bail("bad cgroup tasks attribute");
+			if (b->ncgroup_tasks >= CGROUP_TASKS_MAX)
+				bail("too many cgroup tasks files");
+			if (get_u32(val) < 3 || get_u32(val) > 1024)
+				bail("bad cgroup tasks fd %u", get_u32(val));
+			b->cgroup_tasks[b->ncgroup_tasks++] = get_u32(val);
+			break;
 		default:
 			bail("unknown bootstrap attribute %u", type);
 		}
+	}
+}
+
+/*
+ * join_cgroups moves this process into the container's cgroup v1
+ * hierarchies: "0" written to a tasks file moves the writing thread, which
+ * here is the whole process. Unlike a pid written by another process, it
+ * does not take the kernel's global threadgroup lock, whose write side
+ * waits for an RCU grace period (several ms).
+ */
+static void join_cgroups(struct bootstrap *b)
+{
+	char link[64], path[4096];
+	int i;
+
+	for (i = 0; i < b->ncgroup_tasks; i++) {
+		int fd = b->cgroup_tasks[i];
+
+		if (write_all(fd, "0", 1) < 0) {
+			int saved = errno;
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			n = readlink(link, path, sizeof(path) - 1);
+			path[n < 0 ? 0 : n] = '\0';
+			errno = saved;
+			bail("join cgroup %s", n < 0 ? link : path);
+		}
+		close(fd);
 	}
 }
 
@@ -362,6 +404,7 @@ void nsexec(void)
 	prctl(PR_SET_NAME, (unsigned long)"runc:[0:PARENT]", 0, 0, 0);
 
 	read_bootstrap(&b);
+	join_cgroups(&b);
 	join_namespaces(&b);
 	if (b.cloneflags & CLONE_NEWUSER)
 		new_userns(&b);
