@@ -316,9 +316,11 @@ func (l *linuxInit) finish() error {
 			}
 			seccompLoaded = true
 		}
-		// Creation is complete: the parent sees EOF on the socket. Wait
-		// for `runc start` to open the fifo's other end.
+		// Creation is complete: the parent sees EOF on the socket and
+		// the log pipe. Wait for `runc start` to open the fifo's other
+		// end.
 		l.sock.f.Close()
+		closeLogPipe()
 		if err := waitFifo(l.cfg.FifoFd); err != nil {
 			return err
 		}

@@ -19,6 +19,9 @@ const (
 	envLogLevel = "_RUNC_LOGLEVEL"
 )
 
+// logPipe is the init's end of the log pipe.
+var logPipe *os.File
+
 // initLogging points the init's logrus at the log pipe named in its
 // environment.
 func initLogging() {
@@ -27,10 +30,21 @@ func initLogging() {
 		logrus.SetOutput(discard{})
 		return
 	}
-	logrus.SetOutput(os.NewFile(uintptr(fd), "log pipe"))
+	logPipe = os.NewFile(uintptr(fd), "log pipe")
+	logrus.SetOutput(logPipe)
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	if lvl, err := logrus.ParseLevel(os.Getenv(envLogLevel)); err == nil {
 		logrus.SetLevel(lvl)
+	}
+}
+
+// closeLogPipe ends the init's logging: the runtime that reads the pipe
+// sees its end at once, rather than waiting for an init that lives on
+// (for runc start) with the pipe open.
+func closeLogPipe() {
+	logrus.SetOutput(discard{})
+	if logPipe != nil {
+		logPipe.Close()
 	}
 }
 
@@ -63,8 +77,8 @@ func forwardLogs(r *os.File) (stop func()) {
 		}
 	}()
 	return func() {
-		// The init may live on (waiting for start) with the pipe open:
-		// read what is there, then give up.
+		// The init closes the pipe once set up (closeLogPipe); should
+		// it hang on to it, read what is there, then give up.
 		_ = r.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 		<-done
 		r.Close()
