@@ -115,7 +115,7 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	// once it is known. It cannot run anything of its own before: it
 	// waits for syncRun, which comes after syncCgroupDone.
 	if c.state.CgroupPaths != nil && !c.state.Rootless && status != Paused {
-		dirs, err := cgroupTargets(c.state.CgroupPaths, o.SubCgroupPaths)
+		dirs, err := c.execCgroupDirs(o.SubCgroupPaths)
 		if err != nil {
 			return 0, err
 		}
@@ -237,30 +237,75 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 	return files, nil
 }
 
-// joinCgroup moves pid into the container's cgroup, or into the given
-// sub-cgroups of it. As in runc, a rootless container without cgroup
-// access runs outside it.
+// joinCgroup moves pid into the cgroups execCgroupDirs names. As in runc,
+// a rootless container without cgroup access runs outside them.
 func (c *Container) joinCgroup(pid int, sub map[string]string) error {
 	if c.state.CgroupPaths == nil {
 		return nil
 	}
-	cg, err := c.cgroup()
-	if err != nil {
-		return err
+	dirs, err := c.execCgroupDirs(sub)
+	if err == nil {
+		for _, dir := range dirs {
+			if err = writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
+				break
+			}
+		}
 	}
-	if all, ok := sub[""]; ok || len(sub) == 0 {
-		err = cg.AddPid(all, pid)
-	} else {
-		err = addPidPerController(c.state.CgroupPaths, sub, pid)
-	}
 	if err != nil {
-		if c.state.Rootless && (errors.Is(err, os.ErrPermission) || errors.Is(err, cgroups.ErrRootless)) {
+		if c.state.Rootless && errors.Is(err, os.ErrPermission) {
 			logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
 			return nil
 		}
 		return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 	}
 	return nil
+}
+
+// execCgroupDirs lists the cgroup directories an exec'd process joins:
+// those cgroupTargets names. Without --cgroup, a cgroup v2 directory that
+// may take no process, because it hands controllers down to sub-cgroups
+// (cgroup v2's "no internal processes" rule; a container running systemd
+// makes such sub-cgroups), is replaced by the init's own cgroup, as runc
+// does.
+func (c *Container) execCgroupDirs(sub map[string]string) ([]string, error) {
+	dirs, err := cgroupTargets(c.state.CgroupPaths, sub)
+	if err != nil || len(sub) > 0 {
+		return dirs, err
+	}
+	for i, dir := range dirs {
+		if dir == c.state.CgroupPaths[""] {
+			dirs[i] = initCgroupIfInner(dir, c.state.InitPid)
+		}
+	}
+	return dirs, nil
+}
+
+// initCgroupIfInner returns the cgroup v2 directory of process pid when
+// dir has controllers enabled for its children and pid's cgroup lies
+// below dir; otherwise dir.
+func initCgroupIfInner(dir string, pid int) string {
+	ctl, err := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
+	if err != nil || len(strings.TrimSpace(string(ctl))) == 0 {
+		return dir
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return dir
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		rel, ok := strings.CutPrefix(line, "0::")
+		if !ok {
+			continue
+		}
+		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
+		// cgroup is below the container's, under the same mount.
+		mnt := cgroups.V2Mountpoint()
+		if p := filepath.Join(mnt, rel); strings.HasPrefix(p, dir+"/") {
+			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, p)
+			return p
+		}
+	}
+	return dir
 }
 
 // addPidPerController writes pid into the directories cgroupTargets

@@ -124,3 +124,12 @@ type Manager interface {
 	// Exists reports whether the cgroup directory is still there.
 	Exists() bool
 }
+
+// V2Mountpoint is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
+// on a unified host, its "unified" directory on a hybrid one.
+func V2Mountpoint() string {
+	if cgroups.IsCgroup2UnifiedMode() {
+		return cgroupfsRoot
+	}
+	return cgroupfsRoot + "/unified"
+}

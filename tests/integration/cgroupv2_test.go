@@ -4,6 +4,7 @@ package integration
 // run in the VM lane (`make test-vm`: pure cgroup v2, systemd as PID 1).
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -460,4 +461,39 @@ func TestSystemdDriverDefaultPath(t *testing.T) {
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("%s still there after delete", dir)
 	}
+}
+
+// TestCgroupV2ExecJoinsInitCgroup: a container whose processes moved into
+// a sub-cgroup and handed it controllers (as systemd in a container does)
+// has a cgroup that the kernel refuses processes ("no internal
+// processes"); exec'd processes then join the init's cgroup, as with runc.
+func TestCgroupV2ExecJoinsInitCgroup(t *testing.T) {
+	requireCgroupV2(t)
+	b := runningBundle(t, nil)
+	dir := b.v2Dir()
+	sub := filepath.Join(dir, "init.scope")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(b.initPid())
+	if err := os.WriteFile(filepath.Join(sub, "cgroup.procs"), []byte(pid), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+pids"), 0); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel refuses the container's own cgroup now.
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(pid), 0); !errors.Is(err, unix.EBUSY) {
+		t.Fatalf("moving the init back into %s: %v, want EBUSY", dir, err)
+	}
+	b.mustRunc("exec", "-d", "--pid-file", "p1", b.ID, "sleep", "100")
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", readPidFile(t, filepath.Join(b.Dir, "p1"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0::" + strings.TrimPrefix(sub, "/sys/fs/cgroup") + "\n"; string(data) != want {
+		t.Errorf("exec'd process in %q, want %q", data, want)
+	}
+	// The same for a process that is not detached (runc waits for it).
+	b.mustRunc("exec", b.ID, "true")
 }
