@@ -3,6 +3,7 @@
 # by side in one run, on the same busybox bundle running /bin/true.
 #   lifecycle: create + start + delete --force
 #   run:       run (foreground, waits for the exit, deletes)
+#   exec:      exec of /bin/true in a running container
 # Prints hyperfine's medians and ratios. RUNS (default 100) per command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,17 @@ for rt in "${peers[@]}"; do
 	sed -i 's/"ociVersion": "[^"]*"/"ociVersion": "1.0.2"/' "$b/config.json"
 done
 
+# exec: /bin/true in a running container of each runtime (its own bundle
+# and cgroup, on the same rootfs).
+for rt in "${peers[@]}"; do
+	e=$work/$rt/exec
+	mkdir -p "$e"
+	sed -e "s|\"path\": \"rootfs\"|\"path\": \"$work/$rt/bundle/rootfs\"|" \
+		-e "s|/runc-bench-$rt-$$|/runc-bench-$rt-exec-$$|" \
+		-e 's/"true"$/"sleep", "1000"/' "$work/$rt/bundle/config.json" >"$e/config.json"
+	"$(bin $rt)" --root "$states/$rt" run -d -b "$e" e >/dev/null
+done
+
 cmds=()
 for rt in "${peers[@]}"; do
 	r="$(bin $rt) --root $states/$rt"
@@ -67,13 +79,16 @@ for rt in "${peers[@]}"; do
 	r="$(bin $rt) --root $states/$rt"
 	cmds+=(-n "$rt run" "$r run -b $work/$rt/bundle r")
 done
+for rt in "${peers[@]}"; do
+	cmds+=(-n "$rt exec" "$(bin $rt) --root $states/$rt exec e true")
+done
 echo "== ${peers[*]}: $runs runs each, /bin/true in busybox"
 hyperfine --style basic --warmup 5 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" 2>&1 | grep -v '^ *$' || true
 python3 - "$work/result.json" <<'PY' 2>/dev/null || true
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 print("\nmedians (ms) and ratio to ours:")
-for kind in ("lifecycle", "run"):
+for kind in ("lifecycle", "run", "exec"):
     base = r.get("ours " + kind)
     for rt in ("ours", "runc", "crun"):
         x = r.get(f"{rt} {kind}")
