@@ -308,21 +308,6 @@ func initCgroupIfInner(dir string, pid int) string {
 	return dir
 }
 
-// addPidPerController writes pid into the directories cgroupTargets
-// names.
-func addPidPerController(paths, sub map[string]string, pid int) error {
-	dirs, err := cgroupTargets(paths, sub)
-	if err != nil {
-		return err
-	}
-	for _, dir := range dirs {
-		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // cgroupTargets lists the cgroup directories an exec'd process joins, one
 // per hierarchy of the container: <controller's directory>/<sub> for the
 // controllers named in sub ("" for all of them), the container's cgroup

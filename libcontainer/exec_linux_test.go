@@ -1,10 +1,7 @@
 package libcontainer
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -79,38 +76,27 @@ func TestParseSubCgroups(t *testing.T) {
 	}
 }
 
-// addPidPerController on a fake v1 layout: cpu and cpuacct co-mounted.
-func TestAddPidPerController(t *testing.T) {
-	root := t.TempDir()
-	mk := func(rel string) string {
-		dir := filepath.Join(root, rel)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	cpu, mem, pids := mk("cpu,cpuacct/ctr"), mk("memory/ctr"), mk("pids/ctr")
-	mk("cpu,cpuacct/ctr/sub")
-	mk("memory/ctr/sub")
+// cgroupTargets on a v1 layout with cpu and cpuacct co-mounted.
+func TestCgroupTargets(t *testing.T) {
+	cpu, mem, pids := "/cg/cpu,cpuacct/ctr", "/cg/memory/ctr", "/cg/pids/ctr"
 	paths := map[string]string{"cpu": cpu, "cpuacct": cpu, "memory": mem, "pids": pids}
-	read := func(dir string) string {
-		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		return string(b)
-	}
-	if err := addPidPerController(paths, map[string]string{"cpuacct": "sub", "memory": "sub"}, 42); err != nil {
-		t.Fatal(err)
-	}
-	for dir, want := range map[string]string{cpu: "", cpu + "/sub": "42", mem: "", mem + "/sub": "42", pids: "42"} {
-		if got := read(dir); got != want {
-			t.Errorf("%s: %q, want %q", strings.TrimPrefix(dir, root), got, want)
+	for _, tc := range []struct {
+		sub  map[string]string
+		want []string
+	}{
+		{nil, []string{cpu, mem, pids}},
+		{map[string]string{"": "sub"}, []string{cpu + "/sub", mem + "/sub", pids + "/sub"}},
+		{map[string]string{"cpuacct": "sub", "memory": "a/b"}, []string{cpu + "/sub", mem + "/a/b", pids}},
+		{map[string]string{"": "all", "memory": "m"}, []string{cpu + "/all", mem + "/m", pids + "/all"}},
+	} {
+		got, err := cgroupTargets(paths, tc.sub)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("cgroupTargets(%v) = %v, %v; want %v", tc.sub, got, err, tc.want)
 		}
 	}
-	for _, sub := range []map[string]string{{"nosuch": "sub"}, {"memory": "../.."}, {"memory": "/abs"}, {"memory": ""}, {"memory": "missing"}} {
-		if err := addPidPerController(paths, sub, 42); err == nil {
-			t.Errorf("sub-cgroups %v accepted", sub)
+	for _, sub := range []map[string]string{{"nosuch": "sub"}, {"memory": "../.."}, {"memory": "/abs"}, {"memory": ""}, {"": "../x"}} {
+		if got, err := cgroupTargets(paths, sub); err == nil {
+			t.Errorf("sub-cgroups %v accepted: %v", sub, got)
 		}
 	}
 }
