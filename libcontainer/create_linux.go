@@ -270,7 +270,7 @@ func (c *Container) start(o *CreateOptions) error {
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
-	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless); len(idx) > 0 {
+	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
 		sp.config.BindSources = idx
 		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, pid) }
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -24,9 +26,11 @@ import (
 //     crun do.
 
 // BindSourceIndices lists by index the mounts of spec whose source the
-// runtime opens on the host: the id-mapped ones, and with all every bind
-// mount (but remounts, whose source is not used).
-func BindSourceIndices(spec *specs.Spec, all bool) []int {
+// runtime opens on the host: the id-mapped ones, and with all every other
+// bind mount (but remounts, whose source is not used, and sources inside
+// the rootfs, which the init reaches and may find under an earlier mount
+// of the spec). Relative sources are taken from bundle, as the init does.
+func BindSourceIndices(spec *specs.Spec, all bool, bundle string) []int {
 	var idx []int
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
@@ -34,11 +38,25 @@ func BindSourceIndices(spec *specs.Spec, all bool) []int {
 			idx = append(idx, i)
 			continue
 		}
-		if e := newEntry(i, m); all && e.opts.isBind() && e.opts.flags&unix.MS_REMOUNT == 0 {
-			idx = append(idx, i)
+		e := newEntry(i, m)
+		if !all || !e.opts.isBind() || e.opts.flags&unix.MS_REMOUNT != 0 {
+			continue
 		}
+		src := m.Source
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(bundle, src)
+		}
+		if spec.Root != nil && isBelow(filepath.Clean(src), filepath.Clean(spec.Root.Path)) {
+			continue
+		}
+		idx = append(idx, i)
 	}
 	return idx
+}
+
+// isBelow reports whether p is dir or lies below it (both clean).
+func isBelow(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/") || dir == "/"
 }
 
 // OpenBindSource returns a detached copy of the bind source of m, with its

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,26 @@ func TestParseMountOptionsExtensions(t *testing.T) {
 	} {
 		if got := IsIDMapped(&m.m); got != m.want {
 			t.Errorf("IsIDMapped(%+v) = %v", m.m, got)
+		}
+	}
+}
+
+func TestBindSourceIndices(t *testing.T) {
+	spec := &specs.Spec{
+		Root: &specs.Root{Path: "/b/rootfs"},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/v", Type: "bind", Source: "/var/lib/vol"},
+			{Destination: "/i", Source: "/data", Options: []string{"rbind", "idmap"}},
+			{Destination: "/r", Source: "/data", Options: []string{"bind", "remount", "ro"}},
+			{Destination: "/in", Source: "/b/rootfs/etc", Options: []string{"bind"}},
+			{Destination: "/rel", Source: "rootfs/x", Options: []string{"rbind"}},
+			{Destination: "/up", Source: "rootfs/../other", Options: []string{"bind"}},
+		},
+	}
+	for all, want := range map[bool][]int{false: {2}, true: {1, 2, 6}} {
+		if got := BindSourceIndices(spec, all, "/b"); !slices.Equal(got, want) {
+			t.Errorf("BindSourceIndices(all=%v) = %v, want %v", all, got, want)
 		}
 	}
 }

@@ -207,3 +207,21 @@ ls -ld /mnt/dir | awk '{print $3}'`)
 		t.Error("the container created a file in the host root's directory")
 	}
 }
+
+// TestUserNSBindSourceInRootfs: a bind source inside the rootfs is found
+// by the init as the spec's earlier mounts left it (here: under a tmpfs
+// mounted first), not as the host had it, with a user namespace too.
+func TestUserNSBindSourceInRootfs(t *testing.T) {
+	b := userNSBundle(t, "sh", "-c", "echo hi > /data/x; cat /mnt/x")
+	if err := os.MkdirAll(filepath.Join(b.Dir, "rootfs/data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Mounts = append(b.Spec.Mounts,
+		specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs"},
+		specs.Mount{Destination: "/mnt", Type: "bind", Source: "rootfs/data", Options: []string{"bind"}},
+	)
+	b.write()
+	if out := b.mustRunc("run", b.ID); out != "hi\n" {
+		t.Errorf("output %q: /mnt is not the tmpfs at /data", out)
+	}
+}
