@@ -74,6 +74,7 @@ func execProcess(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	libcontainer.Prepare()
 	pidFile, err := absPidFile(ctx)
 	if err != nil {
 		return -1, err

@@ -34,6 +34,7 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	libcontainer.Prepare()
 	a, err := loadNewContainer(ctx)
 	if err != nil {
 		return -1, err

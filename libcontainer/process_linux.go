@@ -32,6 +32,12 @@ type Process struct {
 	Pid int
 }
 
+// Prepare gets ready to start a `runc init`: the runtime's binary is
+// sealed in the background (see exeseal), while the caller loads the
+// config or the container's state. Call it once any fds to pass on were
+// checked.
+func Prepare() { exeseal.Prepare() }
+
 // spawn is the parent's side of one `runc init`: it starts the binary,
 // feeds the C stage its bootstrap message, and answers the init's sync
 // messages through the callbacks (any may be nil).

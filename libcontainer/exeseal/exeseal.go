@@ -14,15 +14,55 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
+type sealed struct {
+	f   *os.File
+	err error
+}
+
+var (
+	mu       sync.Mutex
+	prepared chan sealed
+)
+
+// Prepare starts sealing the binary in the background, for the next Open:
+// a command calls it first thing, so that the work overlaps its loading
+// of the config or state.
+func Prepare() {
+	mu.Lock()
+	defer mu.Unlock()
+	if prepared != nil {
+		return
+	}
+	ch := make(chan sealed, 1)
+	prepared = ch
+	go func() {
+		f, err := open()
+		ch <- sealed{f, err}
+	}()
+}
+
 // Open returns an O_PATH (or memfd) handle of the sealed binary. The fd is
 // close-on-exec and placed at or above 64, so that dup2'ing a child's extra
 // files onto low fds cannot clobber it before execve resolves
-// /proc/self/fd/N.
+// /proc/self/fd/N. It is the one Prepare made, if any.
 func Open() (*os.File, error) {
+	mu.Lock()
+	ch := prepared
+	prepared = nil
+	mu.Unlock()
+	if ch != nil {
+		r := <-ch
+		return r.f, r.err
+	}
+	return open()
+}
+
+func open() (*os.File, error) {
 	f, err := overlay()
 	if err != nil {
 		f, err = memfdCopy()

@@ -48,6 +48,27 @@ func TestOpen(t *testing.T) {
 	checkSealed(t, f)
 }
 
+// Prepare seals in the background for the next Open only; Open works
+// the same without it.
+func TestPrepareOpen(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	Prepare()
+	Prepare() // a second Prepare does not start another
+	for range 2 {
+		f, err := Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSealed(t, f)
+		f.Close()
+	}
+	if prepared != nil {
+		t.Fatal("a prepared seal is left over")
+	}
+}
+
 func TestOverlayIsReadOnly(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
