@@ -1,7 +1,7 @@
 package libcontainer
 
 // Bind sources opened here, by the runtime on the host, and passed to the
-// init (see rootfs/idmap.go): id-mapped mounts, and every bind of a
+// init (see rootfs/bindsources.go): id-mapped mounts, and every bind of a
 // container in a user namespace when the runtime is privileged. After the
 // config, the parent sends one syncMountFd frame per index of
 // initConfig.BindSources, in order.
