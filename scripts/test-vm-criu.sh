@@ -22,48 +22,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/vmlane.sh
-RUNC=$(realpath "${RUNC_BINARY:-runc}")
-ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 RUN=${VMTESTS:-'^(TestCheckpoint|TestCriu)'}
-GO=${GO:-go}
 
-[ -x "$RUNC" ] || { echo "test-vm-criu: no runc binary at $RUNC" >&2; exit 2; }
-[ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm-criu: no busybox rootfs at $ROOTFS" >&2; exit 2; }
-
-dir=$PWD/.cache/test-vm-criu
-rm -rf "$dir"
-mkdir -p "$dir"
-echo "test-vm-criu: guest image" >&2
-flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
-echo "test-vm-criu: building the test binaries" >&2
-CGO_ENABLED=1 $GO test -c -o "$dir/integration.test" ./tests/integration/
-CGO_ENABLED=0 $GO build -o "$dir/criuhold" ./tests/cmd/criuhold/
-CGO_ENABLED=0 $GO build -o "$dir/fakecriu" ./tests/cmd/fakecriu/
-cp "$RUNC" "$dir/runc"
-# One file over 9p rather than a tree of small ones.
-tar -C "$(dirname "$ROOTFS")" -cf "$dir/rootfs.tar" "$(basename "$ROOTFS")"
-cat >"$dir/run.sh" <<SCRIPT
-set -uo pipefail
-mkdir -p /tmp/t
-cp runc integration.test criuhold fakecriu /tmp/t/
-tar -C /tmp/t -xf rootfs.tar
-cd /tmp/t
+vm_prepare test-vm-criu
+CGO_ENABLED=0 $GO build -o "$DIR/criuhold" ./tests/cmd/criuhold/
+CGO_ENABLED=0 $GO build -o "$DIR/fakecriu" ./tests/cmd/fakecriu/
+cat >"$DIR/run.sh" <<SCRIPT
+$GUEST_PRELUDE
 echo "test-vm-criu: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), \$(criu --version | head -1), criu check: \$(criu check 2>&1 | tail -1)"
-RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS") \\
 CRIUHOLD_BINARY=/tmp/t/criuhold FAKECRIU_BINARY=/tmp/t/fakecriu \\
 	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-}
 SCRIPT
-
-# One qemu at a time on this host (2 cores): wait for another lane's.
-waited=0
-while pgrep -f qemu-system >/dev/null; do
-	if [ "$waited" -ge "${VMWAIT:-3600}" ]; then
-		echo "test-vm-criu: another qemu is still running after ${waited}s" >&2
-		exit 125
-	fi
-	[ "$waited" = 0 ] && echo "test-vm-criu: waiting for the running qemu to finish" >&2
-	sleep 10
-	waited=$((waited + 10))
-done
 echo "test-vm-criu: running $RUN in the guest" >&2
-exec "$VMLANE/run-in-vm.sh" "$dir" 'bash run.sh'
+vm_run

@@ -17,41 +17,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/vmlane.sh
-RUNC=$(realpath "${RUNC_BINARY:-runc}")
-ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 RUN=${VMTESTS:-'^(TestAppArmor|TestSeccomp|TestCVE_)'}
-GO=${GO:-go}
 
-[ -x "$RUNC" ] || { echo "test-vm-security: no runc binary at $RUNC" >&2; exit 2; }
-[ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm-security: no busybox rootfs at $ROOTFS" >&2; exit 2; }
-
-dir=$PWD/.cache/test-vm-security
-rm -rf "$dir"
-mkdir -p "$dir"
-echo "test-vm-security: guest image" >&2
-flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
-echo "test-vm-security: building the test binaries" >&2
-CGO_ENABLED=1 $GO test -c -o "$dir/integration.test" ./tests/integration/
-CGO_ENABLED=1 $GO test -c -o "$dir/apparmor.test" ./libcontainer/apparmor/
+vm_prepare test-vm-security
+CGO_ENABLED=1 $GO test -c -o "$DIR/apparmor.test" ./libcontainer/apparmor/
 # The guest has no Go: the tests that build helpers get them prebuilt.
-CGO_ENABLED=1 $GO build -o "$dir/seccompagent" ./tests/cmd/seccompagent/
-CGO_ENABLED=1 $GO build -trimpath -tags urfave_cli_no_docs -o "$dir/runc-noseccomp" .
-cp "$RUNC" "$dir/runc"
-# One file over 9p rather than a tree of small ones.
-tar -C "$(dirname "$ROOTFS")" -cf "$dir/rootfs.tar" "$(basename "$ROOTFS")"
-cat >"$dir/run.sh" <<SCRIPT
-set -uo pipefail
-mkdir -p /tmp/t
-cp runc runc-noseccomp integration.test apparmor.test seccompagent /tmp/t/
-tar -C /tmp/t -xf rootfs.tar
-cd /tmp/t
+CGO_ENABLED=1 $GO build -o "$DIR/seccompagent" ./tests/cmd/seccompagent/
+CGO_ENABLED=1 $GO build -trimpath -tags urfave_cli_no_docs -o "$DIR/runc-noseccomp" .
+cat >"$DIR/run.sh" <<SCRIPT
+$GUEST_PRELUDE
 echo "test-vm-security: \$(uname -r), AppArmor \$(cat /sys/module/apparmor/parameters/enabled), \$(stat -fc %T /sys/fs/cgroup)"
 rc=0
 ./apparmor.test -test.v -test.count=1 || rc=1
-RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS") \\
 SECCOMPAGENT_BINARY=/tmp/t/seccompagent RUNC_NOSECCOMP_BINARY=/tmp/t/runc-noseccomp \\
 	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=1
 exit \$rc
 SCRIPT
 echo "test-vm-security: running the AppArmor unit tests and $RUN in the guest" >&2
-exec "$VMLANE/run-in-vm.sh" "$dir" 'bash run.sh'
+vm_run

@@ -19,8 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/vmlane.sh
-RUNC=$(realpath "${RUNC_BINARY:-runc}")
-ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
 # The tests whose subject differs on cgroup v2 or needs systemd. The rest
 # of the suite runs on the host (`make integration`): the guest is 10-15x
 # slower.
@@ -28,35 +26,18 @@ RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDe
 # The cgroup package's unit tests to run there ("" for none).
 UNIT=${VMUNIT-.}
 
-[ -x "$RUNC" ] || { echo "test-vm: no runc binary at $RUNC" >&2; exit 2; }
-[ -x "$ROOTFS/bin/busybox" ] || { echo "test-vm: no busybox rootfs at $ROOTFS" >&2; exit 2; }
-
-dir=$PWD/.cache/test-vm
-rm -rf "$dir"
-mkdir -p "$dir"
-echo "test-vm: guest image" >&2
-flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
-echo "test-vm: building the test binaries" >&2
-CGO_ENABLED=1 ${GO:-go} test -c -o "$dir/integration.test" ./tests/integration/
+vm_prepare test-vm
 # The cgroup package's own tests: its v2 and systemd paths (the v1 ones skip).
-CGO_ENABLED=1 ${GO:-go} test -c -o "$dir/cgroups.test" ./libcontainer/cgroups/
-cp "$RUNC" "$dir/runc"
-# One file over 9p rather than a tree of small ones.
-tar -C "$(dirname "$ROOTFS")" -cf "$dir/rootfs.tar" "$(basename "$ROOTFS")"
+CGO_ENABLED=1 $GO test -c -o "$DIR/cgroups.test" ./libcontainer/cgroups/
 unitcmd=:
 [ -n "$UNIT" ] && unitcmd="./cgroups.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT'"
-cat >"$dir/run.sh" <<EOF
-set -euo pipefail
-mkdir -p /tmp/t
-cp runc integration.test cgroups.test /tmp/t/
-tar -C /tmp/t -xf rootfs.tar
-cd /tmp/t
+cat >"$DIR/run.sh" <<SCRIPT
+$GUEST_PRELUDE
 echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"
 rc=0
 $unitcmd || rc=\$?
-RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS") \\
-	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
+./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
 exit \$rc
-EOF
+SCRIPT
 echo "test-vm: running $RUN in the guest" >&2
-exec "$VMLANE/run-in-vm.sh" "$dir" 'bash run.sh'
+vm_run

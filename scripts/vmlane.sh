@@ -1,6 +1,20 @@
-# Sourced by the test-vm*.sh scripts: sets VMLANE, the directory of the VM
+# Sourced by the test-vm*.sh scripts. Sets VMLANE, the directory of the VM
 # lane's scripts (build-image.sh, run-in-vm.sh), from $VMLANE, or
-# ../shared/vmlane beside the checkout, or /work/shared/vmlane.
+# ../shared/vmlane beside the checkout, or /work/shared/vmlane, and defines
+# what every lane does:
+#   vm_prepare LANE   checks RUNC_BINARY (./runc) and BUSYBOX_ROOTFS
+#                     (tests/rootfs/busybox); builds the guest image once
+#                     (cached in /var/tmp/vmlane, serialised with flock) and
+#                     the integration test binary; puts them with runc and
+#                     the rootfs (one tar: one file over 9p rather than a
+#                     tree of small ones) in DIR=.cache/LANE. Sets RUNC,
+#                     ROOTFS, DIR, GO and GUEST_PRELUDE, the start of the
+#                     guest's script: everything copied to the guest's own
+#                     disk (/tmp/t), the rootfs unpacked there, and
+#                     RUNC_BINARY and BUSYBOX_ROOTFS exported for the tests.
+#   vm_run            waits for any other qemu on this host (2 cores: one at
+#                     a time; VMWAIT seconds at most, default 3600), then
+#                     runs DIR/run.sh in the guest.
 for d in "${VMLANE:-}" ../shared/vmlane /work/shared/vmlane; do
 	if [ -n "$d" ] && [ -x "$d/run-in-vm.sh" ]; then
 		VMLANE=$(realpath "$d")
@@ -12,3 +26,41 @@ if [ -z "$d" ]; then
 	echo "$(basename "$0"): the VM lane is not on this machine (set VMLANE to the directory of run-in-vm.sh)" >&2
 	exit 2
 fi
+
+vm_prepare() {
+	LANE=$1
+	RUNC=$(realpath "${RUNC_BINARY:-runc}")
+	ROOTFS=$(realpath "${BUSYBOX_ROOTFS:-tests/rootfs/busybox}")
+	GO=${GO:-go}
+	[ -x "$RUNC" ] || { echo "$LANE: no runc binary at $RUNC" >&2; exit 2; }
+	[ -x "$ROOTFS/bin/busybox" ] || { echo "$LANE: no busybox rootfs at $ROOTFS" >&2; exit 2; }
+	DIR=$PWD/.cache/$LANE
+	rm -rf "$DIR"
+	mkdir -p "$DIR"
+	echo "$LANE: guest image" >&2
+	flock /var/tmp/vmlane.lock "$VMLANE/build-image.sh"
+	echo "$LANE: building the test binaries" >&2
+	CGO_ENABLED=1 $GO test -c -o "$DIR/integration.test" ./tests/integration/
+	cp "$RUNC" "$DIR/runc"
+	tar -C "$(dirname "$ROOTFS")" -cf "$DIR/rootfs.tar" "$(basename "$ROOTFS")"
+	GUEST_PRELUDE="set -uo pipefail
+mkdir -p /tmp/t
+cp ./* /tmp/t/
+cd /tmp/t
+tar -xf rootfs.tar
+export RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS")"
+}
+
+vm_run() {
+	local waited=0
+	while pgrep -f qemu-system >/dev/null; do
+		if [ "$waited" -ge "${VMWAIT:-3600}" ]; then
+			echo "$LANE: another qemu is still running after ${waited}s" >&2
+			exit 125
+		fi
+		[ "$waited" = 0 ] && echo "$LANE: waiting for the running qemu to finish" >&2
+		sleep 10
+		waited=$((waited + 10))
+	done
+	exec "$VMLANE/run-in-vm.sh" "$DIR" 'bash run.sh'
+}
