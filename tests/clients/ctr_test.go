@@ -160,32 +160,15 @@ func ctrInteractive(t *testing.T, c *ctrClient) {
 func ctrTTY(t *testing.T, c *ctrClient) {
 	k := c.newContainer(t)
 	p := spawnPty(t, nil, 33, 101, append(c.base, k.runArgs([]string{"--rm", "--tty"}, "sh")...)...)
-	p.send("tty; echo $((6*7))x\r")
-	p.expect("42x")
-	mustContain(t, "terminal", p.text(), "/dev/pts/")
-	// ctr sizes the console once the task has started: poll
-	waitFor(t, "the terminal's size", func() bool {
-		p.send("stty size\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(p.text(), "33 101")
-	})
-	p.send("exit 5\r")
-	if code := p.wait(); code != 5 {
-		t.Fatalf("exit code %d, want 5; terminal: %q", code, p.text())
-	}
+	// ctr sizes the console once the task has started
+	p.shell("33 101", 5)
 }
 
 func ctrExecTTY(t *testing.T, c *ctrClient) {
 	k := c.newContainer(t)
 	k.start(t, nil, "sleep", "1000")
 	p := spawnPty(t, nil, 24, 80, append(c.base, "task", "exec", "--tty", "--exec-id", "e1", k.id, "sh")...)
-	p.send("tty; echo $((6*7))x\r")
-	p.expect("42x")
-	mustContain(t, "terminal", p.text(), "/dev/pts/")
-	p.send("exit 4\r")
-	if code := p.wait(); code != 4 {
-		t.Fatalf("exit code %d, want 4; terminal: %q", code, p.text())
-	}
+	p.shell("", 4)
 }
 
 // ctr exec has no --env: the container's environment is inherited.

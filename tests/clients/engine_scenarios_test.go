@@ -84,19 +84,8 @@ func engineInteractive(t *testing.T, e *engine) {
 func engineTTY(t *testing.T, e *engine) {
 	c := e.newContainer(t)
 	p := spawnPty(t, e.env, 33, 101, append(e.base, c.runArgs([]string{"--rm", "--interactive", "--tty"}, "sh")...)...)
-	p.send("tty; echo $((6*7))x\r")
-	p.expect("42x")
-	mustContain(t, "terminal", p.text(), "/dev/pts/")
-	// the client sizes the pty once the process has started: poll
-	waitFor(t, "the terminal's size", func() bool {
-		p.send("stty size\r")
-		time.Sleep(100 * time.Millisecond)
-		return strings.Contains(p.text(), "33 101")
-	})
-	p.send("exit 5\r")
-	if code := p.wait(); code != 5 {
-		t.Fatalf("exit code %d, want 5; terminal: %q", code, p.text())
-	}
+	// the client sizes the pty once the process has started
+	p.shell("33 101", 5)
 }
 
 // exec -it into a running container: a new pty, its exit code returned.
@@ -104,13 +93,7 @@ func engineExecTTY(t *testing.T, e *engine) {
 	c := e.newContainer(t)
 	c.start(t, nil, "sleep", "1000")
 	p := spawnPty(t, e.env, 24, 80, append(e.base, "exec", "--interactive", "--tty", c.name, "sh")...)
-	p.send("tty; echo $((6*7))x; ls -l /proc/self/fd/0\r")
-	p.expect("42x")
-	mustContain(t, "terminal", p.text(), "/dev/pts/")
-	p.send("exit 4\r")
-	if code := p.wait(); code != 4 {
-		t.Fatalf("exit code %d, want 4; terminal: %q", code, p.text())
-	}
+	p.shell("", 4)
 	// without -i, stdin is not the terminal's input but it still is a tty
 	p = spawnPty(t, e.env, 24, 80, append(e.base, "exec", "--tty", c.name, "sh", "-c", "tty; exit 6")...)
 	p.expect("/dev/pts/")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/ptytest"
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // cmdTimeout bounds every client command.
@@ -146,25 +150,10 @@ func eventually(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
-// cgroupHierarchies returns the mounted cgroup hierarchies' directories.
-func cgroupHierarchies() []string {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		return []string{"/sys/fs/cgroup"}
-	}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*")
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Lstat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 // cgroupDirs returns the directories of cgroup path that exist.
 func cgroupDirs(path string) []string {
 	var out []string
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, path)); err == nil {
 			out = append(out, filepath.Join(h, path))
 		}
@@ -187,7 +176,7 @@ func cgroupFile(t *testing.T, controller, path, file string) string {
 // returns the directories that were there below path itself.
 func removeCgroupTree(path string) []string {
 	var left []string
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		root := filepath.Join(h, path)
 		var dirs []string
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -211,6 +200,21 @@ func removeCgroupTree(path string) []string {
 
 // processesMatching returns the PIDs (not ours) whose command line holds s.
 func processesMatching(s string) []int {
+	return processes(func(args []string) bool { return strings.Contains(strings.Join(args, "\x00"), s) })
+}
+
+// processesWithArg returns the PIDs (not ours) with id as an argument, or
+// as a path component of one.
+func processesWithArg(id string) []int {
+	return processes(func(args []string) bool {
+		return slices.ContainsFunc(args, func(arg string) bool {
+			return arg == id || strings.Contains(arg, "/"+id+"/") || strings.HasSuffix(arg, "/"+id)
+		})
+	})
+}
+
+// processes returns the PIDs (not ours) whose arguments match.
+func processes(match func(args []string) bool) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
@@ -222,32 +226,8 @@ func processesMatching(s string) []int {
 		if err != nil || len(cmdline) == 0 {
 			continue
 		}
-		if bytes.Contains(cmdline, []byte(s)) {
+		if match(strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")) {
 			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// processesWithArg returns the PIDs (not ours) with id as an argument, or
-// as a path component of one.
-func processesWithArg(id string) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil {
-			continue
-		}
-		for _, arg := range strings.Split(string(cmdline), "\x00") {
-			if arg == id || strings.Contains(arg, "/"+id+"/") || strings.HasSuffix(arg, "/"+id) {
-				out = append(out, pid)
-				break
-			}
 		}
 	}
 	return out
@@ -406,21 +386,10 @@ type ptyProc struct {
 // terminal.
 func spawnPty(t *testing.T, env []string, rows, cols uint16, argv ...string) *ptyProc {
 	t.Helper()
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	master, peer, err := ptytest.Open(rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
-	if e != 0 {
-		t.Fatal(e)
-	}
-	if err := unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
-		t.Fatal(err)
-	}
-	master, peer := os.NewFile(uintptr(m), "pty master"), os.NewFile(r, "pty peer")
 	p := &ptyProc{t: t, argv: argv, master: master, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = append(os.Environ(), append([]string{"TERM=xterm"}, env...)...)
@@ -475,6 +444,28 @@ func (p *ptyProc) send(s string) {
 	p.t.Helper()
 	if _, err := p.master.WriteString(s); err != nil {
 		p.t.Fatal(err)
+	}
+}
+
+// shell checks an interactive shell on the terminal: it runs on a pty,
+// what is typed reaches it, the pty is rows x cols ("rows cols"; "" not to
+// check: clients size it once the process started, so this polls), and
+// `exit code` ends the client with that code.
+func (p *ptyProc) shell(size string, code int) {
+	p.t.Helper()
+	p.send("tty; echo $((6*7))x\r")
+	p.expect("42x")
+	mustContain(p.t, "terminal", p.text(), "/dev/pts/")
+	if size != "" {
+		waitFor(p.t, "the terminal's size", func() bool {
+			p.send("stty size\r")
+			time.Sleep(100 * time.Millisecond)
+			return strings.Contains(p.text(), size)
+		})
+	}
+	p.send(fmt.Sprintf("exit %d\r", code))
+	if got := p.wait(); got != code {
+		p.t.Fatalf("exit code %d, want %d; terminal: %q", got, code, p.text())
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 const cgMiB = 1 << 20
@@ -650,7 +652,7 @@ func TestDeleteKillsLingering(t *testing.T) {
 	if !pidGone(lingering) {
 		t.Errorf("lingering process %d survived delete", lingering)
 	}
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
 			t.Errorf("cgroup %s left after delete", filepath.Join(h, b.CgroupPath()))
 		}

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 var (
@@ -354,7 +356,7 @@ func TestCheckpointRestoreShellLoop(t *testing.T) {
 	}
 	before := ticks(t, io.output())
 	last := before[len(before)-1]
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
 			t.Errorf("cgroup %s left after the checkpoint", filepath.Join(h, b.CgroupPath()))
 		}
@@ -593,19 +595,13 @@ func TestCriuErrorsMissingBinary(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
 	b.mustRunc("run", "-d", b.ID)
 	img := filepath.Join(b.Dir, "image")
-	_, stderr, code := b.runc("--criu", "/nonexistent/criu", "checkpoint", "--image-path", img, b.ID)
-	if code != 1 {
-		t.Fatalf("checkpoint: exit %d", code)
-	}
-	mustContain(t, "checkpoint error", errMsg(stderr), "criu binary not found: /nonexistent/criu")
+	criuFails(t, b, nil, "checkpoint error", "criu binary not found: /nonexistent/criu",
+		"--criu", "/nonexistent/criu", "checkpoint", "--image-path", img, b.ID)
 	checkUnchanged(t, b, img)
 
 	r := restoreBundle(t)
-	_, stderr, code = r.runc("--criu", "criu-not-installed-here", "restore", "-d", "--image-path", fakeImages(t), r.ID)
-	if code != 1 {
-		t.Fatalf("restore: exit %d", code)
-	}
-	mustContain(t, "restore error", errMsg(stderr), `criu binary not found: criu-not-installed-here: executable file not found in $PATH`)
+	criuFails(t, r, nil, "restore error", `criu binary not found: criu-not-installed-here: executable file not found in $PATH`,
+		"--criu", "criu-not-installed-here", "restore", "-d", "--image-path", fakeImages(t), r.ID)
 	checkNoContainer(t, r)
 }
 
@@ -616,23 +612,20 @@ func TestCriuErrorsTooOld(t *testing.T) {
 	b.mustRunc("run", "-d", b.ID)
 	img := filepath.Join(b.Dir, "image")
 	trace := filepath.Join(b.Dir, "trace")
-	res := b.runEnv([]string{"FAKECRIU_VERSION=2.9", "FAKECRIU_TRACE=" + trace}, "--criu", fake, "checkpoint", "--image-path", img, b.ID)
-	if res.Code != 1 {
-		t.Fatalf("checkpoint: exit %d", res.Code)
-	}
-	mustContain(t, "checkpoint error", errMsg(res.Stderr), "criu version 2.9.0 is too old, need 3.0.0 or later")
+	criuFails(t, b, []string{"FAKECRIU_VERSION=2.9", "FAKECRIU_TRACE=" + trace}, "checkpoint error", "criu version 2.9.0 is too old, need 3.0.0 or later",
+		"--criu", fake, "checkpoint", "--image-path", img, b.ID)
 	checkUnchanged(t, b, img)
 	if got, _ := os.ReadFile(trace); string(got) != "VERSION\n" {
 		t.Fatalf("criu was asked %q, want only its version", got)
 	}
 
 	r := restoreBundle(t)
-	res = r.runEnv([]string{"FAKECRIU_VERSION=2.99.1"}, "--criu", fake, "restore", "-d", "--image-path", fakeImages(t), r.ID)
-	mustContain(t, "restore error", errMsg(res.Stderr), "criu version 2.99.1 is too old, need 3.0.0 or later")
+	criuFails(t, r, []string{"FAKECRIU_VERSION=2.99.1"}, "restore error", "criu version 2.99.1 is too old, need 3.0.0 or later",
+		"--criu", fake, "restore", "-d", "--image-path", fakeImages(t), r.ID)
 	checkNoContainer(t, r)
 	// A feature a newer CRIU has: --lsm-profile needs 3.16.
-	res = r.runEnv([]string{"FAKECRIU_VERSION=3.15"}, "--criu", fake, "restore", "-d", "--lsm-profile", "apparmor:x", "--image-path", fakeImages(t), r.ID)
-	mustContain(t, "restore error", errMsg(res.Stderr), "criu version 3.15.0 is too old, need 3.16.0 or later for --lsm-profile")
+	criuFails(t, r, []string{"FAKECRIU_VERSION=3.15"}, "restore error", "criu version 3.15.0 is too old, need 3.16.0 or later for --lsm-profile",
+		"--criu", fake, "restore", "-d", "--lsm-profile", "apparmor:x", "--image-path", fakeImages(t), r.ID)
 	checkNoContainer(t, r)
 }
 
@@ -644,22 +637,17 @@ func TestCriuErrorsCheckFails(t *testing.T) {
 	b.mustRunc("run", "-d", b.ID)
 	img := filepath.Join(b.Dir, "image")
 	env := []string{"FAKECRIU_ERROR=kerndat_vdso_fill_symtable failed when initializing kerndat."}
-	res := b.runEnv(env, "--criu", fake, "checkpoint", "--image-path", img, b.ID)
-	if res.Code != 1 {
-		t.Fatalf("checkpoint: exit %d", res.Code)
-	}
 	want := "criu cannot work on this system: `criu check` fails: kerndat_vdso_fill_symtable failed when initializing kerndat."
-	mustContain(t, "checkpoint error", errMsg(res.Stderr), want)
+	criuFails(t, b, env, "checkpoint error", want, "--criu", fake, "checkpoint", "--image-path", img, b.ID)
 	checkUnchanged(t, b, img)
 	// Features are asked for first: missing ones are named.
-	res = b.runEnv([]string{"FAKECRIU_NO_FEATURES=1"}, "--criu", fake, "checkpoint", "--pre-dump", "--image-path", img, b.ID)
-	mustContain(t, "pre-dump error", errMsg(res.Stderr), "criu 3.17.1 on this system lacks memory tracking (--pre-dump)")
+	criuFails(t, b, []string{"FAKECRIU_NO_FEATURES=1"}, "pre-dump error", "criu 3.17.1 on this system lacks memory tracking (--pre-dump)",
+		"--criu", fake, "checkpoint", "--pre-dump", "--image-path", img, b.ID)
 	checkUnchanged(t, b, img)
 
 	r := restoreBundle(t)
 	images := fakeImages(t)
-	res = r.runEnv(env, "--criu", fake, "restore", "-d", "--image-path", images, r.ID)
-	mustContain(t, "restore error", errMsg(res.Stderr), want)
+	criuFails(t, r, env, "restore error", want, "--criu", fake, "restore", "-d", "--image-path", images, r.ID)
 	checkNoContainer(t, r)
 	if ents, _ := os.ReadDir(images); len(ents) != 1 {
 		t.Errorf("images directory changed: %v", ents)
@@ -680,16 +668,23 @@ func TestCriuErrorsHostCriu(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
 	b.mustRunc("run", "-d", b.ID)
 	img := filepath.Join(b.Dir, "image")
-	_, stderr, code := b.runc("checkpoint", "--image-path", img, b.ID)
-	if code != 1 {
-		t.Fatalf("checkpoint: exit %d", code)
-	}
-	mustContain(t, "checkpoint error", errMsg(stderr), "criu cannot work on this system: `criu check` fails: ")
+	want := "criu cannot work on this system: `criu check` fails: "
+	criuFails(t, b, nil, "checkpoint error", want, "checkpoint", "--image-path", img, b.ID)
 	checkUnchanged(t, b, img)
 	r := restoreBundle(t)
-	_, stderr, _ = r.runc("restore", "-d", "--image-path", fakeImages(t), r.ID)
-	mustContain(t, "restore error", errMsg(stderr), "criu cannot work on this system: `criu check` fails: ")
+	criuFails(t, r, nil, "restore error", want, "restore", "-d", "--image-path", fakeImages(t), r.ID)
 	checkNoContainer(t, r)
+}
+
+// criuFails runs runc with env added and args: it must fail (exit 1) with
+// want in its error message.
+func criuFails(t *testing.T, b *bundle, env []string, what, want string, args ...string) {
+	t.Helper()
+	res := b.runEnv(env, args...)
+	if res.Code != 1 {
+		t.Fatalf("%s: exit %d, stderr %q", what, res.Code, res.Stderr)
+	}
+	mustContain(t, what, errMsg(res.Stderr), want)
 }
 
 // Checkpoint's own errors, before CRIU is asked anything (runc's wording).
@@ -752,7 +747,7 @@ func checkNoContainer(t *testing.T, b *bundle) {
 	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
 		t.Fatal("state directory left by a failed restore")
 	}
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
 			t.Fatalf("cgroup %s left by a failed restore", filepath.Join(h, b.CgroupPath()))
 		}
@@ -773,21 +768,7 @@ func fakeImages(t *testing.T) string {
 // runEnv is run with extra environment variables for runc.
 func (b *bundle) runEnv(env []string, args ...string) result {
 	b.t.Helper()
-	cmd := exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
-	cmd.Dir = b.Dir
-	cmd.Env = append(os.Environ(), env...)
-	stdout, stderr := b.tempFile(), b.tempFile()
-	defer stdout.Close()
-	defer stderr.Close()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		b.t.Fatal(err)
-	}
-	return result{readAll(stdout), readAll(stderr), code}
+	return b.runAsyncOpts(runOpts{env: env}, args...).wait()
 }
 
 // Lazy migration: checkpoint --lazy-pages serves the memory from a page

@@ -29,6 +29,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // cveUserNS puts the container in a user namespace, its root mapped to host
@@ -658,7 +660,7 @@ func TestCVE_2023_25809(t *testing.T) {
 	}
 	b.Spec.Mounts = mounts
 	name := fmt.Sprintf("runc-cve-25809-%d", os.Getpid())
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		t.Cleanup(func() { os.Remove(filepath.Join(h, name)) })
 	}
 	out := b.runScript(`grep ' /sys/fs/cgroup' /proc/self/mountinfo; echo ---; for d in /sys/fs/cgroup/*/; do mkdir "${d}` + name + `" 2>&1; done; echo x > /sys/fs/cgroup/pids/cgroup.procs 2>&1; true`)
@@ -672,7 +674,7 @@ func TestCVE_2023_25809(t *testing.T) {
 			t.Errorf("cgroup mount not read-only in the container: %s", line)
 		}
 	}
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, name)); err == nil {
 			t.Errorf("the container created the host cgroup %s", filepath.Join(h, name))
 		}

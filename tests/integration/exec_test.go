@@ -16,6 +16,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // runOpts are what runAsyncOpts can change about how runc is started.
@@ -23,6 +25,9 @@ type runOpts struct {
 	attr  *syscall.SysProcAttr
 	files []*os.File // fds 3, 4, ...
 	env   []string   // added to ours
+	// wrap, if set, starts runc through this command (runc's argv
+	// appended), e.g. a shell that sets variables naming its own pid.
+	wrap []string
 }
 
 // runAsyncAttr is runAsync with process attributes (a new session).
@@ -39,7 +44,8 @@ func (b *bundle) runAsyncFiles(attr *syscall.SysProcAttr, extra []*os.File, args
 func (b *bundle) runAsyncOpts(o runOpts, args ...string) *asyncRun {
 	b.t.Helper()
 	r := &asyncRun{b: b, stdout: b.tempFile(), stderr: b.tempFile(), done: make(chan error, 1)}
-	r.cmd = exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
+	argv := append(append(append([]string{}, o.wrap...), runcBin, "--root", b.Root), args...)
+	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Dir = b.Dir
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
 	r.cmd.SysProcAttr = o.attr
@@ -471,7 +477,7 @@ func TestExecSubCgroup(t *testing.T) {
 	if _, err := os.Stat("/sys/fs/cgroup/memory" + b.CgroupPath()); err != nil {
 		t.Skip("needs cgroup v1")
 	}
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		dir := filepath.Join(h, b.CgroupPath())
 		if _, err := os.Stat(dir); err == nil {
 			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {

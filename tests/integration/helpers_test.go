@@ -21,6 +21,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 var (
@@ -64,26 +66,11 @@ func envPath(name, def string) string {
 	return abs
 }
 
-// cgroupHierarchies returns the mounted cgroup hierarchies' directories.
-func cgroupHierarchies() []string {
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*")
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Lstat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		out = append(out, "/sys/fs/cgroup")
-	}
-	return out
-}
-
 // removeCgroups removes dir (a cgroup path) from every hierarchy, deepest
 // first; it reports directories that were still there.
 func removeCgroups(path string) error {
 	var left []string
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		root := filepath.Join(h, path)
 		if _, err := os.Stat(root); err != nil {
 			continue
@@ -174,7 +161,7 @@ func (b *bundle) cleanup() {
 	if err := removeCgroups(b.CgroupPath()); err != nil {
 		b.t.Errorf("cgroups left behind: %v", err)
 	}
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if _, err := os.Stat(filepath.Join(h, b.CgroupPath())); err == nil {
 			b.t.Errorf("cgroup %s left behind", filepath.Join(h, b.CgroupPath()))
 			os.Remove(filepath.Join(h, b.CgroupPath()))
@@ -258,23 +245,7 @@ type asyncRun struct {
 // runAsync starts runc in the background (stdin /dev/null).
 func (b *bundle) runAsync(args ...string) *asyncRun {
 	b.t.Helper()
-	r := &asyncRun{b: b, stdout: b.tempFile(), stderr: b.tempFile(), done: make(chan error, 1)}
-	r.cmd = exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
-	r.cmd.Dir = b.Dir
-	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
-	if err := r.cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	go func() { r.done <- r.cmd.Wait() }()
-	b.t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	return r
+	return b.runAsyncOpts(runOpts{}, args...)
 }
 
 // wait waits (up to 60s) for the background runc to exit.

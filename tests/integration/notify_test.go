@@ -232,21 +232,8 @@ func (b *bundle) runActivated(files []*os.File, nListen int, listenPid string, a
 	if listenPid != "self" {
 		pidExpr = listenPid
 	}
-	cmd := exec.Command("/bin/sh", append([]string{"-c", fmt.Sprintf(`LISTEN_PID=%s LISTEN_FDS=%d exec "$@"`, pidExpr, nListen), "sh", runcBin, "--root", b.Root}, args...)...)
-	cmd.Dir = b.Dir
-	cmd.ExtraFiles = files
-	stdout, stderr := b.tempFile(), b.tempFile()
-	defer stdout.Close()
-	defer stderr.Close()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		b.t.Fatal(err)
-	}
-	return result{readAll(stdout), readAll(stderr), code}
+	wrap := []string{"/bin/sh", "-c", fmt.Sprintf(`LISTEN_PID=%s LISTEN_FDS=%d exec "$@"`, pidExpr, nListen), "sh"}
+	return b.runAsyncOpts(runOpts{files: files, wrap: wrap}, args...).wait()
 }
 
 func TestListenFds(t *testing.T) {

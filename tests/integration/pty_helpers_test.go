@@ -18,27 +18,18 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/ptytest"
 )
 
 // openPty returns a new pty's master and its peer, the peer sized rows x
 // cols.
 func openPty(t *testing.T, rows, cols uint16) (master, peer *os.File) {
 	t.Helper()
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	master, peer, err := ptytest.Open(rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
-	if e != 0 {
-		t.Fatal(e)
-	}
-	if err := unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
-		t.Fatal(err)
-	}
-	master, peer = os.NewFile(uintptr(m), "pty master"), os.NewFile(r, "pty peer")
 	t.Cleanup(func() { master.Close(); peer.Close() })
 	return master, peer
 }

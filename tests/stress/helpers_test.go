@@ -19,6 +19,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 var idSeq atomic.Int64
@@ -320,26 +322,11 @@ func describe(pid int) string {
 	return fmt.Sprintf("%d (%s) %q", pid, state, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
 }
 
-// cgroupHierarchies returns the mounted cgroup hierarchies' directories.
-func cgroupHierarchies() []string {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		return []string{"/sys/fs/cgroup"}
-	}
-	dirs, _ := filepath.Glob("/sys/fs/cgroup/*")
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Lstat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 // removeCgroups removes the cgroup path from every hierarchy, deepest first,
 // and returns the directories below it that were still there.
 func removeCgroups(path string) []string {
 	var left []string
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		root := filepath.Join(h, path)
 		var dirs []string
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -370,7 +357,7 @@ func machineCgroups() map[string]bool {
 		if len(f) != 3 || f[2] == "/" {
 			continue
 		}
-		for _, h := range cgroupHierarchies() {
+		for _, h := range testhost.CgroupHierarchies() {
 			if _, err := os.Stat(filepath.Join(h, f[2])); err == nil {
 				skip[filepath.Join(h, filepath.Dir(f[2]))] = true
 			}
@@ -400,7 +387,7 @@ func takeSnapshot(roots ...string) snapshot {
 	}
 	sort.Strings(s.mounts)
 	skip := machineCgroups()
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		filepath.WalkDir(h, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				if skip[p] {
@@ -576,7 +563,7 @@ func (b *bundle) initPid() int {
 // v2 cgroup).
 func (b *bundle) cgroupProcs() []int {
 	var pids []int
-	for _, h := range cgroupHierarchies() {
+	for _, h := range testhost.CgroupHierarchies() {
 		if filepath.Base(h) != "pids" && h != "/sys/fs/cgroup" {
 			continue
 		}
