@@ -179,13 +179,10 @@ func shouldHonorXDGRuntimeDir() bool {
 	return !ok || u != "root"
 }
 
-// createPidFile writes pid to path atomically (a temporary file renamed
-// into place), so a reader never sees a partial number.
+// createPidFile writes pid to path (absolute: see absPidFile) atomically
+// (a temporary file renamed into place), so a reader never sees a partial
+// number.
 func createPidFile(path string, pid int) error {
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path))
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_SYNC, 0o666)
 	if err != nil {

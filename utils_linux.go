@@ -20,9 +20,6 @@ const (
 // startContainer is the shared body of create and run: it returns the exit
 // code runc should exit with.
 func startContainer(ctx *cli.Context, mode runMode) (int, error) {
-	if err := checkArgs(ctx, 1, exactArgs); err != nil {
-		return -1, err
-	}
 	id := ctx.Args().First()
 	if id == "" {
 		return -1, errEmptyID

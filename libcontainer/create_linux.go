@@ -224,21 +224,23 @@ func (c *Container) start(o *CreateOptions) error {
 				return err
 			}
 		}
-		warm = make(chan struct{})
-		go func() {
-			defer close(warm)
-			// Not with systemd: the early move would start the scope
-			// around stage 0, which may empty (and lose it) before the
-			// init joins; its attach is a D-Bus call anyway.
-			if !c.state.Systemd {
+		// Not with systemd: the early move would start the scope around
+		// stage 0, which may empty (and lose it) before the init joins;
+		// its attach is a D-Bus call anyway.
+		if !c.state.Systemd {
+			warm = make(chan struct{})
+			go func() {
+				defer close(warm)
 				_ = cg.Apply(stage0)
-			}
-		}()
+			}()
+		}
 		return nil
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
 		if sp.cgroupJoin == nil {
-			<-warm
+			if warm != nil {
+				<-warm
+			}
 			err := cg.Apply(pid)
 			if err != nil && !errors.Is(err, cgroups.ErrRootless) {
 				return nil, fmt.Errorf("apply cgroup: %w", err)

@@ -570,12 +570,6 @@ func checkCwd(cwd string) (*unix.Stat_t, error) {
 	return &st, nil
 }
 
-// enterCwd is checkCwd for callers that need no identity.
-func enterCwd(cwd string) error {
-	_, err := checkCwd(cwd)
-	return err
-}
-
 // reenterCwd changes to cwd again once the process's user is set (so the
 // user's permissions apply, as in runc) and checks that it is the
 // directory checkCwd verified.

@@ -15,8 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// applyProcessAttrs applies linux.personality (a new container only),
-// process.scheduler, process.ioPriority and linux.memoryPolicy. It runs
+// applyProcessAttrs applies linux.personality, process.scheduler,
+// process.ioPriority and linux.memoryPolicy (to every process, exec'd ones
+// included). It runs
 // before the capabilities are dropped: a real-time policy or I/O class
 // needs CAP_SYS_NICE or CAP_SYS_ADMIN.
 func (l *linuxInit) applyProcessAttrs() error {

@@ -55,9 +55,6 @@ type spawn struct {
 
 	// beforeStart, if set, is called right before runc init starts.
 	beforeStart func() error
-	// onStart is called with the pid of stage 0 before it is released:
-	// the place to join cgroups (inherited by the init).
-	onStart func(pid int) error
 	// afterStart is called with the pid of stage 0 once it has its
 	// bootstrap: work done here overlaps the start of the init.
 	afterStart func(pid int) error
@@ -171,11 +168,6 @@ func (sp *spawn) run() (pid int, err error) {
 		}
 	}()
 
-	if sp.onStart != nil {
-		if err = sp.onStart(cmd.Process.Pid); err != nil {
-			return 0, err
-		}
-	}
 	msg, err := sp.boot.Encode()
 	if err != nil {
 		return 0, err

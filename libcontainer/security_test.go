@@ -57,7 +57,8 @@ func TestEnterCwdOutsideRoot(t *testing.T) {
 			return err
 		}
 		// "." is the leaked directory: it resolves, but outside "/".
-		return enterCwd(".")
+		_, err := checkCwd(".")
+		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "outside of the container's root") {
 		t.Fatalf("cwd outside the root: error %v, want it refused", err)
@@ -67,13 +68,14 @@ func TestEnterCwdOutsideRoot(t *testing.T) {
 		if err := unix.Chroot(root); err != nil {
 			return err
 		}
-		return enterCwd("/inside")
+		_, err := checkCwd("/inside")
+		return err
 	})
 	if err != nil {
 		t.Fatalf("cwd inside the root: %v", err)
 	}
 
-	err = onOwnFS(t, func() error { return enterCwd("/nonexistent-cwd-for-test") })
+	err = onOwnFS(t, func() error { _, err := checkCwd("/nonexistent-cwd-for-test"); return err })
 	if err == nil || !strings.Contains(err.Error(), "chdir to cwd") {
 		t.Fatalf("missing cwd: error %v", err)
 	}

@@ -26,8 +26,6 @@ type mgr struct {
 
 	mu  sync.Mutex
 	res *cgroups.Resources // the resources Set(nil) re-applies
-	// applied is set by the first Apply.
-	applied bool
 	// devicesSet is true once the device rules are in place: after a Set,
 	// or from the start for a manager that Load made (the container's
 	// create applied them). Until then Set always writes them.
@@ -182,22 +180,6 @@ func checkSwap(memDir string, v2 bool, res *cgroups.Resources) (*cgroups.Resourc
 }
 
 func (m *mgr) Apply(pid int) error {
-	m.mu.Lock()
-	again := m.applied
-	m.applied = true
-	m.mu.Unlock()
-	if again && m.cg.Systemd && pid > 0 && m.lib.Exists() {
-		// A second Apply (create moves an early process first, see
-		// create_linux.go): the unit is up, so join it rather than start
-		// it again, which systemd refuses ("already loaded"). If it went
-		// away in between (its processes exited), start it anew below.
-		err := m.lib.AddPid("", pid)
-		if err == nil {
-			logrus.Debugf("cgroup %s: pid %d joined the running unit", m.name(), pid)
-			return nil
-		}
-		logrus.Debugf("cgroup %s: join the unit: %v; starting it again", m.name(), err)
-	}
 	if err := m.lib.Apply(pid); err != nil {
 		if errors.Is(err, cgroups.ErrRootless) {
 			return fmt.Errorf("cgroup %s: %w", m.name(), err)
