@@ -114,12 +114,14 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	// RCU grace period (some 8ms), and the process itself (quick then)
 	// once it is known. It cannot run anything of its own before: it
 	// waits for syncRun, which comes after syncCgroupDone.
-	if c.state.CgroupPaths != nil && !c.state.Rootless && status != Paused {
-		dirs, err := c.execCgroupDirs(o.SubCgroupPaths)
-		if err != nil {
+	var cgDirs []string // nil: no cgroup to join
+	if c.state.CgroupPaths != nil {
+		if cgDirs, err = c.execCgroupDirs(o.SubCgroupPaths); err != nil {
 			return 0, err
 		}
-		if sp.cgroupJoin, err = openCgroupJoin(dirs); err != nil {
+	}
+	if cgDirs != nil && !c.state.Rootless && status != Paused {
+		if sp.cgroupJoin, err = openCgroupJoin(cgDirs); err != nil {
 			return 0, fmt.Errorf("error adding pid to cgroups: %w", err)
 		}
 		defer sp.cgroupJoin.Close()
@@ -132,14 +134,14 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		warm = make(chan struct{})
 		go func() {
 			defer close(warm)
-			_ = c.joinCgroup(stage0, o.SubCgroupPaths) // errors: see below
+			_ = c.joinCgroup(stage0, cgDirs) // errors: see below
 		}()
 		return nil
 	}
 	sp.inCgroup = func(pid int) (map[string]string, error) {
 		if sp.cgroupJoin == nil {
 			<-warm
-			if err := c.joinCgroup(pid, o.SubCgroupPaths); err != nil {
+			if err := c.joinCgroup(pid, cgDirs); err != nil {
 				return nil, err
 			}
 		}
@@ -237,26 +239,18 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 	return files, nil
 }
 
-// joinCgroup moves pid into the cgroups execCgroupDirs names. As in runc,
-// a rootless container without cgroup access runs outside them.
-func (c *Container) joinCgroup(pid int, sub map[string]string) error {
-	if c.state.CgroupPaths == nil {
-		return nil
-	}
-	dirs, err := c.execCgroupDirs(sub)
-	if err == nil {
-		for _, dir := range dirs {
-			if err = writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
-				break
+// joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).
+// As in runc, a rootless container without cgroup access runs outside
+// them.
+func (c *Container) joinCgroup(pid int, dirs []string) error {
+	for _, dir := range dirs {
+		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
+			if c.state.Rootless && errors.Is(err, os.ErrPermission) {
+				logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
+				return nil
 			}
+			return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 		}
-	}
-	if err != nil {
-		if c.state.Rootless && errors.Is(err, os.ErrPermission) {
-			logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
-			return nil
-		}
-		return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 	}
 	return nil
 }
@@ -288,21 +282,19 @@ func initCgroupIfInner(dir string, pid int) string {
 	if err != nil || len(strings.TrimSpace(string(ctl))) == 0 {
 		return dir
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	paths, err := procCgroups(pid)
 	if err != nil {
 		return dir
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		rel, ok := strings.CutPrefix(line, "0::")
-		if !ok {
+	for _, p := range paths {
+		if p[0] != "" {
 			continue
 		}
 		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
 		// cgroup is below the container's, under the same mount.
-		mnt := cgroups.V2Mountpoint()
-		if p := filepath.Join(mnt, rel); strings.HasPrefix(p, dir+"/") {
-			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, p)
-			return p
+		if init := filepath.Join(cgroups.V2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
+			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, init)
+			return init
 		}
 	}
 	return dir
