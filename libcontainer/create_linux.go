@@ -272,9 +272,9 @@ func (c *Container) start(o *CreateOptions) error {
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
-	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
+	if idx, host := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
 		sp.config.BindSources = idx
-		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, pid) }
+		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, host, pid) }
 	}
 	sp.onSeccomp = func(f *os.File) error {
 		pid := c.state.InitPid

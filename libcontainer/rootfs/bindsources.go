@@ -27,11 +27,13 @@ import (
 
 // BindSourceIndices lists by index the mounts of spec whose source the
 // runtime opens on the host: the id-mapped ones, and with all every other
-// bind mount (but remounts, whose source is not used, and sources inside
-// the rootfs, which the init reaches and may find under an earlier mount
-// of the spec). Relative sources are taken from bundle, as the init does.
-func BindSourceIndices(spec *specs.Spec, all bool, bundle string) []int {
-	var idx []int
+// bind mount but remounts (whose source is not used) and sources the host
+// would reach through the rootfs, which the init resolves itself as
+// without a user namespace (and finds under the spec's earlier mounts).
+// host gives, for those other binds, the source's path resolved on the
+// host (relative sources are taken from bundle, as the init does).
+func BindSourceIndices(spec *specs.Spec, all bool, bundle string) (idx []int, host map[int]string) {
+	var rootfs *unix.Stat_t
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
 		if IsIDMapped(m) {
@@ -39,32 +41,79 @@ func BindSourceIndices(spec *specs.Spec, all bool, bundle string) []int {
 			continue
 		}
 		e := newEntry(i, m)
-		if !all || !e.opts.isBind() || e.opts.flags&unix.MS_REMOUNT != 0 {
+		if !all || !e.opts.isBind() || e.opts.flags&unix.MS_REMOUNT != 0 || spec.Root == nil {
 			continue
+		}
+		if rootfs == nil {
+			rootfs = new(unix.Stat_t)
+			if err := unix.Stat(spec.Root.Path, rootfs); err != nil {
+				return idx, host // the init reports it
+			}
 		}
 		src := m.Source
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(bundle, src)
 		}
-		if spec.Root != nil && isBelow(filepath.Clean(src), filepath.Clean(spec.Root.Path)) {
+		if p, ok := resolveOutside(src, rootfs); ok {
+			if host == nil {
+				host = map[int]string{}
+			}
+			idx = append(idx, i)
+			host[i] = p
+		}
+	}
+	return idx, host
+}
+
+// resolveOutside resolves the absolute path src on the host, component by
+// component, and returns its real path; ok is false if the resolution
+// would go through the directory rootfs (whose content, symlinks
+// included, is the container's: the runtime, root on the host, must not
+// follow them), or fails.
+func resolveOutside(src string, rootfs *unix.Stat_t) (_ string, ok bool) {
+	var st unix.Stat_t
+	if unix.Lstat("/", &st) != nil || st.Dev == rootfs.Dev && st.Ino == rootfs.Ino {
+		return "", false
+	}
+	resolved, rest, links := "/", strings.Split(src, "/"), 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			resolved = filepath.Dir(resolved)
 			continue
 		}
-		idx = append(idx, i)
+		next := filepath.Join(resolved, c)
+		if unix.Lstat(next, &st) != nil || st.Dev == rootfs.Dev && st.Ino == rootfs.Ino {
+			return "", false
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			resolved = next
+			continue
+		}
+		if links++; links > 40 {
+			return "", false
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", false
+		}
+		if filepath.IsAbs(target) {
+			resolved = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
 	}
-	return idx
+	return resolved, true
 }
 
-// isBelow reports whether p is dir or lies below it (both clean).
-func isBelow(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, dir+"/") || dir == "/"
-}
-
-// OpenBindSource returns a detached copy of the bind source of m, with its
-// submounts for rbind. The source is resolved as the init would (relative
-// to the caller's working directory, the bundle).
-func OpenBindSource(m *specs.Mount) (*os.File, error) {
+// OpenBindSource returns a detached copy of the bind source of m found at
+// path on the host (see BindSourceIndices), with its submounts for rbind.
+func OpenBindSource(m *specs.Mount, path string) (*os.File, error) {
 	o := parseMountOptions(m.Options)
-	return cloneTree(unix.AT_FDCWD, m.Source, o.isRecursive())
+	return cloneTree(unix.AT_FDCWD, path, o.isRecursive())
 }
 
 // IsIDMapped reports whether the spec mount m is id-mapped.
@@ -82,7 +131,7 @@ func IsIDMapped(m *specs.Mount) bool {
 // caller's working directory, the bundle).
 func OpenIDMapped(m *specs.Mount, userns *os.File) (*os.File, error) {
 	o := parseMountOptions(m.Options)
-	mnt, err := OpenBindSource(m)
+	mnt, err := cloneTree(unix.AT_FDCWD, m.Source, o.isRecursive())
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package rootfs
 
 import (
+	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -137,22 +139,46 @@ func TestParseMountOptionsExtensions(t *testing.T) {
 }
 
 func TestBindSourceIndices(t *testing.T) {
+	b := t.TempDir()
+	for _, d := range []string{"rootfs/etc", "rootfs/x", "other", "vol"} {
+		if err := os.MkdirAll(filepath.Join(b, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"rootfs/evil":  filepath.Join(b, "vol"), // planted in the image: leads out
+		"rootfs-alias": filepath.Join(b, "rootfs"),
+		"out":          "vol",
+	} {
+		if err := os.Symlink(target, filepath.Join(b, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	spec := &specs.Spec{
-		Root: &specs.Root{Path: "/b/rootfs"},
+		Root: &specs.Root{Path: filepath.Join(b, "rootfs")},
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
-			{Destination: "/v", Type: "bind", Source: "/var/lib/vol"},
+			{Destination: "/v", Type: "bind", Source: filepath.Join(b, "vol")},
 			{Destination: "/i", Source: "/data", Options: []string{"rbind", "idmap"}},
 			{Destination: "/r", Source: "/data", Options: []string{"bind", "remount", "ro"}},
-			{Destination: "/in", Source: "/b/rootfs/etc", Options: []string{"bind"}},
+			{Destination: "/in", Source: filepath.Join(b, "rootfs/etc"), Options: []string{"bind"}},
 			{Destination: "/rel", Source: "rootfs/x", Options: []string{"rbind"}},
 			{Destination: "/up", Source: "rootfs/../other", Options: []string{"bind"}},
+			{Destination: "/evil", Source: filepath.Join(b, "rootfs/evil"), Options: []string{"bind"}},
+			{Destination: "/alias", Source: filepath.Join(b, "rootfs-alias/etc"), Options: []string{"bind"}},
+			{Destination: "/out", Source: filepath.Join(b, "out"), Options: []string{"bind"}},
 		},
 	}
-	for all, want := range map[bool][]int{false: {2}, true: {1, 2, 6}} {
-		if got := BindSourceIndices(spec, all, "/b"); !slices.Equal(got, want) {
-			t.Errorf("BindSourceIndices(all=%v) = %v, want %v", all, got, want)
-		}
+	if got, host := BindSourceIndices(spec, false, b); !slices.Equal(got, []int{2}) || host != nil {
+		t.Errorf("BindSourceIndices(all=false) = %v, %v; want [2] and no host paths", got, host)
+	}
+	got, host := BindSourceIndices(spec, true, b)
+	if !slices.Equal(got, []int{1, 2, 6, 9}) {
+		t.Errorf("BindSourceIndices(all=true) = %v, want [1 2 6 9]", got)
+	}
+	want := map[int]string{1: filepath.Join(b, "vol"), 6: filepath.Join(b, "other"), 9: filepath.Join(b, "vol")}
+	if !maps.Equal(host, want) {
+		t.Errorf("host paths %v, want %v", host, want)
 	}
 }
 
