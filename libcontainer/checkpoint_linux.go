@@ -222,16 +222,29 @@ func (c *Container) freezeCgroup(cr *criu.Criu) string {
 // the null device in the running container (not the directories, which
 // get an empty tmpfs CRIU dumps itself).
 func maskedFiles(spec *specs.Spec, pid int) []string {
-	if spec.Linux == nil {
+	if spec.Linux == nil || len(spec.Linux.MaskedPaths) == 0 {
 		return nil
 	}
+	// Resolved inside the container's root (security rule 1): its
+	// symlinks must not lead the runtime to host files.
+	root, err := unix.Open(fmt.Sprintf("/proc/%d/root", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(root)
 	var out []string
 	for _, p := range spec.Linux.MaskedPaths {
-		var st unix.Stat_t
-		if err := unix.Lstat(fmt.Sprintf("/proc/%d/root%s", pid, path.Clean("/"+p)), &st); err != nil {
+		fd, err := unix.Openat2(root, path.Clean("/"+p), &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+		})
+		if err != nil {
 			continue
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		unix.Close(fd)
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			out = append(out, p)
 		}
 	}

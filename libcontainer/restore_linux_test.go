@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,18 @@ func TestStdioTargets(t *testing.T) {
 	}
 	if got := stdioTargets(1 << 30); strings.Join(got, "") != "" {
 		t.Errorf("no such process: %q", got)
+	}
+}
+
+// maskedFiles, in a process whose root is the host's: files (a symlink is
+// one) are listed, directories and missing paths are not.
+func TestMaskedFiles(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink("/etc", link); err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{Linux: &specs.Linux{MaskedPaths: []string{"/etc/passwd", "/etc", "/nonexistent", link}}}
+	if got := maskedFiles(spec, os.Getpid()); !slices.Equal(got, []string{"/etc/passwd", link}) {
+		t.Errorf("maskedFiles = %v", got)
 	}
 }
