@@ -128,3 +128,22 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("left %v, want the locked temporary directory and the real container", left)
 	}
 }
+
+// The state directory is 0711 whatever the caller's umask.
+func TestStateDirModeIgnoresUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	root := t.TempDir()
+	c := &Container{state: &State{ID: "m"}}
+	if err := c.makeStateDir(root); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := os.Stat(filepath.Join(root, "m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o711 {
+		t.Errorf("state directory mode %o, want 711", st.Mode().Perm())
+	}
+}
