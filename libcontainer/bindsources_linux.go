@@ -7,7 +7,6 @@ package libcontainer
 // initConfig.BindSources, in order.
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -122,28 +121,17 @@ func (l *linuxInit) recvBindSources() (map[int]*os.File, error) {
 	}
 	out := make(map[int]*os.File, len(l.cfg.BindSources))
 	for _, i := range l.cfg.BindSources {
-		t, payload, file, err := l.sock.read()
+		_, file, err := l.expectFile(syncMountFd)
+		if err == nil && file == nil {
+			err = fmt.Errorf("%s without a file", syncMountFd)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("wait for bind mount sources: %w", err)
+			for _, f := range out {
+				f.Close()
+			}
+			return nil, err
 		}
-		switch {
-		case t == syncMountFd && file != nil:
-			out[i] = file
-			continue
-		case t == syncError:
-			err = errors.New(string(payload))
-		case t == syncAbort:
-			err = errAborted
-		default:
-			err = fmt.Errorf("got %s, want %s", t, syncMountFd)
-		}
-		if file != nil {
-			file.Close()
-		}
-		for _, f := range out {
-			f.Close()
-		}
-		return nil, err
+		out[i] = file
 	}
 	return out, nil
 }

@@ -118,27 +118,38 @@ type linuxInit struct {
 // expect reads the next frame of type want from the parent, taking note of
 // a syncCgroupDone on the way.
 func (l *linuxInit) expect(want syncType) ([]byte, error) {
+	payload, file, err := l.expectFile(want)
+	if file != nil {
+		file.Close()
+	}
+	return payload, err
+}
+
+// expectFile is expect for a frame that may carry a file, which it
+// returns (the caller closes it).
+func (l *linuxInit) expectFile(want syncType) ([]byte, *os.File, error) {
 	for {
 		t, payload, file, err := l.sock.read()
+		if err != nil {
+			return nil, nil, fmt.Errorf("wait for %s: %w", want, err)
+		}
+		if t == want {
+			return payload, file, nil
+		}
 		if file != nil {
 			file.Close()
 		}
-		if err != nil {
-			return nil, fmt.Errorf("wait for %s: %w", want, err)
-		}
 		switch t {
-		case want:
-			return payload, nil
 		case syncCgroupDone:
 			if err := l.cgroupDone(payload); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case syncError:
-			return nil, errors.New(string(payload))
+			return nil, nil, errors.New(string(payload))
 		case syncAbort:
-			return nil, errAborted
+			return nil, nil, errAborted
 		default:
-			return nil, fmt.Errorf("got %s, want %s", t, want)
+			return nil, nil, fmt.Errorf("got %s, want %s", t, want)
 		}
 	}
 }
