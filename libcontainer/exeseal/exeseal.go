@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -158,10 +159,19 @@ func memfdCopy() (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("copy own binary: %w", err)
 	}
+	// F_SEAL_WRITE fails with EBUSY while the kernel still holds extra
+	// references to pages just written (it waits ~75ms for them): retry.
 	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seal memfd: %w", err)
+	for try := 0; ; try++ {
+		_, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals)
+		if err == nil {
+			break
+		}
+		if err != unix.EBUSY || try == 3 {
+			f.Close()
+			return nil, fmt.Errorf("seal memfd: %w", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return f, nil
 }
