@@ -267,6 +267,14 @@ func (c *Container) start(o *CreateOptions) error {
 				return nil, fmt.Errorf("set process.oomScoreAdj: %w", err)
 			}
 		}
+		if !o.Rootless {
+			return nil, nil // the paths the config gave the init
+		}
+		// Those the runtime could join: maybe none, which is not nil
+		// (nil keeps the config's paths).
+		if c.state.CgroupPaths == nil {
+			return map[string]string{}, nil
+		}
 		return c.state.CgroupPaths, nil
 	}
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }

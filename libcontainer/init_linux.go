@@ -266,26 +266,24 @@ func (l *linuxInit) finish() error {
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
 	// the user change below may drop: load it now. With no_new_privs it is
-	// loaded as late as possible, right before execve.
+	// loaded as late as possible, right before execve. The rlimits that
+	// need no privilege are set as late as can be (see setRlimits), but
+	// right before the filter: it might deny setrlimit.
 	seccompLoaded := false
-	// The rlimits that need no privilege are set as late as can be (see
-	// setRlimits), but before the filter is loaded: it might deny setrlimit.
-	limitsSet := false
-	setLimits := func() error {
-		if limitsSet {
+	lockDown := func() error {
+		if seccompLoaded {
 			return nil
 		}
-		limitsSet = true
-		return setRlimits(p.Rlimits, false)
+		seccompLoaded = true
+		if err := setRlimits(p.Rlimits, false); err != nil {
+			return err
+		}
+		return l.loadSeccomp(filter)
 	}
 	if !p.NoNewPrivileges {
-		if err := setLimits(); err != nil {
+		if err := lockDown(); err != nil {
 			return err
 		}
-		if err := l.loadSeccomp(filter); err != nil {
-			return err
-		}
-		seccompLoaded = true
 	}
 	// Nothing but the process's own fds may cross the exec (CVE-2024-21626).
 	if err := closeExecFrom(3 + l.cfg.PreserveFds); err != nil {
@@ -318,14 +316,10 @@ func (l *linuxInit) finish() error {
 	if l.cfg.FifoFd > 0 {
 		// A listener fd goes to the parent over the init socket, which
 		// closes now: such a filter cannot wait for the execve.
-		if !seccompLoaded && l.seccompConfig().ListenerPath != "" {
-			if err := setLimits(); err != nil {
+		if l.seccompConfig().ListenerPath != "" {
+			if err := lockDown(); err != nil {
 				return err
 			}
-			if err := l.loadSeccomp(filter); err != nil {
-				return err
-			}
-			seccompLoaded = true
 		}
 		// Creation is complete: the parent sees EOF on the socket and
 		// the log pipe. Wait for `runc start` to open the fifo's other
@@ -343,15 +337,7 @@ func (l *linuxInit) finish() error {
 			return err
 		}
 	}
-	if !seccompLoaded {
-		if err := setLimits(); err != nil {
-			return err
-		}
-		if err := l.loadSeccomp(filter); err != nil {
-			return err
-		}
-	}
-	if err := setLimits(); err != nil {
+	if err := lockDown(); err != nil {
 		return err
 	}
 	logrus.Debugf("init: exec %s", name)

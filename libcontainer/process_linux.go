@@ -65,7 +65,8 @@ type spawn struct {
 	// are closed once sent.
 	afterConfig func(pid int) ([]*os.File, error)
 	// inCgroup, if set, is called after the config was sent and must put
-	// pid into its cgroup; its result goes to the init as syncCgroupDone.
+	// pid into its cgroup; its result goes to the init as syncCgroupDone
+	// (nil: the paths of the config stand).
 	inCgroup  func(pid int) (map[string]string, error)
 	onHooks   func(pid int) error
 	onReady   func(pid int) error
@@ -235,7 +236,13 @@ func (sp *spawn) run() (pid int, err error) {
 					_ = sock.write(syncAbort, nil)
 					return pid, cgroupMoveError(sock, pid, cerr)
 				}
-				if err = sock.writeJSON(syncCgroupDone, paths); err != nil {
+				// No paths: the init keeps those of its config.
+				if paths == nil {
+					err = sock.write(syncCgroupDone, nil)
+				} else {
+					err = sock.writeJSON(syncCgroupDone, paths)
+				}
+				if err != nil {
 					return pid, sock.peerError(err)
 				}
 			}
