@@ -289,23 +289,14 @@ func (c *Container) start(o *CreateOptions) error {
 		return sendSeccompListener(spec.Linux.Seccomp, c.state.hookState(Creating, pid), pid, f)
 	}
 	sp.onPid = func(pid int) error {
-		start, _, err := processStartTime(pid)
-		if err != nil {
+		if err := c.recordInit(pid); err != nil {
 			return fmt.Errorf("container init: %w", err)
 		}
-		c.state.InitPid, c.state.InitStartTime = pid, start
-		c.state.NamespacePaths = namespacePaths(spec, pid)
-		// The stdio the runtime gave, for a checkpoint (see Checkpoint).
-		c.state.ExternalDescriptors = stdioTargets(pid)
 		sp.config.HookState = c.state.hookState(Creating, pid)
 		return nil
 	}
 	sp.onHooks = func(pid int) error {
-		hs := c.state.hookState(Creating, pid)
-		if err := runHooks(spec.Hooks.Prestart, "prestart", hs); err != nil {
-			return err
-		}
-		return runHooks(spec.Hooks.CreateRuntime, "createRuntime", hs)
+		return runCreateHooks(spec.Hooks, c.state.hookState(Creating, pid))
 	}
 	sp.onReady = func(pid int) error {
 		// Also without linux.resources: Set(nil) still applies the
@@ -324,6 +315,32 @@ func (c *Container) start(o *CreateOptions) error {
 	pid, err := sp.run()
 	o.IO.Pid = pid
 	return err
+}
+
+// recordInit records pid as the container's init in the state: its start
+// time (which tells it from a later process with its pid), its namespaces
+// and its stdio (what a checkpoint hands over).
+func (c *Container) recordInit(pid int) error {
+	start, _, err := processStartTime(pid)
+	if err != nil {
+		return err
+	}
+	c.state.InitPid, c.state.InitStartTime = pid, start
+	c.state.NamespacePaths = namespacePaths(c.state.Config, pid)
+	c.state.ExternalDescriptors = stdioTargets(pid)
+	return nil
+}
+
+// runCreateHooks runs the hooks of a container being created, in the
+// runtime's namespaces: prestart, then createRuntime.
+func runCreateHooks(h *specs.Hooks, hs *specs.State) error {
+	if h == nil {
+		return nil
+	}
+	if err := runHooks(h.Prestart, "prestart", hs); err != nil {
+		return err
+	}
+	return runHooks(h.CreateRuntime, "createRuntime", hs)
 }
 
 // makeFifo creates exec.fifo, which the init opens for writing (blocking)

@@ -24,12 +24,9 @@ import (
 
 // RestoreOptions describe a container to restore from a checkpoint.
 type RestoreOptions struct {
-	ID     string
-	Bundle string // absolute
-	Spec   *specs.Spec
-	// NoPivot (--no-pivot) is accepted as runc accepts it: CRIU rebuilds
-	// the mount namespace itself, so it changes nothing.
-	NoPivot  bool
+	ID       string
+	Bundle   string // absolute
+	Spec     *specs.Spec
 	Systemd  bool
 	Rootless bool
 	// IO is the restored process's stdio (its pipes at checkpoint are
@@ -178,14 +175,8 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 		Notify: func(n *criu.Notification) error {
 			switch n.Script {
 			case "setup-namespaces":
-				if spec.Hooks != nil {
-					hs := c.state.hookState(Creating, n.Pid)
-					if err := runHooks(spec.Hooks.Prestart, "prestart", hs); err != nil {
-						return err
-					}
-					if err := runHooks(spec.Hooks.CreateRuntime, "createRuntime", hs); err != nil {
-						return err
-					}
+				if err := runCreateHooks(spec.Hooks, c.state.hookState(Creating, n.Pid)); err != nil {
+					return err
 				}
 			case "post-restore":
 				pid = n.Pid
@@ -220,20 +211,15 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 
 // restored records the restored init in the state.
 func (c *Container) restored(pid int) error {
-	start, _, err := processStartTime(pid)
-	if err != nil {
-		return fmt.Errorf("restored init: %w", err)
-	}
 	spec := c.state.Config
-	c.state.InitPid, c.state.InitStartTime = pid, start
 	if !hasNamespace(spec, specs.TimeNamespace) && otherNamespace(pid, "time") {
 		// CRIU restores into a new time namespace (so the monotonic
 		// clocks go on from the checkpoint): exec must join it too.
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
 	}
-	c.state.NamespacePaths = namespacePaths(spec, pid)
-	// Its stdio now: what the next checkpoint hands over.
-	c.state.ExternalDescriptors = stdioTargets(pid)
+	if err := c.recordInit(pid); err != nil {
+		return fmt.Errorf("restored init: %w", err)
+	}
 	if err := c.applyIntelRdt(pid); err != nil {
 		return err
 	}
