@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
@@ -397,13 +398,6 @@ var nsFlags = map[specs.LinuxNamespaceType]uint32{
 	specs.TimeNamespace:    unix.CLONE_NEWTIME,
 }
 
-// nsProcNames are the names of the namespaces in /proc/<pid>/ns.
-var nsProcNames = map[specs.LinuxNamespaceType]string{
-	specs.UserNamespace: "user", specs.MountNamespace: "mnt", specs.PIDNamespace: "pid",
-	specs.NetworkNamespace: "net", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
-}
-
 // bootstrapFor builds the C stage's message. A new cgroup namespace is left
 // to the Go init (unless cgroupNS), which unshares it once the parent has
 // moved it into its cgroup.
@@ -437,7 +431,7 @@ func timeOffsets(offsets map[string]specs.LinuxTimeOffset) string {
 func namespacePaths(spec *specs.Spec, pid int) map[specs.LinuxNamespaceType]string {
 	paths := make(map[specs.LinuxNamespaceType]string)
 	for _, ns := range spec.Linux.Namespaces {
-		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, nsProcNames[ns.Type])
+		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, criu.NsNames[ns.Type])
 	}
 	return paths
 }

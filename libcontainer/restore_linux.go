@@ -169,8 +169,13 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 		Stdout:     orStd(o.IO.Stdout, os.Stdout),
 		Stderr:     orStd(o.IO.Stderr, os.Stderr),
 		ExtraFiles: extra,
+		// criu joins the container's cgroup and resctrl group before it
+		// forks the processes, which inherit both.
 		Started: func(criuPid int, req *rpc.CriuReq) error {
-			return c.restoreCgroup(cg, criuPid, req)
+			if err := c.restoreCgroup(cg, criuPid, req); err != nil {
+				return err
+			}
+			return c.applyIntelRdt(criuPid)
 		},
 		Notify: func(n *criu.Notification) error {
 			switch n.Script {
@@ -212,16 +217,13 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 // restored records the restored init in the state.
 func (c *Container) restored(pid int) error {
 	spec := c.state.Config
-	if !hasNamespace(spec, specs.TimeNamespace) && otherNamespace(pid, "time") {
+	if !hasNamespace(spec, specs.TimeNamespace) && otherNamespace(pid, criu.NsNames[specs.TimeNamespace]) {
 		// CRIU restores into a new time namespace (so the monotonic
 		// clocks go on from the checkpoint): exec must join it too.
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
 	}
 	if err := c.recordInit(pid); err != nil {
 		return fmt.Errorf("restored init: %w", err)
-	}
-	if err := c.applyIntelRdt(pid); err != nil {
-		return err
 	}
 	c.state.Creating = false
 	return saveState(c.dir, c.state)

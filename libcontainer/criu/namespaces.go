@@ -10,8 +10,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// nsNames are CRIU's (and /proc/<pid>/ns's) names of the namespaces.
-var nsNames = map[specs.LinuxNamespaceType]string{
+// NsNames are the names of the namespaces in /proc/<pid>/ns, which CRIU
+// uses too.
+var NsNames = map[specs.LinuxNamespaceType]string{
 	specs.NetworkNamespace: "net", specs.PIDNamespace: "pid", specs.MountNamespace: "mnt",
 	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
 	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
@@ -58,7 +59,7 @@ func (c *Criu) dumpNamespaces(r *rpc.CriuOpts, spec *specs.Spec) error {
 		if err := unix.Stat(ns.Path, &st); err != nil {
 			return fmt.Errorf("%s: %w", field, &os.PathError{Op: "stat", Path: ns.Path, Err: err})
 		}
-		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", nsNames[ns.Type], st.Ino, key))
+		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", NsNames[ns.Type], st.Ino, key))
 	}
 	return nil
 }
@@ -95,7 +96,7 @@ func (c *Criu) restoreNamespaces(r *rpc.CriuOpts, spec *specs.Spec, extra *[]*os
 		if ns.Type == specs.CgroupNamespace {
 			return fmt.Errorf("%s: criu cannot restore into an existing cgroup namespace", field)
 		}
-		name, ok := nsNames[ns.Type]
+		name, ok := NsNames[ns.Type]
 		if !ok {
 			return fmt.Errorf("%s: unknown namespace type", field)
 		}
