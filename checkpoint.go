@@ -12,6 +12,20 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 )
 
+// The options checkpoint and restore share (each command lists them in
+// runc's order).
+var (
+	criuWorkPathFlag          = cli.StringFlag{Name: "work-path", Value: "", Usage: "path for saving work files and logs"}
+	criuTCPEstablishedFlag    = cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"}
+	criuExtUnixSkFlag         = cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"}
+	criuShellJobFlag          = cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"}
+	criuFileLocksFlag         = cli.BoolFlag{Name: "file-locks", Usage: "handle file locks, for safety"}
+	criuManageCgroupsModeFlag = cli.StringFlag{Name: "manage-cgroups-mode", Value: "", Usage: "cgroups mode: soft|full|strict|ignore (default: soft)"}
+	criuEmptyNsFlag           = cli.StringSliceFlag{Name: "empty-ns", Usage: "create a namespace, but don't restore its properties"}
+	criuAutoDedupFlag         = cli.BoolFlag{Name: "auto-dedup", Usage: "enable auto deduplication of memory images"}
+	criuLazyPagesFlag         = cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to lazily restore memory pages"}
+)
+
 var checkpointCommand = cli.Command{
 	Name:  "checkpoint",
 	Usage: "checkpoint a running container",
@@ -22,22 +36,22 @@ checkpointed.`,
 	Description: `The checkpoint command saves the state of the container instance.`,
 	Flags: []cli.Flag{
 		cli.StringFlag{Name: "image-path", Value: "", Usage: "path for saving criu image files"},
-		cli.StringFlag{Name: "work-path", Value: "", Usage: "path for saving work files and logs"},
+		criuWorkPathFlag,
 		cli.StringFlag{Name: "parent-path", Value: "", Usage: "path for previous criu image files in pre-dump"},
 		cli.BoolFlag{Name: "leave-running", Usage: "leave the process running after checkpointing"},
-		cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
+		criuTCPEstablishedFlag,
 		cli.BoolFlag{Name: "tcp-skip-in-flight", Usage: "skip in-flight tcp connections"},
 		cli.BoolFlag{Name: "link-remap", Usage: "allow one to link unlinked files back when possible"},
-		cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
-		cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"},
-		cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to lazily restore memory pages"},
+		criuExtUnixSkFlag,
+		criuShellJobFlag,
+		criuLazyPagesFlag,
 		cli.IntFlag{Name: "status-fd", Value: -1, Usage: "criu writes \\0 to this FD once lazy-pages is ready"},
 		cli.StringFlag{Name: "page-server", Value: "", Usage: "ADDRESS:PORT of the page server"},
-		cli.BoolFlag{Name: "file-locks", Usage: "handle file locks, for safety"},
+		criuFileLocksFlag,
 		cli.BoolFlag{Name: "pre-dump", Usage: "dump container's memory information only, leave the container running after this"},
-		cli.StringFlag{Name: "manage-cgroups-mode", Value: "", Usage: "cgroups mode: soft|full|strict|ignore (default: soft)"},
-		cli.StringSliceFlag{Name: "empty-ns", Usage: "create a namespace, but don't restore its properties"},
-		cli.BoolFlag{Name: "auto-dedup", Usage: "enable auto deduplication of memory images"},
+		criuManageCgroupsModeFlag,
+		criuEmptyNsFlag,
+		criuAutoDedupFlag,
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, exactArgs); err != nil {
