@@ -111,20 +111,11 @@ func buildProgram(c *specs.LinuxSeccomp) ([]unix.SockFilter, uint, error) {
 // filterArchs returns the architectures of the filter: the native one, then
 // those listed in c, without duplicates.
 func filterArchs(c *specs.LinuxSeccomp) ([]specs.Arch, error) {
-	native, err := libseccomp.GetNativeArch()
+	native, err := nativeArch()
 	if err != nil {
-		return nil, fmt.Errorf("seccomp: get native architecture: %w", err)
+		return nil, err
 	}
-	var archs []specs.Arch
-	for a, sa := range scmpArchs {
-		if sa == native {
-			archs = append(archs, a)
-			break
-		}
-	}
-	if len(archs) == 0 {
-		return nil, fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", native)
-	}
+	archs := []specs.Arch{native}
 	for _, a := range c.Architectures {
 		if !slices.Contains(archs, a) {
 			archs = append(archs, a)
@@ -427,14 +418,17 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 			return err
 		}
 	}
-	native, nativeErr := nativeArch()
+	native, err := nativeArch()
+	if err != nil {
+		return err
+	}
 	for i, a := range c.Architectures {
 		if !archSupported()[a] {
 			return fmt.Errorf("linux.seccomp.architectures[%d]: %s is not supported by libseccomp %s", i, a, Version())
 		}
 		// One filter holds architectures of one byte order (libseccomp
 		// refuses the mix when it builds the filter, in the init).
-		if nativeErr == nil && littleEndian(a) != littleEndian(native) {
+		if littleEndian(a) != littleEndian(native) {
 			return fmt.Errorf("linux.seccomp.architectures[%d]: %s cannot share a filter with the native %s (different byte order)", i, a, native)
 		}
 	}
@@ -449,11 +443,16 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 // nativeArch returns the runtime-spec name of the architecture libseccomp
 // reports as native.
 func nativeArch() (specs.Arch, error) {
-	archs, err := filterArchs(&specs.LinuxSeccomp{})
+	native, err := libseccomp.GetNativeArch()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("seccomp: get native architecture: %w", err)
 	}
-	return archs[0], nil
+	for a, sa := range scmpArchs {
+		if sa == native {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", native)
 }
 
 // littleEndian reports whether a is a little-endian ABI (the
