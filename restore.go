@@ -105,34 +105,12 @@ func restoreContainer(ctx *cli.Context) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	pid := c.State().InitPid
-	fail := func(err error) (int, error) {
-		if derr := c.Destroy(); derr != nil {
-			logrus.Error(derr)
-		}
-		c.Close()
+	pid, err := started(c, t, pidFile, nil)
+	if err != nil {
 		return -1, err
 	}
-	if err := t.started(); err != nil {
-		return fail(err)
-	}
-	if pidFile != "" {
-		if err := createPidFile(pidFile, pid); err != nil {
-			return fail(err)
-		}
-	}
-	c.Close()
 	if detach {
 		return 0, nil
 	}
-	status := handler.forward(pid, t)
-	logrus.Debugf("restored process exited: %d", status)
-	t.wait()
-	if c, err := libcontainer.Load(root, id, true); err == nil {
-		if err := c.Destroy(); err != nil {
-			logrus.Error(err)
-		}
-		c.Close()
-	}
-	return status, nil
+	return waitAndDelete(root, id, pid, handler, t, false), nil
 }

@@ -104,32 +104,14 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	pid := c.State().InitPid
-	destroy := func() {
-		if err := c.Destroy(); err != nil {
-			logrus.Error(err)
-		}
+	var poststart func() error
+	if mode == modeRun {
+		poststart = c.Poststart
 	}
-	if err := t.started(); err != nil {
-		destroy()
-		c.Close()
+	pid, err := started(c, t, pidFile, poststart)
+	if err != nil {
 		return -1, err
 	}
-	if pidFile != "" {
-		if err := createPidFile(pidFile, pid); err != nil {
-			destroy()
-			c.Close()
-			return -1, err
-		}
-	}
-	if mode == modeRun {
-		if err := c.Poststart(); err != nil {
-			destroy()
-			c.Close()
-			return -1, err
-		}
-	}
-	c.Close()
 	if detach {
 		if mode == modeRun {
 			// runc run -d returns once the container is ready.
@@ -148,10 +130,39 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 		}()
 	}
 
+	return waitAndDelete(root, id, pid, handler, t, ctx.Bool("keep")), nil
+}
+
+// started finishes the start of a new container c (created, run or
+// restored): the terminal handed over, the pid file written, then post (if
+// any). On failure the container is destroyed. c is closed either way.
+func started(c *libcontainer.Container, t *tty, pidFile string, post func() error) (int, error) {
+	defer c.Close()
+	pid := c.State().InitPid
+	err := t.started()
+	if err == nil && pidFile != "" {
+		err = createPidFile(pidFile, pid)
+	}
+	if err == nil && post != nil {
+		err = post()
+	}
+	if err != nil {
+		if derr := c.Destroy(); derr != nil {
+			logrus.Error(derr)
+		}
+		return -1, err
+	}
+	return pid, nil
+}
+
+// waitAndDelete is the foreground end of run and restore: signals forwarded
+// to the process pid until it exits, the terminal restored, then the
+// container deleted (unless keep). It returns the exit code for runc.
+func waitAndDelete(root, id string, pid int, handler *signalHandler, t *tty, keep bool) int {
 	status := handler.forward(pid, t)
 	logrus.Debugf("container process exited: %d", status)
 	t.wait()
-	if !ctx.Bool("keep") {
+	if !keep {
 		if c, err := libcontainer.Load(root, id, true); err == nil {
 			if err := c.Destroy(); err != nil {
 				logrus.Error(err)
@@ -159,5 +170,5 @@ func startContainer(ctx *cli.Context, mode runMode) (int, error) {
 			c.Close()
 		}
 	}
-	return status, nil
+	return status
 }
