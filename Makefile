@@ -85,33 +85,24 @@ integration: runc $(ROOTFS)
 
 test: unittest integration
 
-# The tests that need cgroup v2 or systemd (this host has neither), in the
-# VM lane (../shared/vmlane, qemu): builds the guest image once (cached),
-# then runs VMTESTS (scripts/test-vm.sh) in the guest.
-.PHONY: test-vm
-test-vm: runc $(ROOTFS)
-	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm.sh
-
-# The security tests that need AppArmor (and the seccomp/CVE tests again on
-# that kernel), in the same VM lane: scripts/test-vm-security.sh.
-.PHONY: test-vm-security
-test-vm-security: runc $(ROOTFS)
-	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm-security.sh
-
-# Checkpoint and restore with a working CRIU (it fails `criu check` on this
-# host's kernel; `make test` checks that error path), in the same VM lane:
-# scripts/test-vm-criu.sh.
-.PHONY: test-vm-criu
-test-vm-criu: runc $(ROOTFS)
-	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/test-vm-criu.sh
+# What this host cannot run, in the VM lane (../shared/vmlane, qemu; the
+# guest image is built once and cached), one script each:
+#   test-vm           cgroup v2 and the systemd driver (scripts/test-vm.sh,
+#                     VMTESTS picks the tests)
+#   test-vm-security  AppArmor, and the seccomp/CVE tests again on that
+#                     kernel (scripts/test-vm-security.sh)
+#   test-vm-criu      checkpoint/restore with a working CRIU (it fails
+#                     `criu check` here; `make test` checks that error path)
+.PHONY: test-vm test-vm-security test-vm-criu
+test-vm test-vm-security test-vm-criu: runc $(ROOTFS)
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/$@.sh
 
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target of one
 # package at a time); seed corpora are in the packages' testdata/fuzz.
 FUZZTIME ?= 10s
-FUZZ_TARGETS := .:FuzzParseSignal .:FuzzParseUser \
-	./libcontainer:FuzzConfig ./libcontainer/validate:FuzzSpec ./libcontainer/validate:FuzzID \
-	./libcontainer/seccomp:FuzzProfile \
-	./libcontainer/nsenter:FuzzBootstrapEncode ./libcontainer/nsenter:FuzzCStage
+# The targets are found in the tests (func FuzzX in package P).
+FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./vendor/' | \
+	xargs -n1 sh -c 'for f in $$(sed -n "s/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/p" "$$0"); do echo "$$(dirname $$0):$$f"; done')
 .PHONY: fuzz
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
