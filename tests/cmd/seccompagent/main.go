@@ -120,7 +120,11 @@ func receive(cfd int, statePath string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("recvmsg: %w", err)
 	}
-	if err := os.WriteFile(statePath, buf[:n], 0o644); err != nil {
+	// Written whole, then renamed: the tests wait for the file to appear.
+	if err := os.WriteFile(statePath+".tmp", buf[:n], 0o644); err != nil {
+		return -1, err
+	}
+	if err := os.Rename(statePath+".tmp", statePath); err != nil {
 		return -1, err
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
