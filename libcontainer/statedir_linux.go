@@ -48,12 +48,6 @@ func (c *Container) makeStateDir(root string) (err error) {
 			}
 			return stateDirError(dir, err)
 		}
-		// 0711 whatever the umask: an init that is not root on the host
-		// (user namespace) reaches its exec fifo through it.
-		if err = os.Chmod(tmp, 0o711); err != nil {
-			os.RemoveAll(tmp)
-			return stateDirError(dir, err)
-		}
 		// A delete of the same ID (RemoveStale) may remove the temporary
 		// directory before we hold its lock: take another.
 		if lock, err = lockDir(tmp); err != nil && (!errors.Is(err, ErrNotExist) || try == 5) {
@@ -67,6 +61,11 @@ func (c *Container) makeStateDir(root string) (err error) {
 			lock.Close()
 		}
 	}()
+	// 0711 whatever the umask: an init that is not root on the host (user
+	// namespace) reaches its exec fifo through it.
+	if err := unix.Fchmod(int(lock.Fd()), 0o711); err != nil {
+		return stateDirError(dir, err)
+	}
 	// Nobody sees the directory before the rename: no need for saveState's
 	// temporary file.
 	if err := writeNewFile(filepath.Join(tmp, stateFile), data); err != nil {
