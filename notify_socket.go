@@ -225,8 +225,15 @@ func pidAlive(pid int) func() bool {
 	}
 	return func() bool {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		k, err := unix.Poll(fds, 0)
-		return err == nil && k == 0
+		for {
+			// A signal pending (the Go runtime's own SIGURG, say) makes
+			// even a zero-timeout poll fail with EINTR: that says nothing
+			// of the process.
+			k, err := unix.Poll(fds, 0)
+			if err != unix.EINTR {
+				return err == nil && k == 0
+			}
+		}
 	}
 }
 
