@@ -160,11 +160,14 @@ func (c *Container) Status() Status {
 		if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
 			return Created
 		}
+		return Running
 	}
-	// runc run (no exec fifo) before the init has exec'd the process: a
-	// signal now would reach runc init, so it is still "created", as
-	// runc reports it.
-	if !c.state.UseFifo {
+	// runc run (no exec fifo): its create returns, and lets go of the
+	// lock, only once the init has exec'd the process. Until then a
+	// signal would reach runc init, so it is still "created", as runc
+	// reports it. Afterwards the process may call itself what it likes
+	// (runc init's name included): it runs.
+	if c.lock == nil && creatorAlive(c.dir) {
 		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c.state.InitPid)); err == nil && string(comm) == initComm+"\n" {
 			return Created
 		}

@@ -153,6 +153,27 @@ func TestRunDetachedPidFile(t *testing.T) {
 	}
 }
 
+// A running process that names itself as runc's init does is still
+// running: it cannot make `runc delete` (without --force) take it for a
+// created container to remove, nor `runc start` for one to start.
+func TestRunProcessNamedLikeInit(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "printf 'runc:[2:INIT]' >/proc/self/comm; touch /tmp/ready; sleep 100; true")
+	b.mustRunc("run", "-d", b.ID)
+	waitFile(t, filepath.Join(b.Dir, "rootfs/tmp/ready"))
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", b.initPid())); string(comm) != "runc:[2:INIT]\n" {
+		t.Fatalf("comm %q", comm)
+	}
+	if s := b.status(); s != "running" {
+		t.Errorf("status %q", s)
+	}
+	if _, errOut, code := b.runc("start", b.ID); code == 0 || !strings.Contains(errOut, "already running") {
+		t.Errorf("start: exit %d %q", code, errOut)
+	}
+	if _, _, code := b.runc("delete", b.ID); code == 0 {
+		t.Errorf("delete of a running container succeeded")
+	}
+}
+
 func TestKillSignalForms(t *testing.T) {
 	for _, sig := range []string{"SIGUSR1", "USR1", "10", "usr1"} {
 		b := newBundle(t, "sh", "-c", "trap 'exit 0' USR1; touch /tmp/ready; while :; do sleep 0.1; done")
