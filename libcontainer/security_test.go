@@ -15,6 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The test binary's main goroutine keeps the main thread to itself. A
+// goroutine that exits locked to the main thread does not end it (Go
+// wedges it instead), and the main thread's root is what /proc/<pid>/root
+// shows: an onOwnFS chroot that landed there broke later tests.
+func init() { runtime.LockOSThread() }
+
 // onOwnFS runs fn on a locked OS thread with its own filesystem context
 // (root and cwd, CLONE_FS), which is thrown away afterwards: chroot and
 // chdir in fn do not touch the rest of the test binary.

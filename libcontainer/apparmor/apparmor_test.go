@@ -136,6 +136,11 @@ func TestWriteError(t *testing.T) {
 	}
 }
 
+// The test binary's main goroutine keeps the main thread to itself: a
+// goroutine that exits locked to the main thread does not end it (Go
+// wedges it instead), so onThrowawayThread's attribute would stay.
+func init() { runtime.LockOSThread() }
+
 // onThrowawayThread runs fn on an OS thread that is discarded afterwards, so
 // an exec attribute it sets cannot leak into the rest of the test binary.
 func onThrowawayThread(fn func() error) error {
