@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +35,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The main thread stays with this goroutine: a test goroutine that
+	// enters a container's namespace on a locked thread and exits (see
+	// readNetSysctl) must not wedge it there, as what /proc/self shows
+	// is the main thread's.
+	runtime.LockOSThread()
 	runcBin = envPath("RUNC_BINARY", "../../runc")
 	rootfsSrc = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
 	for _, p := range []string{runcBin, rootfsSrc + "/bin/busybox"} {
