@@ -124,10 +124,15 @@ type newContainerArgs struct {
 	pidFile  string // absolute, or ""
 }
 
-// loadNewContainer reads --pid-file, the bundle's config (see loadSpec,
-// which changes into the bundle), the state root and the rootless mode.
+// loadNewContainer reads --pid-file and the state root (both relative to
+// where runc was started), then the bundle's config (see loadSpec, which
+// changes into the bundle), and the rootless mode.
 func loadNewContainer(ctx *cli.Context) (*newContainerArgs, error) {
 	pidFile, err := absPidFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := stateRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +142,6 @@ func loadNewContainer(ctx *cli.Context) (*newContainerArgs, error) {
 	}
 	if spec.Process == nil {
 		return nil, errors.New("process: the config has no process to run")
-	}
-	root, err := stateRoot(ctx)
-	if err != nil {
-		return nil, err
 	}
 	rootless, err := isRootless(ctx)
 	if err != nil {

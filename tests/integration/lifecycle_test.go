@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -171,6 +172,41 @@ func TestRunProcessNamedLikeInit(t *testing.T) {
 	}
 	if _, _, code := b.runc("delete", b.ID); code == 0 {
 		t.Errorf("delete of a running container succeeded")
+	}
+}
+
+// A relative --root is relative to where runc runs, also for create with
+// --bundle elsewhere (runc #2613): the container is found again by state
+// and delete run from the same directory.
+func TestRelativeRootWithBundle(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	cwd := t.TempDir()
+	rc := func(args ...string) (string, error) {
+		cmd := exec.Command(runcBin, append([]string{"--root", "relroot"}, args...)...)
+		cmd.Dir = cwd
+		// A file, not a pipe: the created container keeps it open.
+		out := b.tempFile()
+		defer out.Close()
+		cmd.Stdout, cmd.Stderr = out, out
+		err := cmd.Run()
+		return readAll(out), err
+	}
+	t.Cleanup(func() {
+		for _, root := range []string{filepath.Join(cwd, "relroot"), filepath.Join(b.Dir, "relroot")} {
+			exec.Command(runcBin, "--root", root, "delete", "-f", b.ID).Run()
+		}
+	})
+	if out, err := rc("create", "--bundle", b.Dir, b.ID); err != nil {
+		t.Fatalf("create: %v %s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "relroot", b.ID, "state.json")); err != nil {
+		t.Errorf("state not under the working directory's relroot: %v", err)
+	}
+	if out, err := rc("state", b.ID); err != nil || !strings.Contains(out, `"status": "created"`) {
+		t.Errorf("state: %v %s", err, out)
+	}
+	if out, err := rc("delete", "-f", b.ID); err != nil {
+		t.Errorf("delete: %v %s", err, out)
 	}
 }
 
