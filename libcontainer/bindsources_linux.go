@@ -20,11 +20,11 @@ import (
 )
 
 // openBindSources opens the bind sources of the mounts listed in idx, in
-// order, for the container whose init is pid: at their host path for the
-// plain binds, and for the id-mapped ones mapped through the mount's own
+// order, for the container whose init is pid: from the handles in host
+// for the plain binds, and for the id-mapped ones mapped through the mount's own
 // mappings (a user namespace made for them) or else the container's user
 // namespace (see rootfs.BindSourceIndices).
-func openBindSources(spec *specs.Spec, idx []int, host map[int]string, pid int) (_ []*os.File, Err error) {
+func openBindSources(spec *specs.Spec, idx []int, host map[int]*os.File, pid int) (_ []*os.File, Err error) {
 	var files []*os.File
 	namespaces := map[string]*os.File{}
 	defer func() {
@@ -39,8 +39,8 @@ func openBindSources(spec *specs.Spec, idx []int, host map[int]string, pid int) 
 	}()
 	for _, i := range idx {
 		m := &spec.Mounts[i]
-		if path, ok := host[i]; ok {
-			f, err := rootfs.OpenBindSource(m, path)
+		if src, ok := host[i]; ok {
+			f, err := rootfs.OpenBindSource(m, src)
 			if err != nil {
 				return nil, fmt.Errorf("mounts[%d] (bind of %s on %s): open source: %w", i, m.Source, m.Destination, err)
 			}

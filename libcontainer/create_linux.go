@@ -282,6 +282,11 @@ func (c *Container) start(o *CreateOptions) error {
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
 	if idx, host := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
+		defer func() {
+			for _, f := range host {
+				f.Close()
+			}
+		}()
 		sp.config.BindSources = idx
 		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, host, pid) }
 	}

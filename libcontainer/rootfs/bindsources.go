@@ -30,9 +30,10 @@ import (
 // bind mount but remounts (whose source is not used) and sources the host
 // would reach through the rootfs, which the init resolves itself as
 // without a user namespace (and finds under the spec's earlier mounts).
-// host gives, for those other binds, the source's path resolved on the
-// host (relative sources are taken from bundle, as the init does).
-func BindSourceIndices(spec *specs.Spec, all bool, bundle string) (idx []int, host map[int]string) {
+// host holds, for those other binds, an O_PATH handle of the source as
+// resolved on the host (relative sources are taken from bundle, as the
+// init does); the caller closes them.
+func BindSourceIndices(spec *specs.Spec, all bool, bundle string) (idx []int, host map[int]*os.File) {
 	var rootfs *unix.Stat_t
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
@@ -54,66 +55,89 @@ func BindSourceIndices(spec *specs.Spec, all bool, bundle string) (idx []int, ho
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(bundle, src)
 		}
-		if p, ok := resolveOutside(src, rootfs); ok {
+		if f := openOutside(src, rootfs); f != nil {
 			if host == nil {
-				host = map[int]string{}
+				host = map[int]*os.File{}
 			}
 			idx = append(idx, i)
-			host[i] = p
+			host[i] = f
 		}
 	}
 	return idx, host
 }
 
-// resolveOutside resolves the absolute path src on the host, component by
-// component, and returns its real path; ok is false if the resolution
-// would go through the directory rootfs (whose content, symlinks
-// included, is the container's: the runtime, root on the host, must not
-// follow them), or fails.
-func resolveOutside(src string, rootfs *unix.Stat_t) (_ string, ok bool) {
-	var st unix.Stat_t
-	if unix.Lstat("/", &st) != nil || st.Dev == rootfs.Dev && st.Ino == rootfs.Ino {
-		return "", false
+// openOutside opens the absolute path src on the host (O_PATH), one
+// component at a time from the previous one's fd, each symlink's target
+// walked the same way; it returns nil if the walk would go through the
+// directory rootfs (whose content, symlinks included, is the container's:
+// the runtime, root on the host, must not follow them), or fails. The
+// handle pins what was checked: nothing is looked up by path again.
+func openOutside(src string, rootfs *unix.Stat_t) *os.File {
+	// open opens name from dir and checks that it is not rootfs.
+	open := func(dir int, name string) (int, *unix.Stat_t, bool) {
+		fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, nil, false
+		}
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || st.Dev == rootfs.Dev && st.Ino == rootfs.Ino {
+			unix.Close(fd)
+			return -1, nil, false
+		}
+		return fd, &st, true
 	}
-	resolved, rest, links := "/", strings.Split(src, "/"), 0
-	for len(rest) > 0 {
+	dir, _, ok := open(unix.AT_FDCWD, "/")
+	rest, links := strings.Split(src, "/"), 0
+	for ok && len(rest) > 0 {
 		c := rest[0]
 		rest = rest[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			resolved = filepath.Dir(resolved)
+		if c == "" || c == "." {
 			continue
 		}
-		next := filepath.Join(resolved, c)
-		if unix.Lstat(next, &st) != nil || st.Dev == rootfs.Dev && st.Ino == rootfs.Ino {
-			return "", false
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-			resolved = next
+		fd, st, found := open(dir, c)
+		if found && st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			unix.Close(dir)
+			dir = fd
 			continue
 		}
-		if links++; links > 40 {
-			return "", false
+		var target string
+		var err error
+		if found {
+			target, err = readlinkFd(fd)
+			unix.Close(fd)
 		}
-		target, err := os.Readlink(next)
-		if err != nil {
-			return "", false
+		if links++; !found || err != nil || links > 40 {
+			unix.Close(dir)
+			return nil
 		}
+		// The target is walked from dir, or from / if absolute.
 		if filepath.IsAbs(target) {
-			resolved = "/"
+			unix.Close(dir)
+			dir, _, ok = open(unix.AT_FDCWD, "/")
 		}
 		rest = append(strings.Split(target, "/"), rest...)
 	}
-	return resolved, true
+	if !ok {
+		return nil
+	}
+	return os.NewFile(uintptr(dir), src)
 }
 
-// OpenBindSource returns a detached copy of the bind source of m found at
-// path on the host (see BindSourceIndices), with its submounts for rbind.
-func OpenBindSource(m *specs.Mount, path string) (*os.File, error) {
+// readlinkFd reads the target of the symlink fd (opened O_PATH|O_NOFOLLOW).
+func readlinkFd(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// OpenBindSource returns a detached copy of the bind source of m, which
+// src holds (see BindSourceIndices), with its submounts for rbind.
+func OpenBindSource(m *specs.Mount, src *os.File) (*os.File, error) {
 	o := parseMountOptions(m.Options)
-	return cloneTree(unix.AT_FDCWD, path, o.isRecursive())
+	return cloneTree(int(src.Fd()), "", o.isRecursive())
 }
 
 // IsIDMapped reports whether the spec mount m is id-mapped.
