@@ -78,9 +78,11 @@ unittest: deps
 	$(GO) test -tags "$(BUILDTAGS)" $(TESTFLAGS) ./libcontainer/... .
 	$(GO) test $(TESTFLAGS) ./libcontainer/seccomp/ ./libcontainer/validate/
 
+# RUNC_REFERENCE: runc 1.5.3, the reference of the differential tests.
 integration: runc $(ROOTFS)
 	@scripts/deps.sh test
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		RUNC_REFERENCE=$$(scripts/deps.sh reference) \
 		$(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./tests/integration/
 
 test: unittest integration

@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 )
 
 var specCommand = cli.Command{
@@ -91,11 +92,12 @@ created by an unprivileged user.
 	},
 }
 
-// defaultSpec is the config `runc spec` writes: a busybox-friendly shell on
-// a terminal, with the mounts, masked paths and capabilities runc uses.
+// defaultSpec is the config `runc spec` writes: runc 1.5's template, a
+// busybox-friendly shell on a terminal, with its mounts, masked paths and
+// capabilities, and a cgroup namespace only on a cgroup v2 host.
 func defaultSpec() *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
-	return &specs.Spec{
+	spec := &specs.Spec{
 		Version: specs.Version,
 		Root:    &specs.Root{Path: "rootfs", Readonly: true},
 		Process: &specs.Process{
@@ -108,7 +110,6 @@ func defaultSpec() *specs.Spec {
 				Bounding:  caps,
 				Effective: caps,
 				Permitted: caps,
-				Ambient:   caps,
 			},
 			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
 			NoNewPrivileges: true,
@@ -127,7 +128,7 @@ func defaultSpec() *specs.Spec {
 			MaskedPaths: []string{
 				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-				"/proc/scsi", "/sys/devices/virtual/powercap",
+				"/proc/scsi",
 			},
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 			Resources: &specs.LinuxResources{
@@ -139,10 +140,19 @@ func defaultSpec() *specs.Spec {
 				{Type: specs.IPCNamespace},
 				{Type: specs.UTSNamespace},
 				{Type: specs.MountNamespace},
-				{Type: specs.CgroupNamespace},
 			},
 		},
 	}
+	if cgroup2Host() {
+		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	}
+	return spec
+}
+
+// cgroup2Host tells whether /sys/fs/cgroup is the unified (v2) hierarchy.
+func cgroup2Host() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // toRootless adapts the default spec for an unprivileged user, as

@@ -8,7 +8,25 @@
 #   scripts/deps.sh man     go-md2man alone (make man)
 #   scripts/deps.sh clients + containerd, docker.io, podman, conmon, uidmap
 #                           and runc (the reference), for make test-clients
+#   scripts/deps.sh reference  runc 1.5.3 built from the Go module proxy into
+#                           .cache/runc-1.5.3/runc (once; the integration
+#                           tests' RUNC_REFERENCE), prints its path
 set -euo pipefail
+cd "$(dirname "$0")/.."
+REFERENCE_VERSION=1.5.3
+if [ "${1:-}" = reference ]; then
+	"$0" build
+	dir=$PWD/.cache/runc-$REFERENCE_VERSION
+	if ! "$dir/runc" --version 2>/dev/null | grep -q "^runc version $REFERENCE_VERSION\$"; then
+		echo "building runc $REFERENCE_VERSION (the reference) into $dir" >&2
+		mkdir -p "$dir"
+		# Outside the module: go install pkg@version ignores go.mod.
+		(cd /tmp && CGO_ENABLED=1 GOBIN="$dir" GOFLAGS=-trimpath \
+			go install -tags seccomp "github.com/opencontainers/runc@v$REFERENCE_VERSION")
+	fi
+	echo "$dir/runc"
+	exit 0
+fi
 want=(libseccomp-dev pkg-config)
 case "${1:-build}" in
 build) ;;
@@ -16,7 +34,7 @@ test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) 
 bench) want+=(busybox-static runc crun) ;;
 man) want=(go-md2man) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
-*) echo "usage: $0 build|test|bench|man|clients" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|bench|man|clients|reference" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

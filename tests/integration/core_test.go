@@ -380,6 +380,27 @@ func TestSpecDefaults(t *testing.T) {
 	b.mustRunc("spec", "--rootless", "--bundle", t.TempDir())
 }
 
+// runc spec writes runc 1.5's template, byte for byte, with and without
+// --rootless (a cgroup namespace only on a cgroup v2 host, no ambient
+// capabilities).
+func TestSpecMatchesReference(t *testing.T) {
+	for _, args := range [][]string{{"spec"}, {"spec", "--rootless"}} {
+		ours, ref := differential(t, func(t *testing.T, bin string) string {
+			dir := t.TempDir()
+			b := &bundle{t: t, Bin: bin, Dir: dir, Root: filepath.Join(dir, "state")}
+			b.mustRunc(append(args, "--bundle", dir)...)
+			data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		})
+		if ours != ref {
+			t.Errorf("runc %s: ours differs from runc 1.5.3's\nours:\n%s\nrunc 1.5.3:\n%s", strings.Join(args, " "), ours, ref)
+		}
+	}
+}
+
 // Low rlimits (RLIMIT_NOFILE, AS, DATA, STACK, NPROC) must bind the
 // process, not runc init while it waits for start: the init opens files,
 // maps memory and starts threads (runc init once crashed under 16 MiB of

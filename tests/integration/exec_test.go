@@ -44,7 +44,7 @@ func (b *bundle) runAsyncFiles(attr *syscall.SysProcAttr, extra []*os.File, args
 func (b *bundle) runAsyncOpts(o runOpts, args ...string) *asyncRun {
 	b.t.Helper()
 	r := &asyncRun{b: b, stdout: b.tempFile(), stderr: b.tempFile(), done: make(chan error, 1)}
-	argv := append(append(append([]string{}, o.wrap...), runcBin, "--root", b.Root), args...)
+	argv := append(append(append([]string{}, o.wrap...), b.bin(), "--root", b.Root), args...)
 	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Dir = b.Dir
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr

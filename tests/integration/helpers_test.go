@@ -3,8 +3,13 @@
 // state JSON, /proc and cgroup files, and that nothing is left behind.
 //
 // Environment: RUNC_BINARY (default ../../runc), BUSYBOX_ROOTFS (default
-// ../rootfs/busybox). Every container gets an absolute cgroupsPath under a
-// prefix of this run, removed at the end.
+// ../rootfs/busybox), RUNC_REFERENCE (runc 1.5.3, which `make integration`
+// builds with scripts/deps.sh reference; differential tests run their
+// scenario with it too and compare). Every container gets an absolute
+// cgroupsPath under a prefix of this run, removed at the end.
+//
+// Any test can be run against the reference instead of ours:
+// RUNC_BINARY=.cache/runc-1.5.3/runc go test ./tests/integration -run X.
 package integration
 
 import (
@@ -28,6 +33,7 @@ import (
 
 var (
 	runcBin   string
+	refBin    string // RUNC_REFERENCE, if set
 	rootfsSrc string
 	// cgPrefix is the cgroup parent of every test container of this run.
 	cgPrefix = fmt.Sprintf("/runc-it-%d", os.Getpid())
@@ -42,6 +48,9 @@ func TestMain(m *testing.M) {
 	runtime.LockOSThread()
 	runcBin = envPath("RUNC_BINARY", "../../runc")
 	rootfsSrc = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
+	if os.Getenv("RUNC_REFERENCE") != "" {
+		refBin = envPath("RUNC_REFERENCE", "")
+	}
 	for _, p := range []string{runcBin, rootfsSrc + "/bin/busybox"} {
 		if _, err := os.Stat(p); err != nil {
 			fmt.Fprintf(os.Stderr, "integration: %v (run `make integration`)\n", err)
@@ -105,6 +114,7 @@ func removeCgroups(path string) error {
 // own state root.
 type bundle struct {
 	t    *testing.T
+	Bin  string // the runc this bundle is run with (runcBin if empty)
 	ID   string
 	Dir  string
 	Root string // --root
@@ -143,6 +153,48 @@ func newBundle(t *testing.T, args ...string) *bundle {
 	b.write()
 	t.Cleanup(b.cleanup)
 	return b
+}
+
+// reference returns the reference runc (RUNC_REFERENCE), failing the test
+// when it is not set: a differential test must not pass on ours alone.
+func reference(t *testing.T) string {
+	t.Helper()
+	if refBin == "" {
+		t.Fatal("RUNC_REFERENCE is not set (make integration builds runc 1.5.3 with scripts/deps.sh reference)")
+	}
+	return refBin
+}
+
+// differential runs scenario once with ours and once with the reference
+// runc, each as a subtest ("ours", "runc-1.5.3") on bundles it makes with
+// newBundleWith(t, bin, ...), and returns what each gave, for the test to
+// compare.
+func differential[T any](t *testing.T, scenario func(t *testing.T, bin string) T) (ours, ref T) {
+	t.Helper()
+	ref0 := reference(t)
+	t.Run("ours", func(t *testing.T) { ours = scenario(t, runcBin) })
+	t.Run("runc-1.5.3", func(t *testing.T) { ref = scenario(t, ref0) })
+	if t.Failed() {
+		t.FailNow()
+	}
+	return ours, ref
+}
+
+// newBundleWith is newBundle for a bundle run with bin (runcBin or the
+// reference).
+func newBundleWith(t *testing.T, bin string, args ...string) *bundle {
+	t.Helper()
+	b := newBundle(t, args...)
+	b.Bin = bin
+	return b
+}
+
+// bin is the runc the bundle is run with.
+func (b *bundle) bin() string {
+	if b.Bin == "" {
+		return runcBin
+	}
+	return b.Bin
 }
 
 // CgroupPath is the container's cgroupsPath.
@@ -190,7 +242,7 @@ func (b *bundle) runc(args ...string) (string, string, int) {
 // run runs runc with the given stdin (nil: /dev/null), with a 60s timeout.
 func (b *bundle) run(stdin []byte, args ...string) result {
 	b.t.Helper()
-	cmd := exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
+	cmd := exec.Command(b.bin(), append([]string{"--root", b.Root}, args...)...)
 	cmd.Dir = b.Dir
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)

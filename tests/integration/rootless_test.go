@@ -127,6 +127,9 @@ type rlBundle struct {
 	NoRoot bool
 	// Path is the PATH runc runs with (userPath if empty).
 	Path string
+	// Bin is the runc run as the user (runcBin if empty; the reference
+	// in a differential test).
+	Bin string
 }
 
 // newRootlessBundle makes a bundle owned by u with a copy of the busybox
@@ -210,10 +213,14 @@ func (b *rlBundle) command(args ...string) *exec.Cmd {
 	if path == "" {
 		path = userPath
 	}
+	bin := b.Bin
+	if bin == "" {
+		bin = runcBin
+	}
 	argv := []string{
 		"--reuid", strconv.Itoa(b.u.uid), "--regid", strconv.Itoa(b.u.gid), "--init-groups", "--",
 		"/usr/bin/env", "-i", "PATH=" + path, "HOME=" + b.Dir, "USER=" + b.u.name, "XDG_RUNTIME_DIR=" + b.XDG,
-		runcBin,
+		bin,
 	}
 	if !b.NoRoot {
 		argv = append(argv, "--root", b.Root)
