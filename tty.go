@@ -87,7 +87,9 @@ func setupIO(p *libcontainer.Process, terminal, detach bool, consoleSocket strin
 			return nil, err
 		}
 		p.ConsoleSocket = os.NewFile(uintptr(fds[1]), "console socket (child)")
-		return &tty{host: host, recv: os.NewFile(uintptr(fds[0]), "console socket"), closers: []io.Closer{p.ConsoleSocket}}, nil
+		t := &tty{host: host, recv: os.NewFile(uintptr(fds[0]), "console socket"), closers: []io.Closer{p.ConsoleSocket}}
+		p.OnReady = t.recvConsole
+		return t, nil
 	}
 	if detach {
 		return &tty{}, nil
@@ -124,13 +126,13 @@ func setupIO(p *libcontainer.Process, terminal, detach bool, consoleSocket strin
 	return t, nil
 }
 
-// started closes our copies of the process's ends and, for a foreground
-// terminal, receives the pty master and starts copying.
-func (t *tty) started() error {
-	for _, c := range t.closers {
-		c.Close()
-	}
-	t.closers = nil
+// recvConsole receives the pty master of a foreground terminal and clears
+// ONLCR on it, as runc does: what the container writes reaches our
+// terminal as it was written, and our terminal (raw, but with output
+// processing) turns "\n" into "\r\n" once. It is called as soon as the
+// init has sent the master, before the process runs, so that none of its
+// output is translated.
+func (t *tty) recvConsole() error {
 	if t.recv == nil {
 		return nil
 	}
@@ -146,6 +148,27 @@ func (t *tty) started() error {
 		return err
 	}
 	t.master = master
+	if err := console.ClearONLCR(master.Fd()); err != nil {
+		return fmt.Errorf("clear onlcr on the pty: %w", err)
+	}
+	return nil
+}
+
+// started closes our copies of the process's ends and, for a foreground
+// terminal, receives the pty master (if recvConsole has not) and starts
+// copying.
+func (t *tty) started() error {
+	for _, c := range t.closers {
+		c.Close()
+	}
+	t.closers = nil
+	if err := t.recvConsole(); err != nil {
+		return err
+	}
+	master := t.master
+	if master == nil {
+		return nil
+	}
 	if t.host != nil {
 		if err := t.host.SetRaw(); err != nil {
 			return fmt.Errorf("failed to set the terminal from the stdin: %w", err)

@@ -28,6 +28,10 @@ type Process struct {
 	// PidfdSocket is a connected unix socket on which the init sends a
 	// pidfd of itself (--pidfd-socket), named "standard" or "setns".
 	PidfdSocket *os.File
+	// OnReady, if set, is called once the init is set up (the pty master,
+	// if any, already sent on ConsoleSocket) and before it may run the
+	// process: the foreground terminal is made ready here.
+	OnReady func() error
 	// Pid is the host pid of the process once started.
 	Pid int
 }
@@ -263,7 +267,10 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			reply = syncSeccompDone
 		case syncReady:
-			if sp.onReady != nil {
+			if sp.io.OnReady != nil {
+				err = sp.io.OnReady()
+			}
+			if err == nil && sp.onReady != nil {
 				err = sp.onReady(pid)
 			}
 			ready = true

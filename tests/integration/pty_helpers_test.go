@@ -43,6 +43,7 @@ type ptyRun struct {
 	peer   *os.File
 	cmd    *exec.Cmd
 	done   chan error
+	eof    chan struct{} // closed when the master reads EOF/EIO
 
 	mu  sync.Mutex
 	out bytes.Buffer
@@ -52,8 +53,8 @@ type ptyRun struct {
 func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
 	b.t.Helper()
 	master, peer := openPty(b.t, rows, cols)
-	r := &ptyRun{t: b.t, master: master, peer: peer, done: make(chan error, 1)}
-	r.cmd = exec.Command(runcBin, append([]string{"--root", b.Root}, args...)...)
+	r := &ptyRun{t: b.t, master: master, peer: peer, done: make(chan error, 1), eof: make(chan struct{})}
+	r.cmd = exec.Command(b.bin(), append([]string{"--root", b.Root}, args...)...)
 	r.cmd.Dir = b.Dir
 	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = peer, peer, peer
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -62,6 +63,7 @@ func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
 	}
 	go func() { r.done <- r.cmd.Wait() }()
 	go func() {
+		defer close(r.eof)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
@@ -89,6 +91,21 @@ func (r *ptyRun) output() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.out.String()
+}
+
+// allOutput waits for runc to exit, closes our peer of the pty and
+// returns every byte the terminal got, with runc's exit code. Nothing may
+// hold the peer then: use it for a process whose container is gone.
+func (r *ptyRun) allOutput() (string, int) {
+	r.t.Helper()
+	code := r.wait()
+	r.peer.Close()
+	select {
+	case <-r.eof:
+	case <-time.After(10 * time.Second):
+		r.t.Fatalf("the pty peer is still open after runc exited; output %q", r.output())
+	}
+	return r.output(), code
 }
 
 // typeLine types s and Enter (a carriage return, as a keyboard sends).

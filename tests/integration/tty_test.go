@@ -230,3 +230,44 @@ func TestExecConsoleSocket(t *testing.T) {
 		t.Errorf("exec'd shell %d did not exit", pid)
 	}
 }
+
+// A foreground terminal relays exactly what the container wrote, as runc
+// 1.5 does: runc clears ONLCR on the container's pty, so each newline is
+// turned into "\r\n" once, by the caller's terminal (left with OPOST in its
+// raw mode), not twice ("\r\r\n" before).
+func TestForegroundTerminalRelaysBytes(t *testing.T) {
+	const script = `printf 'a\nb\n'; printf 'c\r\n'; printf 'd'`
+	type got struct{ Run, Exec string }
+	ours, ref := differential(t, func(t *testing.T, bin string) got {
+		var g got
+		b := newBundleWith(t, bin, "sh", "-c", script)
+		b.Spec.Process.Terminal = true
+		// runc 1.5.3 warns on the terminal about ambient capabilities
+		// it cannot raise: none here.
+		b.Spec.Process.Capabilities.Ambient = nil
+		b.write()
+		out, code := b.runInPty(24, 80, "run", b.ID).allOutput()
+		if code != 0 {
+			t.Fatalf("run: exit %d, output %q", code, out)
+		}
+		g.Run = out
+
+		b = newBundleWith(t, bin, "sleep", "100")
+		b.Spec.Process.Capabilities.Ambient = nil
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		out, code = b.runInPty(24, 80, "exec", "-t", b.ID, "sh", "-c", script).allOutput()
+		if code != 0 {
+			t.Fatalf("exec -t: exit %d, output %q", code, out)
+		}
+		g.Exec = out
+		return g
+	})
+	const want = "a\r\nb\r\nc\r\r\nd"
+	if ours != ref {
+		t.Errorf("terminal output differs from runc 1.5.3:\nours %q\nref  %q", ours, ref)
+	}
+	if ours.Run != want || ours.Exec != want {
+		t.Errorf("terminal output: run %q, exec -t %q; want %q", ours.Run, ours.Exec, want)
+	}
+}
