@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer"
 )
 
 var killCommand = cli.Command{
@@ -19,7 +23,10 @@ signal to the init process of the "ubuntu01" container:
 
        # runc kill ubuntu01 KILL`,
 	Flags: []cli.Flag{
-		cli.BoolFlag{Name: "all, a", Usage: "send the specified signal to all processes inside the container"},
+		// runc 1.5: obsolete and hidden. SIGKILL reaches every process of
+		// a container without its own pid namespace by itself; all that
+		// is left of --all is that a stopped container is not an error.
+		cli.BoolFlag{Name: "all, a", Usage: "(obsoleted, do not use)", Hidden: true},
 	},
 	Action: func(ctx *cli.Context) error {
 		if err := checkArgs(ctx, 1, minArgs); err != nil {
@@ -28,18 +35,21 @@ signal to the init process of the "ubuntu01" container:
 		if err := checkArgs(ctx, 2, maxArgs); err != nil {
 			return err
 		}
-		sig := unix.SIGTERM
-		if s := ctx.Args().Get(1); s != "" {
-			var err error
-			if sig, err = parseSignal(s); err != nil {
-				return err
-			}
-		}
 		c, err := getContainer(ctx, false)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return c.Signal(sig, ctx.Bool("all"))
+		sig := unix.SIGTERM
+		if s := ctx.Args().Get(1); s != "" {
+			if sig, err = parseSignal(s); err != nil {
+				return err
+			}
+		}
+		err = c.Signal(sig)
+		if errors.Is(err, libcontainer.ErrNotRunning) && ctx.Bool("all") {
+			return nil
+		}
+		return err
 	},
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,15 +45,22 @@ To list containers created using a non-default value for "--root":
 		}
 		ids, err := libcontainer.List(root)
 		if err != nil {
-			return err
+			// A default root that does not exist yet holds no
+			// containers; a --root given that does not exist is an
+			// error (runc 1.5).
+			if !errors.Is(err, os.ErrNotExist) || ctx.GlobalIsSet("root") {
+				return err
+			}
 		}
+		// nil, not empty: with no containers, json prints null, as
+		// runc's does.
 		var states []*libcontainer.OCIState
 		for _, id := range ids {
 			c, err := libcontainer.Load(root, id, false)
 			if err != nil {
 				// Report what cannot be loaded (a state directory without
-				// state.json, a damaged one) as runc does, unless it was
-				// deleted while we looked.
+				// state.json, a damaged one, a name that is no ID) as
+				// runc does, unless it was deleted while we looked.
 				if _, serr := os.Stat(filepath.Join(root, id)); serr == nil {
 					fmt.Fprintf(os.Stderr, "load container %s: %v\n", id, err)
 				}
@@ -76,12 +84,9 @@ To list containers created using a non-default value for "--root":
 			}
 			return w.Flush()
 		case "json":
-			if states == nil {
-				states = []*libcontainer.OCIState{}
-			}
 			return json.NewEncoder(os.Stdout).Encode(states)
 		default:
-			return fmt.Errorf("invalid format option")
+			return errors.New("invalid format option")
 		}
 	},
 }

@@ -201,10 +201,15 @@ func createPidFile(path string, pid int) error {
 	return nil
 }
 
-// parseSignal accepts "KILL", "SIGKILL" or "9".
+// parseSignal accepts "KILL", "SIGKILL" or a number, as runc 1.5 does: 0
+// (is the init alive?) and any number the kernel takes as a signal (an int)
+// are passed on, and the kernel refuses those that are not signals
+// ("invalid argument"). A number beyond an int is refused here: the kernel
+// would see it truncated, another signal than the one asked for.
 func parseSignal(raw string) (unix.Signal, error) {
-	if n, err := strconv.Atoi(raw); err == nil {
-		if n <= 0 || n > 64 {
+	if _, err := strconv.Atoi(raw); err == nil {
+		n, err := strconv.ParseInt(raw, 10, 32)
+		if err != nil {
 			return 0, fmt.Errorf("unknown signal %q", raw)
 		}
 		return unix.Signal(n), nil

@@ -103,18 +103,17 @@ func Load(root, id string, lock bool) (*Container, error) {
 	return c, nil
 }
 
-// List returns the IDs of the containers under root.
+// List returns the names of the directories under root, in order: the
+// IDs of the containers there (Load tells which are not). A root that does
+// not exist is an error (os.ErrNotExist) for the caller to judge.
 func List(root string) ([]string, error) {
 	ents, err := os.ReadDir(root)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	var ids []string
 	for _, e := range ents {
-		if e.IsDir() && validate.ID(e.Name()) == nil {
+		if e.IsDir() {
 			ids = append(ids, e.Name())
 		}
 	}
@@ -216,35 +215,58 @@ func dirOwner(dir string) string {
 	return "#" + uid
 }
 
-// Signal sends sig to the container's init, or with all to every process in
-// its cgroup.
-func (c *Container) Signal(sig unix.Signal, all bool) error {
-	status := c.Status()
-	if all {
-		// Without a pid namespace, processes may outlive the init.
-		if status == Stopped && c.state.hasPrivatePidNS() {
-			return ErrNotRunning
-		}
-		cg, err := c.cgroup()
-		if err != nil {
-			return err
-		}
-		if cg == nil {
-			return errors.New("cannot signal all processes: the container has no cgroup")
-		}
-		return cg.KillAll(sig)
+// Signal sends sig to the container's init, as runc 1.5 does. SIGKILL to a
+// container without a pid namespace of its own goes to every process in
+// its cgroup instead: killing the init does not take the others with it,
+// and they may outlive it (then only the cgroup finds them).
+func (c *Container) Signal(sig unix.Signal) error {
+	if sig == unix.SIGKILL && !c.state.hasPrivatePidNS() {
+		return c.killAll()
 	}
+	return c.signal(sig)
+}
+
+// signal sends sig to the init, if it still runs.
+func (c *Container) signal(sig unix.Signal) error {
+	status := c.Status()
 	if status == Stopped || status == Creating {
 		return ErrNotRunning
 	}
 	if err := c.signalInit(sig); err != nil {
-		return err
+		if errors.Is(err, ErrNotRunning) {
+			return err
+		}
+		return fmt.Errorf("unable to signal init: %w", err)
 	}
 	if sig == unix.SIGKILL && status == Paused {
 		// A frozen v1 task cannot die; runc thaws for SIGKILL only.
 		c.thawQuietly()
 	}
 	return nil
+}
+
+// killAll SIGKILLs every process in the container's cgroup, whether or not
+// its init is alive. A rootless container may have no cgroup it can use:
+// then only the init is killed, with a warning, as in runc.
+func (c *Container) killAll() error {
+	cg, err := c.cgroup()
+	if err == nil && cg == nil {
+		err = fmt.Errorf("signal cgroup: %w", cgroups.ErrNotExist)
+	}
+	if err == nil {
+		err = cg.KillAll(unix.SIGKILL)
+	}
+	if err == nil {
+		return nil
+	}
+	if c.state.Rootless {
+		logrus.WithError(err).Warn("failed to kill all processes, possibly due to lack of cgroup (Hint: enable cgroup v2 delegation)")
+		return c.signal(unix.SIGKILL)
+	}
+	if errors.Is(err, cgroups.ErrNotExist) && !c.state.initAlive() {
+		err = ErrNotRunning
+	}
+	return fmt.Errorf("unable to kill all processes: %w", err)
 }
 
 // ErrNotRunning is returned when a container's init is gone.

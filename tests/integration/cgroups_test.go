@@ -602,7 +602,9 @@ func (b *bundle) cgroupProcs() []int {
 func TestKillAll(t *testing.T) {
 	for _, pidns := range []bool{true, false} {
 		t.Run(map[bool]string{true: "pidns", false: "host-pidns"}[pidns], func(t *testing.T) {
-			// Children that ignore TERM: only KILL through --all ends them.
+			// Children that ignore TERM; KILL ends them all, with the
+			// obsolete --all as containerd passes it: through the pid
+			// namespace, or without one through the cgroup.
 			b := newBundle(t, "sh", "-c", "trap '' TERM; sleep 1001 & sleep 1002 & wait")
 			if !pidns {
 				b.withoutPidNS()

@@ -220,8 +220,10 @@ func TestKillSignalForms(t *testing.T) {
 		}
 		b.waitStatus("stopped")
 	}
+	// The container is looked up first, then the signal (as runc).
 	b := newBundle(t, "true")
-	if _, errOut, code := b.runc("kill", b.ID, "NOSUCHSIG"); code == 0 || !strings.Contains(errOut, "signal") {
+	b.mustRunc("create", b.ID)
+	if _, errOut, code := b.runc("kill", b.ID, "NOSUCHSIG"); code == 0 || !strings.Contains(errOut, `unknown signal \"NOSUCHSIG\"`) {
 		t.Errorf("bad signal: exit %d %q", code, errOut)
 	}
 }

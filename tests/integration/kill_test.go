@@ -1,0 +1,308 @@
+package integration
+
+// runc kill and runc list as runc 1.5 has them: signal 0 and numbers
+// passed to the kernel, SIGKILL to every process of a container without
+// its own pid namespace, --all obsolete, list of a --root that does not
+// exist an error. Each differential against runc 1.5.3.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
+)
+
+// outcome is what a user sees of one runc command: its exit code and the
+// message of its error (errMsg), with the binary's path taken out.
+type outcome struct {
+	Code int
+	Msg  string
+}
+
+func (b *bundle) outcome(args ...string) outcome {
+	b.t.Helper()
+	r := b.run(nil, args...)
+	return outcome{r.Code, strings.ReplaceAll(errMsg(r.Stderr), b.bin(), "runc")}
+}
+
+// quietBundle is a bundle for bin whose runc writes nothing on stderr
+// when all goes well: runc 1.5.3 warns about ambient capabilities it
+// cannot raise, and the template asks for some.
+func quietBundle(t *testing.T, bin string, args ...string) *bundle {
+	b := newBundleWith(t, bin, args...)
+	b.Spec.Process.Capabilities.Ambient = nil
+	b.write()
+	return b
+}
+
+// cgroupPids returns the processes in the container's cgroup, in every
+// hierarchy (v1 controllers, the hybrid's unified one, or v2).
+func (b *bundle) cgroupPids() []int {
+	b.t.Helper()
+	var pids []int
+	for _, h := range testhost.CgroupHierarchies() {
+		data, err := os.ReadFile(filepath.Join(h, b.CgroupPath(), "cgroup.procs"))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if p, err := strconv.Atoi(f); err == nil && !slices.Contains(pids, p) {
+				pids = append(pids, p)
+			}
+		}
+	}
+	slices.Sort(pids)
+	return pids
+}
+
+// waitCgroupEmpty waits up to 10s for the container's cgroup to hold no
+// process and returns what is left.
+func (b *bundle) waitCgroupEmpty() []int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		left := b.cgroupPids()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// procAlive reports whether pid exists and is not a zombie.
+func procAlive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+// Signal 0 checks that the init is alive, numbers go to the kernel, and
+// every error a user or script sees (unknown container, bad signal, a
+// stopped container, wrong arguments) has runc 1.5.3's exit code and
+// message; the container is looked up before the signal is parsed.
+func TestKillSignalsAndErrors(t *testing.T) {
+	type cases map[string]outcome
+	ours, ref := differential(t, func(t *testing.T, bin string) cases {
+		got := cases{}
+		b := quietBundle(t, bin, "sleep", "1000")
+		b.mustRunc("create", b.ID)
+		got["created 0"] = b.outcome("kill", b.ID, "0")
+		b.mustRunc("start", b.ID)
+		for _, sig := range []string{"0", "65", "-1", "100", "SIGRTMIN+1", "NOSUCH", "sigwinch", "28", "+28"} {
+			got["running "+sig] = b.outcome("kill", b.ID, sig)
+		}
+		got["unknown id"] = b.outcome("kill", "nosuch", "KILL")
+		got["unknown id, bad signal"] = b.outcome("kill", "nosuch", "NOSUCH")
+		got["unknown id, signal 0"] = b.outcome("kill", "nosuch", "0")
+		got["no args"] = b.outcome("kill")
+		got["3 args"] = b.outcome("kill", b.ID, "KILL", "x")
+		got["empty id"] = b.outcome("kill", "", "KILL")
+
+		got["running KILL"] = b.outcome("kill", b.ID, "KILL")
+		b.waitStatus("stopped")
+		for _, sig := range []string{"0", "TERM", "KILL", "NOSUCH"} {
+			got["stopped "+sig] = b.outcome("kill", b.ID, sig)
+		}
+		return got
+	})
+	for k, v := range ref {
+		if ours[k] != v {
+			t.Errorf("kill, %s: ours exit %d %q, runc 1.5.3 exit %d %q", k, ours[k].Code, ours[k].Msg, v.Code, v.Msg)
+		}
+	}
+	// What runc 1.5 gives, spelled out.
+	for k, want := range map[string]outcome{
+		"running 0":            {0, ""},
+		"created 0":            {0, ""},
+		"stopped 0":            {1, "container not running"},
+		"running 65":           {1, "unable to signal init: invalid argument"},
+		"running 28":           {0, ""},
+		"unknown id, signal 0": {1, "container does not exist"},
+	} {
+		if ours[k] != want {
+			t.Errorf("kill, %s: exit %d %q, want exit %d %q", k, ours[k].Code, ours[k].Msg, want.Code, want.Msg)
+		}
+	}
+}
+
+// SIGKILL to a container without its own pid namespace kills every process
+// in its cgroup (killing its init does not take the others with it), also
+// once the init has died; a container whose init was killed first is
+// stopped, yet runc kill KILL succeeds and empties its cgroup.
+func TestKillHostPidNS(t *testing.T) {
+	for _, initGone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("init gone %v", initGone), func(t *testing.T) {
+			type got struct {
+				Kill   outcome
+				Left   int
+				Status string
+			}
+			ours, ref := differential(t, func(t *testing.T, bin string) got {
+				b := quietBundle(t, bin, "sleep", "1000")
+				b.withoutPidNS()
+				b.mustRunc("run", "-d", b.ID)
+				for i := 0; i < 3; i++ {
+					b.mustRunc("exec", "-d", b.ID, "sleep", "1000")
+				}
+				pids := b.cgroupPids()
+				if len(pids) != 4 {
+					t.Fatalf("cgroup holds %v, want the init and 3 exec'd processes", pids)
+				}
+				if initGone {
+					init := b.initPid()
+					if err := syscall.Kill(init, syscall.SIGKILL); err != nil {
+						t.Fatal(err)
+					}
+					deadline := time.Now().Add(10 * time.Second)
+					for slices.Contains(b.cgroupPids(), init) {
+						if time.Now().After(deadline) {
+							t.Fatalf("killed init %d still in the cgroup", init)
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					if s := b.status(); s != "stopped" {
+						t.Fatalf("status %q after the init was killed, want stopped", s)
+					}
+				}
+				var g got
+				g.Kill = b.outcome("kill", b.ID, "KILL")
+				left := b.waitCgroupEmpty()
+				for _, p := range pids {
+					if procAlive(p) && !slices.Contains(left, p) {
+						left = append(left, p)
+					}
+				}
+				g.Left = len(left)
+				if g.Left > 0 {
+					t.Logf("left after kill: %v", left)
+				}
+				g.Status = b.status()
+				return g
+			})
+			if ours != ref {
+				t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+			}
+			if want := (got{Kill: outcome{0, ""}, Left: 0, Status: "stopped"}); ours != want {
+				t.Errorf("kill KILL: %+v, want %+v", ours, want)
+			}
+		})
+	}
+}
+
+// --all is obsolete (runc 1.5): the signal goes to the init only, as
+// without it, and a container that is not running is no error.
+func TestKillAllObsolete(t *testing.T) {
+	type got struct {
+		Usr1                         outcome
+		ExecAlive                    bool
+		AllKill, StoppedAll, Stopped outcome
+		Help                         bool
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) got {
+		var g got
+		b := quietBundle(t, bin, "sleep", "1000")
+		b.mustRunc("run", "-d", b.ID)
+		pidFile := filepath.Join(b.Dir, "exec.pid")
+		b.mustRunc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "1000")
+		pid := readPidFile(t, pidFile)
+		// The exec'd sleep would die of SIGUSR1; the init (PID 1 of its
+		// namespace, no handler) ignores it.
+		g.Usr1 = b.outcome("kill", "--all", b.ID, "USR1")
+		time.Sleep(200 * time.Millisecond)
+		g.ExecAlive = procAlive(pid)
+		g.AllKill = b.outcome("kill", "-a", b.ID, "KILL")
+		b.waitStatus("stopped")
+		g.StoppedAll = b.outcome("kill", "--all", b.ID, "TERM")
+		g.Stopped = b.outcome("kill", b.ID, "TERM")
+		g.Help = strings.Contains(b.mustRunc("kill", "--help"), "--all")
+		return g
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	want := got{ExecAlive: true, Stopped: outcome{1, "container not running"}}
+	if ours != want {
+		t.Errorf("kill --all: %+v, want %+v", ours, want)
+	}
+}
+
+// runc list with a --root that does not exist fails; the default root
+// missing lists nothing (table, -q, json: null, as runc prints it).
+func TestListRoot(t *testing.T) {
+	type got struct {
+		Missing, MissingQ, MissingJSON, File result
+		Empty, EmptyQ, EmptyJSON             result
+		Default, DefaultQ, DefaultJSON       result
+		Stray                                result
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) got {
+		var g got
+		b := newBundleWith(t, bin, "true")
+		norm := func(r result) result {
+			r.Stderr = strings.ReplaceAll(errMsg(r.Stderr), b.Dir, "DIR")
+			return r
+		}
+		list := func(root string, args ...string) result {
+			return norm(b.run(nil, append([]string{"--root", root, "list"}, args...)...))
+		}
+		missing := filepath.Join(b.Dir, "nosuchroot")
+		g.Missing, g.MissingQ, g.MissingJSON = list(missing), list(missing, "-q"), list(missing, "--format", "json")
+		file := filepath.Join(b.Dir, "config.json")
+		g.File = list(file)
+		empty := filepath.Join(b.Dir, "emptyroot")
+		if err := os.Mkdir(empty, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		g.Empty, g.EmptyQ, g.EmptyJSON = list(empty), list(empty, "-q"), list(empty, "-f", "json")
+		// The default root, made sure to be missing: a tmpfs on /run in a
+		// mount namespace of its own.
+		def := func(args ...string) result {
+			cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+				`mount -t tmpfs tmpfs /run && exec "$@"`, "sh", bin, "list")
+			cmd.Args = append(cmd.Args, args...)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatalf("unshare: %v", err)
+			}
+			return norm(result{stdout.String(), stderr.String(), code})
+		}
+		g.Default, g.DefaultQ, g.DefaultJSON = def(), def("-q"), def("-f", "json")
+		// Directories that hold no container are reported and skipped.
+		stray := filepath.Join(b.Dir, "strayroot")
+		for _, d := range []string{"a b", "nostate", ".hidden"} {
+			if err := os.MkdirAll(filepath.Join(stray, d), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(stray, "file"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		g.Stray = list(stray, "-q")
+		return g
+	})
+	if ours != ref {
+		t.Errorf("list differs from runc 1.5.3:\nours %+v\nref  %+v", ours, ref)
+	}
+	if ours.Missing.Code == 0 || !strings.Contains(ours.Missing.Stderr, "no such file or directory") {
+		t.Errorf("list with a --root that does not exist: %+v", ours.Missing)
+	}
+	if ours.Default.Code != 0 || ours.DefaultJSON.Stdout != "null\n" {
+		t.Errorf("list with the default root missing: %+v %+v", ours.Default, ours.DefaultJSON)
+	}
+}
