@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -304,5 +306,84 @@ func TestListRoot(t *testing.T) {
 	}
 	if ours.Default.Code != 0 || ours.DefaultJSON.Stdout != "null\n" {
 		t.Errorf("list with the default root missing: %+v %+v", ours.Default, ours.DefaultJSON)
+	}
+}
+
+// SIGKILL of a paused container without its own pid namespace kills all
+// its processes and leaves it stopped, to be deleted. (On a cgroup v1
+// hybrid host runc 1.5.3 writes cgroup.kill in the unified hierarchy but
+// leaves the v1 freezer frozen: its processes stay, paused, and `delete
+// --force` then fails with "container init still running". Ours thaws.)
+func TestKillPausedHostPidNS(t *testing.T) {
+	b := quietBundle(t, runcBin, "sleep", "1000")
+	b.withoutPidNS()
+	b.mustRunc("run", "-d", b.ID)
+	b.mustRunc("exec", "-d", b.ID, "sleep", "1000")
+	pids := b.cgroupPids()
+	if len(pids) != 2 {
+		t.Fatalf("cgroup holds %v, want the init and an exec'd process", pids)
+	}
+	b.mustRunc("pause", b.ID)
+	if o := b.outcome("kill", b.ID, "KILL"); o != (outcome{}) {
+		t.Fatalf("kill KILL of a paused container: %+v", o)
+	}
+	if left := b.waitCgroupEmpty(); len(left) > 0 {
+		t.Fatalf("processes %v survived kill KILL of the paused container", left)
+	}
+	for _, p := range pids {
+		if !pidGone(p) {
+			t.Errorf("pid %d survived", p)
+		}
+	}
+	b.waitStatus("stopped")
+	b.mustRunc("delete", b.ID)
+}
+
+// Rootless without a cgroup it may use (cgroup v1): SIGKILL of a container
+// without its own pid namespace cannot reach every process; runc warns and
+// kills the init, and so do we.
+func TestRootlessKillHostPidNS(t *testing.T) {
+	u := needRootlessUser(t)
+	type got struct {
+		Kill      outcome
+		InitGone  bool
+		ExecAlive bool
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) got {
+		b := newRootlessBundle(t, u, "sleep", "1000")
+		b.Bin = bin
+		b.Spec.Process.Capabilities.Ambient = nil
+		var ns []specs.LinuxNamespace
+		for _, n := range b.Spec.Linux.Namespaces {
+			if n.Type != specs.PIDNamespace {
+				ns = append(ns, n)
+			}
+		}
+		b.Spec.Linux.Namespaces = ns
+		// No procfs of its own without a pid namespace: the host's.
+		for i, m := range b.Spec.Mounts {
+			if m.Type == "proc" {
+				b.Spec.Mounts[i] = specs.Mount{Destination: "/proc", Type: "none", Source: "/proc", Options: []string{"rbind", "nosuid", "nodev", "noexec"}}
+			}
+		}
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		init := int(b.state()["pid"].(float64))
+		pidFile := filepath.Join(b.Dir, "exec.pid")
+		b.mustRunc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "1000")
+		pid := readPidFile(t, pidFile)
+		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+		_, stderr, code := b.runc("kill", b.ID, "KILL")
+		g := got{Kill: outcome{code, errMsg(stderr)}}
+		g.InitGone = pidGone(init)
+		g.ExecAlive = procAlive(pid)
+		return g
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	want := got{Kill: outcome{0, "failed to kill all processes, possibly due to lack of cgroup (Hint: enable cgroup v2 delegation)"}, InitGone: true, ExecAlive: true}
+	if ours != want {
+		t.Errorf("rootless kill KILL: %+v, want %+v", ours, want)
 	}
 }
