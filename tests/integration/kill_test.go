@@ -206,7 +206,7 @@ func TestKillHostPidNS(t *testing.T) {
 // without it, and a container that is not running is no error.
 func TestKillAllObsolete(t *testing.T) {
 	type got struct {
-		Usr1                         outcome
+		Created, Usr1                outcome
 		ExecAlive                    bool
 		AllKill, StoppedAll, Stopped outcome
 		Help                         bool
@@ -214,7 +214,9 @@ func TestKillAllObsolete(t *testing.T) {
 	ours, ref := differential(t, func(t *testing.T, bin string) got {
 		var g got
 		b := quietBundle(t, bin, "sleep", "1000")
-		b.mustRunc("run", "-d", b.ID)
+		b.mustRunc("create", b.ID)
+		g.Created = b.outcome("kill", "--all", b.ID, "0")
+		b.mustRunc("start", b.ID)
 		pidFile := filepath.Join(b.Dir, "exec.pid")
 		b.mustRunc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "1000")
 		pid := readPidFile(t, pidFile)
