@@ -881,16 +881,18 @@ func TestCgroupNamespaceView(t *testing.T) {
 	for _, cgns := range []bool{true, false} {
 		t.Run(map[bool]string{true: "cgroupns", false: "host-cgroupns"}[cgns], func(t *testing.T) {
 			b := newBundle(t, "cat", "/proc/self/cgroup")
-			if !cgns {
-				var ns []specs.LinuxNamespace
-				for _, n := range b.Spec.Linux.Namespaces {
-					if n.Type != specs.CgroupNamespace {
-						ns = append(ns, n)
-					}
+			// runc spec adds a cgroup namespace only on a cgroup v2 host.
+			var ns []specs.LinuxNamespace
+			for _, n := range b.Spec.Linux.Namespaces {
+				if n.Type != specs.CgroupNamespace {
+					ns = append(ns, n)
 				}
-				b.Spec.Linux.Namespaces = ns
-				b.write()
 			}
+			if cgns {
+				ns = append(ns, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+			}
+			b.Spec.Linux.Namespaces = ns
+			b.write()
 			r := b.run(nil, "run", b.ID)
 			if r.Code != 0 {
 				t.Fatalf("run: exit %d: %s", r.Code, r.Stderr)

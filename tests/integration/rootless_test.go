@@ -483,9 +483,10 @@ func TestRootlessSubIDRanges(t *testing.T) {
 }
 
 // TestRootlessCgroupfsReadonly: every cgroup mount a rootless container
-// sees is read-only (CVE-2023-25809): with the rootless spec as written,
-// without its cgroup namespace, and without its cgroup mount (only the
-// "rbind,ro" of /sys then brings the host's cgroups in).
+// sees is read-only (CVE-2023-25809): with the rootless spec as written
+// (no cgroup namespace on cgroup v1), with a cgroup namespace, and without
+// its cgroup mount (only the "rbind,ro" of /sys then brings the host's
+// cgroups in).
 func TestRootlessCgroupfsReadonly(t *testing.T) {
 	u := needRootlessUser(t)
 	script := `for f in $(grep /sys/fs/cgroup /proc/mounts | awk '{print $2}' | uniq); do test -e $f && grep -w $f /proc/mounts | tail -n1; done; touch /sys/fs/cgroup/memory/x 2>/dev/null && echo WRITABLE; true`
@@ -493,15 +494,10 @@ func TestRootlessCgroupfsReadonly(t *testing.T) {
 		name string
 		edit func(*specs.Spec)
 	}{
+		// runc spec --rootless has no cgroup namespace on cgroup v1.
 		{"rootless spec", func(*specs.Spec) {}},
-		{"no cgroup namespace", func(s *specs.Spec) {
-			var ns []specs.LinuxNamespace
-			for _, n := range s.Linux.Namespaces {
-				if n.Type != specs.CgroupNamespace {
-					ns = append(ns, n)
-				}
-			}
-			s.Linux.Namespaces = ns
+		{"cgroup namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 		}},
 		{"no cgroup mount", func(s *specs.Spec) {
 			var ms []specs.Mount
