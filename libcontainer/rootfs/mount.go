@@ -38,9 +38,11 @@ func (e *entry) String() string {
 	return fmt.Sprintf("mounts[%d] (%s on %s)", e.index, typ, e.m.Destination)
 }
 
-// fail wraps an error with the entry and the step that failed.
+// fail wraps an error with the entry and the step that failed, in runc's
+// words first (scripts grep them), then the spec's field:
+// error mounting "shm" to rootfs at "/dev/shm" (mounts[3]): mount: ...
 func (e *entry) fail(step string, err error) error {
-	return fmt.Errorf("%s: %s: %w", e, step, err)
+	return fmt.Errorf("error mounting %q to rootfs at %q (mounts[%d]): %s: %w", e.m.Source, e.m.Destination, e.index, step, err)
 }
 
 // deferReadonly reports whether the read-only flag of this mount is applied
@@ -83,7 +85,7 @@ func (s *setup) mountNewFS(e *entry) error {
 			err = unix.Fstat(int(f.Fd()), &st)
 			f.Close()
 			if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return e.fail("check mountpoint", fmt.Errorf("%s must be mounted on an ordinary directory, and %s is not one", m.Type, e.dest))
+				return e.fail("check mountpoint", fmt.Errorf("filesystem %q must be mounted on ordinary directory (%s is not one)", m.Type, e.dest))
 			}
 		}
 	}
@@ -94,7 +96,7 @@ func (s *setup) mountNewFS(e *entry) error {
 	defer mp.Close()
 	if special {
 		if mp.path != e.dest {
-			return e.fail("check mountpoint", fmt.Errorf("%s must be mounted on an ordinary directory, but %s resolves to %s", m.Type, e.dest, mp.path))
+			return e.fail("check mountpoint", fmt.Errorf("filesystem %q must be mounted on ordinary directory (%s resolves to %s)", m.Type, e.dest, mp.path))
 		}
 	}
 	if err := checkProcDest(mp.path, e, nil); err != nil {
