@@ -281,14 +281,11 @@ func (c *Container) start(o *CreateOptions) error {
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
-	if idx, host := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
-		defer func() {
-			for _, f := range host {
-				f.Close()
-			}
-		}()
+	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
+		b := &bindSources{spec: spec, bundle: o.Bundle, idx: idx}
+		defer b.close()
 		sp.config.BindSources = idx
-		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, host, pid) }
+		sp.onMountRequest = b.open
 	}
 	sp.onSeccomp = func(f *os.File) error {
 		pid := c.state.InitPid

@@ -182,13 +182,13 @@ func bindHostSys(flags uintptr) (*os.File, error) {
 }
 
 // bindMount clones the source (recursively for rbind), applies the
-// requested flags to the clone and attaches it on the destination. A
-// source the runtime opened on the host is used as it is.
+// requested flags to the clone and attaches it on the destination. The
+// sources the runtime opens (BindSourceIndices) are asked for here.
 func (s *setup) bindMount(e *entry) error {
-	if src := s.c.BindSources[e.index]; src != nil {
-		return s.bindFrom(e, src)
+	src, err := s.runtimeSource(e)
+	if err == nil && src == nil {
+		src, err = cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	}
-	src, err := cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	if err != nil {
 		return e.fail("open source", err)
 	}
@@ -251,7 +251,9 @@ const lockableFlags = unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_
 // mount gets exactly the requested flags ("mount --bind -o" as users expect
 // it). If that fails because the source has flags locked by a user
 // namespace, the locked flags are kept and the others applied, unless the
-// user explicitly asked to clear a locked flag or for another atime mode.
+// user explicitly asked to clear a locked flag or for another atime mode:
+// that fails (EPERM), as in runc, rather than give a mount other than the
+// one asked for.
 func applyBindFlags(mnt *os.File, o mountOptions) error {
 	flags := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if flags == 0 && o.cleared == 0 {
@@ -266,13 +268,47 @@ func applyBindFlags(mnt *os.File, o mountOptions) error {
 		return fmt.Errorf("statfs source: %w", err)
 	}
 	srcFlags := statfsFlags(&st)
-	if srcFlags&o.cleared&lockableFlags != 0 {
-		return fmt.Errorf("%w (the source has locked flags %#x that the options clear)", err, srcFlags&o.cleared&lockableFlags)
+	if locked := srcFlags & o.cleared & lockableFlags; locked != 0 {
+		return fmt.Errorf("cannot clear locked flags %s: %w", flagNames(locked), err)
 	}
 	if flags&atimeFlags != 0 && flags&atimeFlags != srcFlags&atimeFlags {
-		return fmt.Errorf("%w (the source's atime flags are locked)", err)
+		return fmt.Errorf("cannot change locked atime flags %s: %w", flagNames(srcFlags&atimeFlags), err)
 	}
-	return setAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags))
+	if err := setAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags)); err != nil {
+		return fmt.Errorf("remount with locked flags %s re-applied: %w", flagNames(srcFlags&lockableFlags), err)
+	}
+	return nil
+}
+
+// msNames names the per-mount MS_* flags, for messages.
+var msNames = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.MS_RDONLY, "MS_RDONLY"},
+	{unix.MS_NOSUID, "MS_NOSUID"},
+	{unix.MS_NODEV, "MS_NODEV"},
+	{unix.MS_NOEXEC, "MS_NOEXEC"},
+	{unix.MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"},
+	{unix.MS_NOATIME, "MS_NOATIME"},
+	{unix.MS_NODIRATIME, "MS_NODIRATIME"},
+	{unix.MS_RELATIME, "MS_RELATIME"},
+	{unix.MS_STRICTATIME, "MS_STRICTATIME"},
+}
+
+// flagNames spells flags as runc's messages do: MS_RDONLY|MS_NOSUID.
+func flagNames(flags uintptr) string {
+	var names []string
+	for _, f := range msNames {
+		if flags&f.flag != 0 {
+			names = append(names, f.name)
+			flags &^= f.flag
+		}
+	}
+	if flags != 0 {
+		names = append(names, fmt.Sprintf("%#x", flags))
+	}
+	return strings.Join(names, "|")
 }
 
 // remount handles an entry with the "remount" option: it changes an
