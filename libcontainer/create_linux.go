@@ -92,13 +92,22 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 }
 
 // checkNew validates what a new container (create or restore) is made of,
-// once, before anything exists; it makes root.path absolute.
+// once, before anything exists; it makes root.path absolute, and mount
+// destinations under it paths inside the container.
 func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) error {
 	if err := validate.ID(id); err != nil {
 		return err
 	}
 	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
 		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
+	}
+	if spec.Root != nil {
+		// A destination written as a host path under the rootfs is
+		// taken inside the container, as runc does.
+		for i := range spec.Mounts {
+			m := &spec.Mounts[i]
+			m.Destination = rootfs.ContainerDest(spec.Root.Path, m.Destination)
+		}
 	}
 	if err := validate.Spec(spec, bundle, rootless); err != nil {
 		return err

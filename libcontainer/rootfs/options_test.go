@@ -502,3 +502,19 @@ func TestParseCgroupMounts(t *testing.T) {
 		}
 	}
 }
+
+func TestContainerDest(t *testing.T) {
+	for _, tc := range []struct{ root, dest, want string }{
+		{"/b/rootfs", "/b/rootfs/mnt", "/mnt"},
+		{"/b/rootfs/", "/b/rootfs/./mnt/../etc//x", "/etc/x"},
+		{"/b/rootfs", "/b/rootfs", "/"},
+		{"/b/rootfs", "/b/rootfs2/mnt", "/b/rootfs2/mnt"},
+		{"/b/rootfs", "/mnt", "/mnt"},
+		{"/b/rootfs", "mnt/x", "mnt/x"},
+		{"/", "/mnt", "/mnt"},
+	} {
+		if got := ContainerDest(tc.root, tc.dest); got != tc.want {
+			t.Errorf("ContainerDest(%q, %q) = %q, want %q", tc.root, tc.dest, got, tc.want)
+		}
+	}
+}

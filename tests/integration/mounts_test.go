@@ -169,6 +169,66 @@ mount -o remount,bind,rw /m 2>/dev/null && echo remounted-rw || echo no-remount`
 	}
 }
 
+// TestMountDestinationUnderRootfs: a destination written as a host path
+// under root.path is taken inside the container ("<rootfs>/mnt" is /mnt),
+// for a relative root.path (resolved against the bundle as the kernel
+// names it, also when runc is started from a symlink to the bundle) and
+// an absolute one; a destination through another name of the rootfs is
+// taken literally. As runc 1.5.3; ours mounted on the literal path.
+func TestMountDestinationUnderRootfs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// absRoot: root.path absolute; viaLink: runc started in a
+		// symlink to the bundle; destLink: the destination names the
+		// rootfs through that symlink.
+		absRoot, viaLink, destLink bool
+	}{
+		{name: "relative-root"},
+		{name: "absolute-root", absRoot: true},
+		{name: "bundle-via-symlink", viaLink: true},
+		{name: "destination-via-symlink", viaLink: true, destLink: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, ref := differential(t, func(t *testing.T, bin string) result {
+				b := newBundleWith(t, bin, "sh", "-c", mountsAwk("^/(mnt|tmp)"))
+				link := filepath.Join(t.TempDir(), "link")
+				if err := os.Symlink(b.Dir, link); err != nil {
+					t.Fatal(err)
+				}
+				if tc.absRoot {
+					b.Spec.Root.Path = filepath.Join(b.Dir, "rootfs")
+				}
+				dest := filepath.Join(b.Dir, "rootfs/mnt")
+				if tc.destLink {
+					dest = filepath.Join(link, "rootfs/mnt")
+				}
+				b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs"})
+				b.write()
+				if tc.viaLink {
+					dir := b.Dir
+					b.Dir = link
+					defer func() { b.Dir = dir }()
+				}
+				r := b.run(nil, "run", b.ID)
+				if r.Code != 0 {
+					t.Errorf("run: exit %d: %s", r.Code, r.Stderr)
+				}
+				// Where the literal destination would be, with the
+				// test's temporary directory in it named the same.
+				r.Stdout = strings.ReplaceAll(r.Stdout, filepath.Dir(link), "<link-dir>")
+				r.Stdout = strings.ReplaceAll(r.Stdout, b.Dir, "<bundle>")
+				return r
+			})
+			if ours.Code != ref.Code || ours.Stdout != ref.Stdout {
+				t.Errorf("ours: exit %d, %q\nrunc 1.5.3: exit %d, %q", ours.Code, ours.Stdout, ref.Code, ref.Stdout)
+			}
+			if !tc.destLink && ours.Stdout != "/mnt tmpfs\n" {
+				t.Errorf("tmpfs mounted on %q, want /mnt", ours.Stdout)
+			}
+		})
+	}
+}
+
 // TestBindSourceUnderEarlierMount: mounts apply in order, so a bind source
 // inside the rootfs is found under the mounts before it: here a tmpfs on
 // /mnt, a host directory bound on /mnt/x and a tmpfs on /mnt/y, whose
