@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
@@ -72,6 +73,7 @@ func (b *bindSources) open(pid, i int) (*os.File, error) {
 	if r.err != nil {
 		return nil, rootfs.SourceError(i, m, r.err)
 	}
+	logrus.Debugf("bind source of mounts[%d] (%s) opened in the container's mount namespace", i, m.Source)
 	return r.f, nil
 }
 
