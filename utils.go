@@ -85,7 +85,10 @@ func loadSpec(ctx *cli.Context) (*specs.Spec, string, error) {
 			return nil, "", err
 		}
 	}
-	bundle, err := os.Getwd()
+	// The kernel's value, as runc takes it: symlinks resolved (os.Getwd
+	// would give $PWD, which may go through one, and a relative
+	// root.path would then be refused as a symlink).
+	bundle, err := unix.Getwd()
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,76 +1,174 @@
 package libcontainer
 
-// Bind sources opened here, by the runtime on the host, and passed to the
-// init (see rootfs/bindsources.go): id-mapped mounts, and every bind of a
-// container in a user namespace when the runtime is privileged. After the
-// config, the parent sends one syncMountFd frame per index of
-// initConfig.BindSources, in order.
+// Bind sources opened by the runtime, on request of the init (see
+// rootfs/bindsources.go): id-mapped mounts, and every bind of a container
+// in a user namespace when the runtime is privileged. When the init
+// reaches such a mount it sends syncMountRequest with the mount's index;
+// the runtime opens the source from a thread in the container's mount
+// namespace, where the earlier mounts are, and answers with syncMountFd.
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
 
-// openBindSources opens the bind sources of the mounts listed in idx, in
-// order, for the container whose init is pid: from the handles in host
-// for the plain binds, and for the id-mapped ones mapped through the mount's own
-// mappings (a user namespace made for them) or else the container's user
-// namespace (see rootfs.BindSourceIndices).
-func openBindSources(spec *specs.Spec, idx []int, host map[int]*os.File, pid int) (_ []*os.File, Err error) {
-	var files []*os.File
-	namespaces := map[string]*os.File{}
-	defer func() {
-		for _, f := range namespaces {
-			f.Close()
+// bindSources opens, for one new container, the bind sources of the
+// mounts listed in idx (rootfs.BindSourceIndices), one at a time as the
+// init asks for them.
+type bindSources struct {
+	spec   *specs.Spec
+	bundle string
+	idx    []int
+	// namespaces are the user namespaces of id-mapped mounts, by mapping.
+	namespaces map[string]*os.File
+	// reqs goes to the thread in the container's mount namespace (nil
+	// until the first request); close ends it.
+	reqs chan bindSourceReq
+}
+
+type bindSourceReq struct {
+	i      int
+	userns *os.File
+	reply  chan bindSourceReply
+}
+
+type bindSourceReply struct {
+	f   *os.File
+	err error
+}
+
+// open returns the source of mounts[i] for the init whose pid is pid.
+func (b *bindSources) open(pid, i int) (*os.File, error) {
+	if !slices.Contains(b.idx, i) {
+		return nil, fmt.Errorf("runc init asked for the bind source of mounts[%d], which the runtime does not open", i)
+	}
+	m := &b.spec.Mounts[i]
+	var userns *os.File
+	if rootfs.IsIDMapped(m) {
+		var err error
+		if userns, err = b.userns(pid, m); err != nil {
+			return nil, rootfs.SourceError(i, m, fmt.Errorf("user namespace for the id-mapped mount: %w", err))
 		}
-		if Err != nil {
-			for _, f := range files {
-				f.Close()
-			}
+	}
+	if b.reqs == nil {
+		if err := b.start(pid); err != nil {
+			return nil, rootfs.SourceError(i, m, err)
+		}
+	}
+	reply := make(chan bindSourceReply, 1)
+	b.reqs <- bindSourceReq{i: i, userns: userns, reply: reply}
+	r := <-reply
+	if r.err != nil {
+		return nil, rootfs.SourceError(i, m, r.err)
+	}
+	logrus.Debugf("bind source of mounts[%d] (%s) opened in the container's mount namespace", i, m.Source)
+	return r.f, nil
+}
+
+// start starts the thread that opens the sources, in the mount namespace
+// of pid.
+func (b *bindSources) start(pid int) error {
+	ready := make(chan error, 1)
+	reqs := make(chan bindSourceReq)
+	go func() {
+		// Never unlocked: the thread, changed for good, ends with this
+		// goroutine and runs nothing else.
+		runtime.LockOSThread()
+		if err := enterMountNS(pid); err != nil {
+			ready <- err
+			return
+		}
+		ready <- nil
+		for r := range reqs {
+			f, err := rootfs.OpenSource(b.spec, r.i, b.bundle, r.userns)
+			r.reply <- bindSourceReply{f, err}
 		}
 	}()
-	for _, i := range idx {
-		m := &spec.Mounts[i]
-		if src, ok := host[i]; ok {
-			f, err := rootfs.OpenBindSource(m, src)
-			if err != nil {
-				return nil, fmt.Errorf("mounts[%d] (bind of %s on %s): open source: %w", i, m.Source, m.Destination, err)
-			}
-			files = append(files, f)
-			continue
-		}
-		key := ""
-		if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-			key = formatIDMap(m.UIDMappings) + "/" + formatIDMap(m.GIDMappings)
-		}
-		ns := namespaces[key]
-		if ns == nil {
-			var err error
-			if key == "" {
-				ns, err = os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
-			} else {
-				ns, err = newUserNamespace(m.UIDMappings, m.GIDMappings)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("mounts[%d]: user namespace for the id-mapped mount: %w", i, err)
-			}
-			namespaces[key] = ns
-		}
-		f, err := rootfs.OpenIDMapped(m, ns)
-		if err != nil {
-			return nil, fmt.Errorf("mounts[%d] (bind of %s on %s): %w", i, m.Source, m.Destination, err)
-		}
-		files = append(files, f)
+	if err := <-ready; err != nil {
+		return err
 	}
-	return files, nil
+	b.reqs = reqs
+	return nil
+}
+
+// enterMountNS moves the calling thread, which must be locked and never
+// be unlocked, into the mount namespace of pid (and so into its root
+// directory: before the init's pivot, the host's /, with the container's
+// mounts on it).
+func enterMountNS(pid int) error {
+	// setns(CLONE_NEWNS) wants a thread that shares no fs information.
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return os.NewSyscallError("unshare(CLONE_FS)", err)
+	}
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err != nil {
+		return fmt.Errorf("open the container's mount namespace: %w", err)
+	}
+	defer ns.Close()
+	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("enter the container's mount namespace: %w", os.NewSyscallError("setns", err))
+	}
+	return nil
+}
+
+// userns returns the user namespace to id-map the mount m through: one
+// with the mount's own mappings, else one with the container's mappings
+// (as runc does: the container's own namespace owns the filesystems the
+// container mounted, which cannot be id-mapped through it), else the
+// namespace the container joined.
+func (b *bindSources) userns(pid int, m *specs.Mount) (*os.File, error) {
+	uids, gids := m.UIDMappings, m.GIDMappings
+	if len(uids) == 0 && len(gids) == 0 && newNamespace(b.spec, specs.UserNamespace) {
+		uids, gids = b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings
+	}
+	key := ""
+	if len(uids) > 0 || len(gids) > 0 {
+		key = formatIDMap(uids) + "/" + formatIDMap(gids)
+	}
+	if ns := b.namespaces[key]; ns != nil {
+		return ns, nil
+	}
+	var (
+		ns  *os.File
+		err error
+	)
+	if key == "" {
+		ns, err = os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	} else {
+		ns, err = newUserNamespace(uids, gids)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.namespaces == nil {
+		b.namespaces = map[string]*os.File{}
+	}
+	b.namespaces[key] = ns
+	return ns, nil
+}
+
+// close ends the thread and releases the namespaces.
+func (b *bindSources) close() {
+	if b.reqs != nil {
+		close(b.reqs)
+		b.reqs = nil
+	}
+	for _, f := range b.namespaces {
+		f.Close()
+	}
+	b.namespaces = nil
 }
 
 // newUserNamespace returns a handle of a new user namespace with the given
@@ -113,45 +211,34 @@ func sysIDMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 	return out
 }
 
-// recvBindSources receives the bind sources the parent sends after the
-// config (the init side of openBindSources).
-func (l *linuxInit) recvBindSources() (map[int]*os.File, error) {
-	if len(l.cfg.BindSources) == 0 {
+// bindSource asks the parent for the source of mounts[i] if it is one the
+// parent opens (the init side of bindSources), or returns nil.
+func (l *linuxInit) bindSource(i int) (*os.File, error) {
+	if !slices.Contains(l.cfg.BindSources, i) {
 		return nil, nil
 	}
-	out := make(map[int]*os.File, len(l.cfg.BindSources))
-	for _, i := range l.cfg.BindSources {
-		_, file, err := l.expectFile(syncMountFd)
-		if err == nil && file == nil {
-			err = fmt.Errorf("%s without a file", syncMountFd)
-		}
-		if err != nil {
-			for _, f := range out {
-				f.Close()
-			}
-			return nil, err
-		}
-		out[i] = file
+	var payload [4]byte
+	binary.NativeEndian.PutUint32(payload[:], uint32(i))
+	if err := l.sock.write(syncMountRequest, payload[:]); err != nil {
+		return nil, err
 	}
-	return out, nil
+	_, file, err := l.expectFile(syncMountFd)
+	if err == nil && file == nil {
+		err = fmt.Errorf("%s without a file", syncMountFd)
+	}
+	return file, err
 }
 
-// sendFiles sends the init the files afterConfig returns, one
-// syncMountFd frame each, and closes them.
-func (sp *spawn) sendFiles(sock syncSock, pid int) error {
-	files, err := sp.afterConfig(pid)
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
+// answerBindSource answers the init's request for a bind source (payload:
+// the mount's index) with the source, sent as a syncMountFd frame.
+func (sp *spawn) answerBindSource(sock syncSock, pid int, payload []byte) error {
+	if sp.onMountRequest == nil || len(payload) != 4 {
+		return errors.New("unexpected bind source request from runc init")
+	}
+	f, err := sp.onMountRequest(pid, int(binary.NativeEndian.Uint32(payload)))
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if err := sock.writeFd(syncMountFd, int(f.Fd())); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer f.Close()
+	return sock.writeFd(syncMountFd, int(f.Fd()))
 }

@@ -92,13 +92,22 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 }
 
 // checkNew validates what a new container (create or restore) is made of,
-// once, before anything exists; it makes root.path absolute.
+// once, before anything exists; it makes root.path absolute, and mount
+// destinations under it paths inside the container.
 func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) error {
 	if err := validate.ID(id); err != nil {
 		return err
 	}
 	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
 		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
+	}
+	if spec.Root != nil {
+		// A destination written as a host path under the rootfs is
+		// taken inside the container, as runc does.
+		for i := range spec.Mounts {
+			m := &spec.Mounts[i]
+			m.Destination = rootfs.ContainerDest(spec.Root.Path, m.Destination)
+		}
 	}
 	if err := validate.Spec(spec, bundle, rootless); err != nil {
 		return err
@@ -281,14 +290,11 @@ func (c *Container) start(o *CreateOptions) error {
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
-	if idx, host := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
-		defer func() {
-			for _, f := range host {
-				f.Close()
-			}
-		}()
+	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
+		b := &bindSources{spec: spec, bundle: o.Bundle, idx: idx}
+		defer b.close()
 		sp.config.BindSources = idx
-		sp.afterConfig = func(pid int) ([]*os.File, error) { return openBindSources(spec, idx, host, pid) }
+		sp.onMountRequest = b.open
 	}
 	sp.onSeccomp = func(f *os.File) error {
 		pid := c.state.InitPid

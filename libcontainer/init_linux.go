@@ -61,7 +61,7 @@ type initConfig struct {
 	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
 	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
 	// BindSources are the indices in Spec.Mounts of the bind sources the
-	// parent sends right after the config (see bindsources_linux.go).
+	// init asks the parent for (see bindsources_linux.go).
 	BindSources []int `json:"bind_sources,omitempty"`
 }
 

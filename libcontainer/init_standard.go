@@ -31,17 +31,8 @@ func (l *linuxInit) standardInit() error {
 	if !hasNamespace(spec, specs.MountNamespace) {
 		return errors.New("linux.namespaces: the container needs a mount namespace")
 	}
-	sources, err := l.recvBindSources()
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, f := range sources {
-			f.Close()
-		}
-	}()
 	rc := &rootfs.Config{
-		BindSources: sources,
+		BindSource:  l.bindSource,
 		Spec:        spec,
 		NoPivot:     l.cfg.NoPivot,
 		CgroupPaths: l.cfg.CgroupPaths,

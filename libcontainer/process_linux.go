@@ -64,10 +64,10 @@ type spawn struct {
 	afterStart func(pid int) error
 	onUsermap  func(pid int) error
 	onPid      func(pid int) error // the final process pid, before its config is sent
-	// afterConfig, if set, returns files to send the init right after
-	// the config, one syncMountFd frame each (the bind sources); they
-	// are closed once sent.
-	afterConfig func(pid int) ([]*os.File, error)
+	// onMountRequest, if set, returns the bind source of mounts[i] the
+	// init asks for (see bindsources_linux.go); it is sent as a
+	// syncMountFd frame and closed.
+	onMountRequest func(pid, i int) (*os.File, error)
 	// inCgroup, if set, is called after the config was sent and must put
 	// pid into its cgroup; its result goes to the init as syncCgroupDone
 	// (nil: the paths of the config stand).
@@ -228,12 +228,6 @@ func (sp *spawn) run() (pid int, err error) {
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
 				return pid, sock.peerError(err)
 			}
-			if sp.afterConfig != nil {
-				if err = sp.sendFiles(sock, pid); err != nil {
-					_ = sock.write(syncAbort, nil)
-					return pid, err
-				}
-			}
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)
 				if cerr != nil {
@@ -251,6 +245,10 @@ func (sp *spawn) run() (pid int, err error) {
 				}
 			}
 			continue
+		case syncMountRequest:
+			if err = sp.answerBindSource(sock, pid, payload); err == nil {
+				continue
+			}
 		case syncHooks:
 			if sp.onHooks != nil {
 				err = sp.onHooks(pid)

@@ -15,13 +15,16 @@ package libcontainer
 //	parent -> stage 0   syncUsermapAck         after writing uid_map/gid_map
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
-//	parent -> init      syncMountFd + fd       one per initConfig.BindSources entry,
-//	                    in order: the bind sources the parent opened
 //	parent -> init      syncCgroupDone {json paths}   once the init is in its
 //	                    cgroup; meanwhile the init gets on with its work and
 //	                    waits for this only before a cgroup mount, hooks, or
 //	                    unsharing its cgroup namespace (moving a process into
 //	                    a v1 cgroup costs an RCU grace period: overlap it)
+//	init -> parent      syncMountRequest {u32 i}   for each index of
+//	parent -> init      syncMountFd + fd           initConfig.BindSources, when
+//	                    the init reaches mounts[i] (before or after
+//	                    syncCgroupDone): the bind source the parent opened in
+//	                    the init's mount namespace (bindsources_linux.go)
 //	init -> parent      syncHooks              mounts done, before pivot_root,
 //	parent -> init      syncHooksDone          only if prestart/createRuntime hooks exist
 //	init -> parent      syncSeccompFd + fd     only with a seccomp notify listener,
@@ -55,15 +58,16 @@ const (
 	syncChildPid   syncType = 4
 	syncAbort      syncType = 5
 
-	syncConfig      syncType = 10
-	syncHooks       syncType = 11
-	syncHooksDone   syncType = 12
-	syncReady       syncType = 13
-	syncRun         syncType = 14
-	syncSeccompFd   syncType = 15
-	syncSeccompDone syncType = 16
-	syncCgroupDone  syncType = 17
-	syncMountFd     syncType = 20
+	syncConfig       syncType = 10
+	syncHooks        syncType = 11
+	syncHooksDone    syncType = 12
+	syncReady        syncType = 13
+	syncRun          syncType = 14
+	syncSeccompFd    syncType = 15
+	syncSeccompDone  syncType = 16
+	syncCgroupDone   syncType = 17
+	syncMountFd      syncType = 20
+	syncMountRequest syncType = 21
 )
 
 // maxSyncPayload bounds a frame (the config of a container with a large
@@ -75,7 +79,7 @@ var syncNames = map[syncType]string{
 	syncChildPid: "child pid", syncAbort: "abort", syncConfig: "config", syncHooks: "hooks",
 	syncHooksDone: "hooks done", syncReady: "ready", syncRun: "run",
 	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done", syncCgroupDone: "cgroup done",
-	syncMountFd: "bind source fd",
+	syncMountFd: "bind source fd", syncMountRequest: "bind source request",
 }
 
 func (t syncType) String() string {

@@ -38,9 +38,11 @@ func (e *entry) String() string {
 	return fmt.Sprintf("mounts[%d] (%s on %s)", e.index, typ, e.m.Destination)
 }
 
-// fail wraps an error with the entry and the step that failed.
+// fail wraps an error with the entry and the step that failed, in runc's
+// words first (scripts grep them), then the spec's field:
+// error mounting "shm" to rootfs at "/dev/shm" (mounts[3]): mount: ...
 func (e *entry) fail(step string, err error) error {
-	return fmt.Errorf("%s: %s: %w", e, step, err)
+	return fmt.Errorf("error mounting %q to rootfs at %q (mounts[%d]): %s: %w", e.m.Source, e.m.Destination, e.index, step, err)
 }
 
 // deferReadonly reports whether the read-only flag of this mount is applied
@@ -83,7 +85,7 @@ func (s *setup) mountNewFS(e *entry) error {
 			err = unix.Fstat(int(f.Fd()), &st)
 			f.Close()
 			if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return e.fail("check mountpoint", fmt.Errorf("%s must be mounted on an ordinary directory, and %s is not one", m.Type, e.dest))
+				return e.fail("check mountpoint", fmt.Errorf("filesystem %q must be mounted on ordinary directory (%s is not one)", m.Type, e.dest))
 			}
 		}
 	}
@@ -94,7 +96,7 @@ func (s *setup) mountNewFS(e *entry) error {
 	defer mp.Close()
 	if special {
 		if mp.path != e.dest {
-			return e.fail("check mountpoint", fmt.Errorf("%s must be mounted on an ordinary directory, but %s resolves to %s", m.Type, e.dest, mp.path))
+			return e.fail("check mountpoint", fmt.Errorf("filesystem %q must be mounted on ordinary directory (%s resolves to %s)", m.Type, e.dest, mp.path))
 		}
 	}
 	if err := checkProcDest(mp.path, e, nil); err != nil {
@@ -180,13 +182,13 @@ func bindHostSys(flags uintptr) (*os.File, error) {
 }
 
 // bindMount clones the source (recursively for rbind), applies the
-// requested flags to the clone and attaches it on the destination. A
-// source the runtime opened on the host is used as it is.
+// requested flags to the clone and attaches it on the destination. The
+// sources the runtime opens (BindSourceIndices) are asked for here.
 func (s *setup) bindMount(e *entry) error {
-	if src := s.c.BindSources[e.index]; src != nil {
-		return s.bindFrom(e, src)
+	src, err := s.runtimeSource(e)
+	if err == nil && src == nil {
+		src, err = cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	}
-	src, err := cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	if err != nil {
 		return e.fail("open source", err)
 	}
@@ -249,7 +251,9 @@ const lockableFlags = unix.MS_RDONLY | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_
 // mount gets exactly the requested flags ("mount --bind -o" as users expect
 // it). If that fails because the source has flags locked by a user
 // namespace, the locked flags are kept and the others applied, unless the
-// user explicitly asked to clear a locked flag or for another atime mode.
+// user explicitly asked to clear a locked flag or for another atime mode:
+// that fails (EPERM), as in runc, rather than give a mount other than the
+// one asked for.
 func applyBindFlags(mnt *os.File, o mountOptions) error {
 	flags := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if flags == 0 && o.cleared == 0 {
@@ -264,13 +268,47 @@ func applyBindFlags(mnt *os.File, o mountOptions) error {
 		return fmt.Errorf("statfs source: %w", err)
 	}
 	srcFlags := statfsFlags(&st)
-	if srcFlags&o.cleared&lockableFlags != 0 {
-		return fmt.Errorf("%w (the source has locked flags %#x that the options clear)", err, srcFlags&o.cleared&lockableFlags)
+	if locked := srcFlags & o.cleared & lockableFlags; locked != 0 {
+		return fmt.Errorf("cannot clear locked flags %s: %w", flagNames(locked), err)
 	}
 	if flags&atimeFlags != 0 && flags&atimeFlags != srcFlags&atimeFlags {
-		return fmt.Errorf("%w (the source's atime flags are locked)", err)
+		return fmt.Errorf("cannot change locked atime flags %s: %w", flagNames(srcFlags&atimeFlags), err)
 	}
-	return setAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags))
+	if err := setAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags)); err != nil {
+		return fmt.Errorf("remount with locked flags %s re-applied: %w", flagNames(srcFlags&lockableFlags), err)
+	}
+	return nil
+}
+
+// msNames names the per-mount MS_* flags, for messages.
+var msNames = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.MS_RDONLY, "MS_RDONLY"},
+	{unix.MS_NOSUID, "MS_NOSUID"},
+	{unix.MS_NODEV, "MS_NODEV"},
+	{unix.MS_NOEXEC, "MS_NOEXEC"},
+	{unix.MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"},
+	{unix.MS_NOATIME, "MS_NOATIME"},
+	{unix.MS_NODIRATIME, "MS_NODIRATIME"},
+	{unix.MS_RELATIME, "MS_RELATIME"},
+	{unix.MS_STRICTATIME, "MS_STRICTATIME"},
+}
+
+// flagNames spells flags as runc's messages do: MS_RDONLY|MS_NOSUID.
+func flagNames(flags uintptr) string {
+	var names []string
+	for _, f := range msNames {
+		if flags&f.flag != 0 {
+			names = append(names, f.name)
+			flags &^= f.flag
+		}
+	}
+	if flags != 0 {
+		names = append(names, fmt.Sprintf("%#x", flags))
+	}
+	return strings.Join(names, "|")
 }
 
 // remount handles an entry with the "remount" option: it changes an

@@ -2,7 +2,6 @@ package rootfs
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -170,21 +169,64 @@ func TestBindSourceIndices(t *testing.T) {
 			{Destination: "/out", Source: filepath.Join(b, "out"), Options: []string{"bind"}},
 		},
 	}
-	if got, host := BindSourceIndices(spec, false, b); !slices.Equal(got, []int{2}) || host != nil {
-		t.Errorf("BindSourceIndices(all=false) = %v, %v; want [2] and no host paths", got, host)
+	if got := BindSourceIndices(spec, false, b); !slices.Equal(got, []int{2}) {
+		t.Errorf("BindSourceIndices(all=false) = %v; want [2]", got)
 	}
-	got, host := BindSourceIndices(spec, true, b)
-	if !slices.Equal(got, []int{1, 2, 6, 9}) {
+	if got := BindSourceIndices(spec, true, b); !slices.Equal(got, []int{1, 2, 6, 9}) {
 		t.Errorf("BindSourceIndices(all=true) = %v, want [1 2 6 9]", got)
 	}
-	paths := map[int]string{}
-	for i, f := range host {
-		paths[i], _ = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
-		f.Close()
+}
+
+// TestWalkSource: a source is opened on the host without following what
+// the rootfs holds; the walk stops at the rootfs, with the rest of the
+// path to resolve inside it.
+func TestWalkSource(t *testing.T) {
+	b := t.TempDir()
+	for _, d := range []string{"rootfs/etc", "vol/sub"} {
+		if err := os.MkdirAll(filepath.Join(b, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	want := map[int]string{1: filepath.Join(b, "vol"), 6: filepath.Join(b, "other"), 9: filepath.Join(b, "vol")}
-	if !maps.Equal(paths, want) {
-		t.Errorf("host paths %v, want %v", paths, want)
+	for link, target := range map[string]string{
+		"rootfs/evil":  filepath.Join(b, "vol"),
+		"rootfs-alias": filepath.Join(b, "rootfs"),
+		"rel":          "vol/./sub",
+		"loop":         "loop",
+	} {
+		if err := os.Symlink(target, filepath.Join(b, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rootfs unix.Stat_t
+	if err := unix.Stat(filepath.Join(b, "rootfs"), &rootfs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		src, path, rest string
+		inRoot          bool
+	}{
+		{src: filepath.Join(b, "vol"), path: filepath.Join(b, "vol")},
+		{src: filepath.Join(b, "rel"), path: filepath.Join(b, "vol/sub")},
+		{src: filepath.Join(b, "rootfs/evil/sub"), path: filepath.Join(b, "rootfs"), rest: "evil/sub", inRoot: true},
+		{src: filepath.Join(b, "rootfs-alias/etc"), path: filepath.Join(b, "rootfs"), rest: "etc", inRoot: true},
+		{src: filepath.Join(b, "rootfs"), path: filepath.Join(b, "rootfs"), inRoot: true},
+	} {
+		f, inRoot, rest, err := walkSource(tc.src, &rootfs)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		p, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+		f.Close()
+		if p != tc.path || inRoot != tc.inRoot || rest != tc.rest {
+			t.Errorf("%s: %s, %v, %q; want %s, %v, %q", tc.src, p, inRoot, rest, tc.path, tc.inRoot, tc.rest)
+		}
+	}
+	for _, src := range []string{filepath.Join(b, "loop"), filepath.Join(b, "nothing/x")} {
+		if f, _, _, err := walkSource(src, &rootfs); err == nil {
+			f.Close()
+			t.Errorf("%s: no error", src)
+		}
 	}
 }
 
@@ -457,6 +499,22 @@ func TestParseCgroupMounts(t *testing.T) {
 		got, err := cgroupSource(&tc.h, tc.configured, own)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("cgroupSource(%+v, %v) = %q, %v; want %q", tc.h, tc.configured, got, err, tc.want)
+		}
+	}
+}
+
+func TestContainerDest(t *testing.T) {
+	for _, tc := range []struct{ root, dest, want string }{
+		{"/b/rootfs", "/b/rootfs/mnt", "/mnt"},
+		{"/b/rootfs/", "/b/rootfs/./mnt/../etc//x", "/etc/x"},
+		{"/b/rootfs", "/b/rootfs", "/"},
+		{"/b/rootfs", "/b/rootfs2/mnt", "/b/rootfs2/mnt"},
+		{"/b/rootfs", "/mnt", "/mnt"},
+		{"/b/rootfs", "mnt/x", "mnt/x"},
+		{"/", "/mnt", "/mnt"},
+	} {
+		if got := ContainerDest(tc.root, tc.dest); got != tc.want {
+			t.Errorf("ContainerDest(%q, %q) = %q, want %q", tc.root, tc.dest, got, tc.want)
 		}
 	}
 }

@@ -279,15 +279,15 @@ func TestMountErrors(t *testing.T) {
 		want  []string
 	}{
 		{"unknown fs", specs.Mount{Destination: "/mnt", Type: "nosuchfs", Source: "x"},
-			[]string{"mounts[7] (nosuchfs on /mnt): mount: fsopen nosuchfs"}},
+			[]string{`error mounting "x" to rootfs at "/mnt" (mounts[7]): mount: fsopen nosuchfs`}},
 		{"bad option", specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"bogus=1"}},
-			[]string{"mounts[7] (tmpfs on /mnt): mount: fsconfig bogus=1"}},
+			[]string{`error mounting "tmpfs" to rootfs at "/mnt" (mounts[7]): mount: fsconfig bogus=1`}},
 		{"missing source", specs.Mount{Destination: "/mnt", Type: "bind", Source: "/nonexistent/source", Options: []string{"rbind"}},
-			[]string{"mounts[7] (bind of /nonexistent/source on /mnt): open source", "no such file"}},
+			[]string{`error mounting "/nonexistent/source" to rootfs at "/mnt" (mounts[7]): open source`, "no such file"}},
 		{"tmpfs on proc file", specs.Mount{Destination: "/proc/version", Type: "bind", Source: "/etc/hostname", Options: []string{"bind"}},
-			[]string{"mounts[7] (bind of /etc/hostname on /proc/version): check mountpoint", "inside /proc"}},
+			[]string{`error mounting "/etc/hostname" to rootfs at "/proc/version" (mounts[7]): check mountpoint`, "inside /proc"}},
 		{"tmpfs on /proc", specs.Mount{Destination: "/proc", Type: "tmpfs", Source: "tmpfs"},
-			[]string{"mounts[7] (tmpfs on /proc): check mountpoint: only procfs may be mounted on /proc"}},
+			[]string{`error mounting "tmpfs" to rootfs at "/proc" (mounts[7]): check mountpoint: only procfs may be mounted on /proc`}},
 		{"idmap", specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}},
 			[]string{"mounts[7]", "id-mapped mount was not prepared by the runtime"}},
 	} {
@@ -437,7 +437,7 @@ func TestMountLabel(t *testing.T) {
 	rootfs := newRootfs(t)
 	spec := defaultSpec(rootfs)
 	res := runChild(t, childConfig{Spec: spec, MountLabel: "system_u:object_r:container_file_t:s0:c1,c2", Script: "true"}, 0)
-	want := "mounts[1] (tmpfs on /dev): mount: fsconfig context=system_u:object_r:container_file_t:s0:c1,c2"
+	want := `error mounting "tmpfs" to rootfs at "/dev" (mounts[1]): mount: fsconfig context=system_u:object_r:container_file_t:s0:c1,c2`
 	if res.code != 10 || !strings.Contains(res.out, want) {
 		t.Errorf("want %q, got %d:\n%s", want, res.code, res.out)
 	}

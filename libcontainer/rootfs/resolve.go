@@ -66,6 +66,23 @@ func (r *root) pathOf(f *os.File) (string, error) {
 	return r.inRoot(p)
 }
 
+// ContainerDest returns the mount destination dest as a path inside the
+// container when it is written as a host path under the rootfs directory
+// rootfs (lexically: "<rootfs>/mnt" is "/mnt"), as runc takes it;
+// otherwise dest unchanged.
+func ContainerDest(rootfs, dest string) string {
+	root, d := path.Clean("/"+rootfs), path.Clean("/"+dest)
+	switch {
+	case root == "/":
+		return dest
+	case d == root:
+		return "/"
+	case strings.HasPrefix(d, root+"/"):
+		return d[len(root):]
+	}
+	return dest
+}
+
 // cleanPath makes a container path absolute and lexically clean.
 func cleanPath(p string) string {
 	return path.Clean("/" + p)

@@ -48,11 +48,11 @@ type Config struct {
 	// devices are then bind-mounted from the host instead of created, and
 	// sysfs falls back to a bind of /sys when it cannot be mounted.
 	InUserNS bool
-	// BindSources holds, by index in Spec.Mounts, the detached bind
-	// sources the runtime opened on the host for the entries
-	// BindSourceIndices lists (see OpenBindSource). Prepare attaches
-	// them; the caller closes them.
-	BindSources map[int]*os.File
+	// BindSource, if set, returns the detached bind source the runtime
+	// opened for the mount at index i of Spec.Mounts (see OpenSource), or
+	// nil if the runtime does not open that one (see BindSourceIndices).
+	// Prepare calls it when it reaches the mount, and closes the file.
+	BindSource func(i int) (*os.File, error)
 	// BeforeCgroupMount, if set, is called once before the first mount of
 	// type "cgroup": the init waits there until it is in its cgroup (and
 	// cgroup namespace), and may update CgroupPaths.

@@ -73,8 +73,8 @@ cat /tmp/x/deep/file /tmp/y/file
 // nothing is created where the symlink points.
 func TestProcSysSymlinkRejected(t *testing.T) {
 	for _, tc := range []struct{ dir, want string }{
-		{"proc", "mounts[0] (proc on /proc): check mountpoint: proc must be mounted on an ordinary directory"},
-		{"sys", "mounts[5] (sysfs on /sys): check mountpoint: sysfs must be mounted on an ordinary directory"},
+		{"proc", `error mounting "proc" to rootfs at "/proc" (mounts[0]): check mountpoint: filesystem "proc" must be mounted on ordinary directory`},
+		{"sys", `error mounting "sysfs" to rootfs at "/sys" (mounts[5]): check mountpoint: filesystem "sysfs" must be mounted on ordinary directory`},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			rootfs := newRootfs(t)
