@@ -512,3 +512,34 @@ func TestInitErrorPrefix(t *testing.T) {
 		t.Fatalf("ours:\n%+v\nrunc 1.5.3:\n%+v", ours, ref)
 	}
 }
+
+// TestInitErrorPrefixHooks: a failing hook of a new container, run by the
+// runtime (prestart) or by the init (createContainer), is reported as runc
+// 1.5 reports it, "error during container init: error running <kind> hook
+// #0: ..." (what follows names the hook's exit and output, in our words).
+func TestInitErrorPrefixHooks(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) map[string]string {
+		out := map[string]string{}
+		for _, kind := range []string{"prestart", "createContainer"} {
+			b := setupBundle(t, bin, "true")
+			h := []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-says-no >&2; exit 4"}}}
+			if kind == "prestart" {
+				b.Spec.Hooks = &specs.Hooks{Prestart: h}
+			} else {
+				b.Spec.Hooks = &specs.Hooks{CreateContainer: h}
+			}
+			b.write()
+			_, stderr, code := b.runc("run", b.ID)
+			out[kind] = fmt.Sprintf("exit %d: %s", code, errMsg(stderr))
+		}
+		return out
+	})
+	for _, kind := range []string{"prestart", "createContainer"} {
+		prefix := "exit 1: runc run failed: unable to start container process: error during container init: error running " + kind + " hook #0: "
+		for name, got := range map[string]string{"ours": ours[kind], "runc 1.5.3": ref[kind]} {
+			if !strings.HasPrefix(got, prefix) || !strings.Contains(got, "exit status 4") || !strings.Contains(got, "hook-says-no") {
+				t.Errorf("%s, failing %s hook: %q, want %q...", name, kind, got, prefix)
+			}
+		}
+	}
+}
