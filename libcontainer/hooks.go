@@ -20,7 +20,17 @@ import (
 // hooks are the exception (runtime-spec, lifecycle step 13): a failing one
 // is only worth a warning and the remaining ones still run, so all of them
 // run and their errors are joined.
+//
+// runHooks is for the hooks the runtime runs (prestart, createRuntime,
+// poststart, poststop): one without env inherits the runtime's environment,
+// as in runc (a hook such as nvidia-container-runtime-hook needs its PATH).
 func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
+	return runHooksEnv(hooks, kind, state, nil)
+}
+
+// runHooksEnv runs hooks giving those without env defaultEnv (nil: the
+// runtime's own environment).
+func runHooksEnv(hooks []specs.Hook, kind string, state *specs.State, defaultEnv []string) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -30,7 +40,7 @@ func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
 	}
 	var errs []error
 	for i, h := range hooks {
-		if err := runHook(h, in); err != nil {
+		if err := runHook(h, in, defaultEnv); err != nil {
 			err = fmt.Errorf("error running %s hook #%d: %w", kind, i, err)
 			if kind != "poststop" {
 				return err
@@ -41,7 +51,7 @@ func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
 	return errors.Join(errs...)
 }
 
-func runHook(h specs.Hook, state []byte) error {
+func runHook(h specs.Hook, state []byte, defaultEnv []string) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -55,8 +65,8 @@ func runHook(h specs.Hook, state []byte) error {
 		cmd.Args = []string{h.Path}
 	}
 	cmd.Env = h.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
+	if len(cmd.Env) == 0 {
+		cmd.Env = defaultEnv // nil: ours
 	}
 	cmd.Stdin = bytes.NewReader(state)
 	cmd.Stdout = &stdout

@@ -11,13 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -78,16 +76,26 @@ func Init() {
 	initLogging()
 	os.Clearenv()
 	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
-	err = runInit(sock)
-	if errors.Is(err, errAborted) {
+	l := &linuxInit{sock: sock}
+	err = l.run()
+	switch {
+	case errors.Is(err, errAborted):
 		os.Exit(1)
+	case l.created:
+		// The runtime reported the container created (or the process
+		// started): what fails now is the process's own start, told on
+		// its stderr with exit status 255, as runc does.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(255)
 	}
-	_ = sock.write(syncError, []byte(err.Error()))
+	if werr := sock.write(syncError, []byte(err.Error())); werr != nil {
+		// Nobody to tell but the process's stderr.
+		fmt.Fprintln(os.Stderr, err)
+	}
 	os.Exit(1)
 }
 
-func runInit(sock syncSock) error {
-	l := &linuxInit{sock: sock}
+func (l *linuxInit) run() error {
 	payload, err := l.expect(syncConfig)
 	if err != nil {
 		return err
@@ -113,6 +121,10 @@ type linuxInit struct {
 	// inCgroup is set once the parent has moved us into our cgroup (or
 	// there is no such step).
 	inCgroup bool
+	// created is set once the parent no longer waits for our errors: the
+	// container is created (runc create), or nothing but the execve is
+	// left. An error then goes to the process's stderr.
+	created bool
 }
 
 // expect reads the next frame of type want from the parent, taking note of
@@ -221,10 +233,7 @@ func (l *linuxInit) finish() error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	env, err := processEnv(p)
-	if err != nil {
-		return err
-	}
+	env := processEnv(p)
 	// Look the executable up now, in the container, so that a missing one
 	// is reported by create rather than lost after start.
 	name, err := lookPath(p.Args[0], env)
@@ -259,16 +268,21 @@ func (l *linuxInit) finish() error {
 	if err := setFinalCPUAffinity(p, l.cfg.Mode); err != nil {
 		return err
 	}
-	cwd, err := checkCwd(p.Cwd)
+	// The cwd is entered as root, before the user change: the user
+	// may not reach it (a 0700 /root). Only if root may not (EACCES or
+	// EPERM: a directory of an unmapped owner in a user namespace, a
+	// root-squashing NFS) is it entered again as the user, as in runc.
+	cwd, err := enterCwd(p.Cwd)
 	if err != nil {
 		return err
 	}
 
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
 	// the user change below may drop: load it now. With no_new_privs it is
-	// loaded as late as possible, right before execve. The rlimits that
-	// need no privilege are set as late as can be (see setRlimits), but
-	// right before the filter: it might deny setrlimit.
+	// loaded late, before the startContainer hooks (which run under it,
+	// as in runc) and the execve. The rlimits that need no privilege are
+	// set as late as can be (see setRlimits), but right before the
+	// filter: it might deny setrlimit.
 	seccompLoaded := false
 	lockDown := func() error {
 		if seccompLoaded {
@@ -301,11 +315,13 @@ func (l *linuxInit) finish() error {
 		return err
 	}
 	logrus.Debug("init: user set")
+	if cwd.asUser {
+		if err := cwd.enterAsUser(); err != nil {
+			return err
+		}
+	}
 	if err := caps.ApplyCaps(); err != nil {
 		return err // "apply capabilities: ..."
-	}
-	if err := reenterCwd(p.Cwd, cwd); err != nil {
-		return err
 	}
 	if p.User.Umask != nil {
 		unix.Umask(int(*p.User.Umask))
@@ -324,27 +340,42 @@ func (l *linuxInit) finish() error {
 		// Creation is complete: the parent sees EOF on the socket and
 		// the log pipe. Wait for `runc start` to open the fifo's other
 		// end.
+		l.created = true
 		l.sock.f.Close()
 		closeLogPipe()
 		if err := waitFifo(l.cfg.FifoFd); err != nil {
 			return err
 		}
 	}
-	if l.cfg.Mode == initStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
-		st := *l.cfg.HookState
-		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
-		if err := runHooks(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st); err != nil {
-			return err
-		}
-	}
 	if err := lockDown(); err != nil {
 		return err
 	}
-	logrus.Debugf("init: exec %s", name)
-	if err := unix.Exec(name, p.Args, env); err != nil {
-		return fmt.Errorf("exec %q: %w", name, err)
+	// From here on, as in runc, a failure is the process's: reported on
+	// its stderr with exit status 255. Without an exec fifo (runc run,
+	// runc exec) the socket stays open until the execve (it is
+	// close-on-exec), so that the parent sees the process started only
+	// once it has been (poststart hooks come after that), but nothing is
+	// sent on it any more.
+	l.created = true
+	if l.cfg.Mode == initStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
+		st := *l.cfg.HookState
+		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
+		// A hook without env gets the process's environment, as in
+		// runc; its cwd is the process's.
+		if err := runHooksEnv(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st, env); err != nil {
+			return err
+		}
 	}
-	return nil
+	logrus.Debugf("init: exec %s", name)
+	for {
+		err = unix.Exec(name, p.Args, env)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	// "exec /run.sh: no such file or directory" (the script's
+	// interpreter is missing), as runc prints it.
+	return &os.PathError{Op: "exec", Path: name, Err: err}
 }
 
 // seccompConfig returns the filter the process gets: the container's
@@ -455,50 +486,6 @@ var rlimitTypes = map[string]int{
 	"RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
-// processEnv returns the process's environment, with HOME set from the
-// container's /etc/passwd when the config leaves it out (as runc does).
-func processEnv(p *specs.Process) ([]string, error) {
-	env := dedupEnv(p.Env)
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "HOME=") {
-			return env, nil
-		}
-	}
-	home := "/"
-	if u, err := lookupUID(int(p.User.UID)); err == nil && u.Home != "" {
-		home = u.Home
-	}
-	return append(env[:len(env):len(env)], "HOME="+home), nil
-}
-
-func lookupUID(uid int) (*user.User, error) {
-	users, err := user.ParsePasswdFileFilter("/etc/passwd", func(u user.User) bool { return u.Uid == uid })
-	if err != nil {
-		return nil, err
-	}
-	if len(users) == 0 {
-		return nil, user.ErrNoPasswdEntries
-	}
-	return &users[0], nil
-}
-
-// lookPath finds the executable the way a shell would with the process's
-// PATH, giving the error text runc users know.
-func lookPath(name string, env []string) (string, error) {
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	os.Setenv("PATH", path)
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", err
-	}
-	return p, nil
-}
-
 // setUser switches to the process's uid, gid and groups, keeping the
 // capabilities for ApplyCaps.
 func setUser(p *specs.Process, inUserNS bool) error {
@@ -537,52 +524,4 @@ func setUser(p *specs.Process, inUserNS bool) error {
 func setgroupsDenied() bool {
 	b, err := os.ReadFile("/proc/self/setgroups")
 	return err == nil && strings.TrimSpace(string(b)) == "deny"
-}
-
-// checkCwd changes to the process's cwd and checks that it is inside the
-// container: a cwd reached through a leaked host fd shows as unreachable
-// (CVE-2024-21626). It runs before the seccomp filter is loaded (a
-// profile may deny getcwd) and returns the directory's identity for
-// reenterCwd.
-func checkCwd(cwd string) (*unix.Stat_t, error) {
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := unix.Chdir(cwd); err != nil {
-		return nil, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
-	}
-	// getcwd(2) prefixes "(unreachable)" to a directory outside our root,
-	// which unix.Getwd reports as ENOENT.
-	wd, err := unix.Getwd()
-	if errors.Is(err, unix.ENOENT) || (err == nil && !strings.HasPrefix(wd, "/")) {
-		return nil, fmt.Errorf("current working directory %q is outside of the container's root -- possible container breakout detected", cwd)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to verify that the working directory %q is inside the container: getcwd: %w", cwd, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(".", &st); err != nil {
-		return nil, fmt.Errorf("stat cwd %q: %w", cwd, err)
-	}
-	return &st, nil
-}
-
-// reenterCwd changes to cwd again once the process's user is set (so the
-// user's permissions apply, as in runc) and checks that it is the
-// directory checkCwd verified.
-func reenterCwd(cwd string, want *unix.Stat_t) error {
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := unix.Chdir(cwd); err != nil {
-		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(".", &st); err != nil {
-		return fmt.Errorf("stat cwd %q: %w", cwd, err)
-	}
-	if st.Dev != want.Dev || st.Ino != want.Ino {
-		return fmt.Errorf("current working directory %q changed while the process was set up", cwd)
-	}
-	return nil
 }

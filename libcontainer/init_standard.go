@@ -113,7 +113,10 @@ func (l *linuxInit) beforePivot() error {
 		}
 	}
 	if h := l.cfg.Spec.Hooks; h != nil {
-		return runHooks(h.CreateContainer, "createContainer", l.cfg.HookState)
+		// In the container's namespaces, with the rootfs as cwd (see
+		// rootfs.Prepare) and, without env, an empty environment, as in
+		// runc.
+		return runHooksEnv(h.CreateContainer, "createContainer", l.cfg.HookState, []string{})
 	}
 	return nil
 }

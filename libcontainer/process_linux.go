@@ -193,7 +193,7 @@ func (sp *spawn) run() (pid int, err error) {
 		// A killed init may reset the connection rather than close it.
 		if rerr == io.EOF || errors.Is(rerr, unix.ECONNRESET) {
 			if !ready {
-				return pid, errors.New("runc init exited before the container was set up")
+				return pid, sp.duringInit(errors.New("runc init exited before the container was set up"))
 			}
 			return pid, nil
 		}
@@ -204,7 +204,7 @@ func (sp *spawn) run() (pid int, err error) {
 		logrus.Debugf("runc init: %s", t)
 		switch t {
 		case syncError:
-			return pid, errors.New(string(payload))
+			return pid, sp.duringInit(initFailed(payload))
 		case syncUsermapPls:
 			if sp.onUsermap != nil {
 				err = sp.onUsermap(cmd.Process.Pid)
@@ -226,13 +226,13 @@ func (sp *spawn) run() (pid int, err error) {
 				}
 			}
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
-				return pid, sock.peerError(err)
+				return pid, sp.fromInit(sock.peerError(err))
 			}
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)
 				if cerr != nil {
 					_ = sock.write(syncAbort, nil)
-					return pid, cgroupMoveError(sock, pid, cerr)
+					return pid, sp.fromInit(cgroupMoveError(sock, pid, cerr))
 				}
 				// No paths: the init keeps those of its config.
 				if paths == nil {
@@ -241,7 +241,7 @@ func (sp *spawn) run() (pid int, err error) {
 					err = sock.writeJSON(syncCgroupDone, paths)
 				}
 				if err != nil {
-					return pid, sock.peerError(err)
+					return pid, sp.fromInit(sock.peerError(err))
 				}
 			}
 			continue
@@ -281,7 +281,12 @@ func (sp *spawn) run() (pid int, err error) {
 		}
 		if err != nil {
 			_ = sock.write(syncAbort, nil)
-			return pid, err
+			if t == syncUsermapPls {
+				return pid, err
+			}
+			// A hook, the cgroup limits, the seccomp agent: runc
+			// reports these as the init's too.
+			return pid, sp.duringInit(err)
 		}
 		if err = sock.write(reply, nil); err != nil {
 			if t == syncReady && (errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET)) {
@@ -290,9 +295,29 @@ func (sp *spawn) run() (pid int, err error) {
 				// stopped, as when it exits right after syncRun.
 				return pid, nil
 			}
-			return pid, sock.peerError(err)
+			return pid, sp.fromInit(sock.peerError(err))
 		}
 	}
+}
+
+// duringInit returns err, met while a new container's init set it up, as
+// runc 1.5 reports it: "error during container init: ...". An exec's is
+// returned as it is (as in runc).
+func (sp *spawn) duringInit(err error) error {
+	if err == nil || sp.config.Mode != initStandard {
+		return err
+	}
+	return fmt.Errorf(initErrorPrefix+"%w", err)
+}
+
+// fromInit is duringInit for the init's own error (syncError); any other
+// is returned as it is.
+func (sp *spawn) fromInit(err error) error {
+	var f *initFailure
+	if errors.As(err, &f) {
+		return sp.duringInit(err)
+	}
+	return err
 }
 
 // cgroupMoveError is what to report when moving the init into its cgroup

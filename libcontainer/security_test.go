@@ -63,7 +63,7 @@ func TestEnterCwdOutsideRoot(t *testing.T) {
 			return err
 		}
 		// "." is the leaked directory: it resolves, but outside "/".
-		_, err := checkCwd(".")
+		_, err := enterCwd(".")
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "outside of the container's root") {
@@ -74,14 +74,14 @@ func TestEnterCwdOutsideRoot(t *testing.T) {
 		if err := unix.Chroot(root); err != nil {
 			return err
 		}
-		_, err := checkCwd("/inside")
+		_, err := enterCwd("/inside")
 		return err
 	})
 	if err != nil {
 		t.Fatalf("cwd inside the root: %v", err)
 	}
 
-	err = onOwnFS(t, func() error { _, err := checkCwd("/nonexistent-cwd-for-test"); return err })
+	err = onOwnFS(t, func() error { _, err := enterCwd("/nonexistent-cwd-for-test"); return err })
 	if err == nil || !strings.Contains(err.Error(), "chdir to cwd") {
 		t.Fatalf("missing cwd: error %v", err)
 	}

@@ -34,7 +34,18 @@ func (s syncSock) initError() error {
 			return nil
 		}
 		if t == syncError {
-			return errors.New(string(payload))
+			return initFailed(payload)
 		}
 	}
 }
+
+// initFailure is an error the init reported (syncError).
+type initFailure struct{ msg string }
+
+func (e *initFailure) Error() string { return e.msg }
+
+func initFailed(payload []byte) error { return &initFailure{string(payload)} }
+
+// initErrorPrefix is how runc 1.5 introduces what went wrong while a new
+// container's init set it up.
+const initErrorPrefix = "error during container init: "

@@ -172,6 +172,11 @@ func Prepare(c *Config, beforePivot func() error) (Err error) {
 		}
 	}
 	if beforePivot != nil {
+		// The createContainer hooks it runs have the rootfs as their
+		// cwd, as in runc.
+		if err := unix.Fchdir(int(s.root.f.Fd())); err != nil {
+			return &os.PathError{Op: "fchdir", Path: s.root.path, Err: err}
+		}
 		if err := beforePivot(); err != nil {
 			return err
 		}

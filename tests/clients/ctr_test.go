@@ -367,7 +367,9 @@ func ctrErrorReported(t *testing.T, c *ctrClient) {
 		cmd   string
 		want  []string
 	}{
-		{nil, "/nonexistent", []string{`runc create failed: unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory`}},
+		// (runc 1.5 and ours put "error during container init: " between
+		// the two; Debian's runc 1.1.5 does not)
+		{nil, "/nonexistent", []string{`runc create failed: unable to start container process: `, `exec: "/nonexistent": stat /nonexistent: no such file or directory`}},
 		{nil, "nonexistent", []string{`exec: "nonexistent": executable file not found in $PATH`}},
 		{nil, "/etc/passwd", []string{`exec: "/etc/passwd": permission denied`}},
 		{[]string{"--cwd", "/etc/passwd"}, "true", []string{"runc create failed: ", "/etc/passwd", "not a directory"}},
