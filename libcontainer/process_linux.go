@@ -210,6 +210,9 @@ func (sp *spawn) run() (pid int, err error) {
 				err = sp.onUsermap(cmd.Process.Pid)
 			}
 			reply = syncUsermapAck
+		case syncTimeOffsetsPls:
+			err = writeTimeOffsets(cmd.Process.Pid, sp.boot.TimeOffsets)
+			reply = syncTimeOffsetsAck
 		case syncChildPid:
 			logrus.Debugf("runc init: container process is %d", int32(binary.NativeEndian.Uint32(payload)))
 			if len(payload) != 4 {
