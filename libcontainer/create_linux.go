@@ -165,6 +165,15 @@ func (c *Container) start(o *CreateOptions) error {
 		}
 		defer fifo.Close()
 		sp.fifo = fifo
+		if o.Rootless {
+			// For an exec before start (nssock_linux.go).
+			ls, err := listenNsSock(c.dir)
+			if err != nil {
+				return err
+			}
+			defer ls.Close()
+			sp.nsSock = ls
+		}
 	}
 	// The cgroup. With the cgroupfs driver and a privileged runtime it is
 	// made now and runc init is born in it (cgroupjoin_linux.go).

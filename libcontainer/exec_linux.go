@@ -232,6 +232,15 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 				return nil, ErrExecStopped
 			}
+			if errors.Is(err, os.ErrPermission) && c.state.Rootless && c.Status() == Created {
+				// The init, non-dumpable until start, serves them
+				// (nssock_linux.go).
+				for _, f := range files {
+					f.file.Close()
+				}
+				files = nil
+				return c.namespacesFromInit(err)
+			}
 			return nil, fmt.Errorf("open %s namespace of the container: %w", ns.Type, err)
 		}
 		files = append(files, nsFile{typ: flag, file: f})

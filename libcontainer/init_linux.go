@@ -60,6 +60,7 @@ type initConfig struct {
 	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
 	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
 	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
+	NsSockFd    int `json:"ns_sock_fd,omitempty"`   // rootless create: serve our namespaces on it until start
 	// BindSources are the indices in Spec.Mounts of the bind sources the
 	// parent sends right after the config (see bindsources_linux.go).
 	BindSources []int `json:"bind_sources,omitempty"`
@@ -113,6 +114,9 @@ type linuxInit struct {
 	// inCgroup is set once the parent has moved us into our cgroup (or
 	// there is no such step).
 	inCgroup bool
+	// nsFiles are the init's own namespaces, served on NsSockFd while it
+	// waits for start (nssock_linux.go).
+	nsFiles []nsFile
 }
 
 // expect reads the next frame of type want from the parent, taking note of
@@ -326,7 +330,10 @@ func (l *linuxInit) finish() error {
 		// end.
 		l.sock.f.Close()
 		closeLogPipe()
-		if err := waitFifo(l.cfg.FifoFd); err != nil {
+		stop := l.serveNamespaces()
+		err := waitFifo(l.cfg.FifoFd)
+		stop()
+		if err != nil {
 			return err
 		}
 	}

@@ -552,3 +552,82 @@ func TestRootlessAutoInUserNS(t *testing.T) {
 		t.Errorf("output %q, want %q", got, want)
 	}
 }
+
+// TestRootlessExecBeforeStart: rootless, `runc exec` into a created
+// container (before `runc start`) runs in the container's namespaces, as
+// with runc 1.5.3; the container still starts, and exec works after.
+// Ours keeps the init non-dumpable while it waits (its /proc/<pid>/ns
+// files are the host root's): its namespaces come from the init itself,
+// over a socket in the state directory. Unlike runc 1.5.3's, the init's
+// fds (the host's exec.fifo among them) stay hidden from the processes
+// exec'd into the container.
+func TestRootlessExecBeforeStart(t *testing.T) {
+	u := needRootlessUser(t)
+	type seen struct {
+		Exec, After string
+		SameNS      bool
+		Status      string
+	}
+	namespaces := []string{"user", "mnt", "pid", "uts", "ipc", "cgroup"}
+	script := "id -u; cat /proc/self/uid_map; for n in " + strings.Join(namespaces, " ") + "; do readlink /proc/self/ns/$n; done"
+	initFds := map[string]string{} // what the exec'd process sees of the init's fds, by runc
+	ours, ref := differential(t, func(t *testing.T, bin string) seen {
+		b := newRootlessBundle(t, u, "sleep", "100")
+		b.Bin = bin
+		var s seen
+		b.mustRunc("create", b.ID)
+		st := b.state()
+		if st["status"] != "created" {
+			t.Fatalf("status %v after create", st["status"])
+		}
+		pid := int(st["pid"].(float64))
+		sock := filepath.Join(b.Root, b.ID, "ns.sock")
+		if bin == runcBin {
+			// Ours: the init's socket, for the runtime's user only.
+			if fi, err := os.Stat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+				t.Errorf("namespace socket %s: %v, %v; want a socket of mode 0600", sock, fi, err)
+			}
+		}
+		out, errOut, code := b.runc("exec", b.ID, "sh", "-c", script)
+		if code != 0 {
+			t.Fatalf("exec before start: exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2+len(namespaces) {
+			t.Fatalf("exec output %q", out)
+		}
+		s.Exec = strings.Join(strings.Fields(strings.Join(lines[:2], " ")), " ")
+		var initNS []string // read by the test, as root
+		for _, n := range namespaces {
+			l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			initNS = append(initNS, l)
+		}
+		if s.SameNS = strings.Join(lines[2:], " ") == strings.Join(initNS, " "); !s.SameNS {
+			t.Errorf("exec'd process in %v, the init in %v", lines[2:], initNS)
+		}
+		s.Status = b.state()["status"].(string)
+		out = b.mustRunc("exec", b.ID, "sh", "-c", "ls -l /proc/1/fd >/dev/null 2>&1 && echo visible || echo hidden")
+		initFds[bin] = strings.TrimSpace(out)
+		b.mustRunc("start", b.ID)
+		if _, err := os.Stat(sock); bin == runcBin && !os.IsNotExist(err) {
+			t.Errorf("namespace socket after start: %v", err)
+		}
+		s.After = strings.TrimSpace(b.mustRunc("exec", b.ID, "echo", "after start"))
+		b.mustRunc("delete", "--force", b.ID)
+		return s
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	want := seen{Exec: "0 0 " + strconv.Itoa(u.uid) + " 1", After: "after start", SameNS: true, Status: "created"}
+	if ours != want {
+		t.Errorf("ours %+v, want %+v", ours, want)
+	}
+	if initFds[runcBin] != "hidden" {
+		t.Errorf("a process exec'd into the created container sees the init's fds (%s)", initFds[runcBin])
+	}
+	t.Logf("the init's fds, seen from an exec'd process: ours %s, runc 1.5.3 %s", initFds[runcBin], initFds[refBin])
+}
