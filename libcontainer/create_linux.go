@@ -203,11 +203,11 @@ func (c *Container) start(o *CreateOptions) error {
 					return err
 				}
 				if err := cg.Apply(-1); err != nil {
-					return fmt.Errorf("apply cgroup: %w", err)
+					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 				}
 				j, err := openCgroupJoin(slices.Collect(maps.Values(sp.config.CgroupPaths)))
 				if err != nil {
-					return fmt.Errorf("apply cgroup: %w", err)
+					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 				}
 				sp.cgroupJoin = j
 				return nil
@@ -253,7 +253,7 @@ func (c *Container) start(o *CreateOptions) error {
 			}
 			err := cg.Apply(pid)
 			if err != nil && !errors.Is(err, cgroups.ErrRootless) {
-				return nil, fmt.Errorf("apply cgroup: %w", err)
+				return nil, fmt.Errorf("unable to apply cgroup configuration: %w", err)
 			}
 		}
 		logrus.Debugf("cgroup applied to %d", pid)

@@ -249,14 +249,16 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 }
 
 // joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).
-// As in runc, a rootless container without cgroup access runs outside
-// them.
+// As in runc, a rootless runtime joins those it may and silently leaves
+// the process out of the others (a cgroup v2 move also needs write access
+// to the cgroup.procs of the common ancestor: the unified hierarchy of a
+// hybrid host refuses it even a cgroup the user made).
 func (c *Container) joinCgroup(pid int, dirs []string) error {
 	for _, dir := range dirs {
 		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
 			if c.state.Rootless && errors.Is(err, os.ErrPermission) {
-				logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
-				return nil
+				logrus.Debugf("exec: cannot join the container's cgroup: %v", err)
+				continue
 			}
 			return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 		}

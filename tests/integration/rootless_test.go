@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // rootlessUserName is the account the rootless tests run as.
@@ -630,4 +633,167 @@ func TestRootlessExecBeforeStart(t *testing.T) {
 		t.Errorf("a process exec'd into the created container sees the init's fds (%s)", initFds[runcBin])
 	}
 	t.Logf("the init's fds, seen from an exec'd process: ours %s, runc 1.5.3 %s", initFds[runcBin], initFds[refBin])
+}
+
+// TestRootlessCgroupPermissionError: rootless, an absolute cgroupsPath the
+// user may not create fails, with or without resources to set, with runc
+// 1.5.3's `unable to apply cgroup configuration: mkdir ...: permission
+// denied`, and leaves nothing behind. (Without a cgroupsPath, cgroups the
+// user cannot make are skipped: TestRootlessDetachedProcessIsTheUser.)
+func TestRootlessCgroupPermissionError(t *testing.T) {
+	u := needRootlessUser(t)
+	mkdirErr := regexp.MustCompile(`mkdir \S+: permission denied`)
+	for _, withResources := range []bool{false, true} {
+		name := "no resources"
+		if withResources {
+			name = "memory limit"
+		}
+		t.Run(name, func(t *testing.T) {
+			type seen struct {
+				Code  int
+				Mkdir string
+			}
+			ours, ref := differential(t, func(t *testing.T, bin string) seen {
+				b := newRootlessBundle(t, u, "true")
+				b.Bin = bin
+				// Under the run's prefix, which root owns (or which
+				// does not exist): never made by the user.
+				cg := cgPrefix + "-rootless/" + b.ID
+				b.Spec.Linux.CgroupsPath = cg
+				if withResources {
+					limit := int64(64 << 20)
+					b.Spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+				}
+				b.write()
+				_, errOut, code := b.runc("run", "-d", b.ID)
+				if code == 0 {
+					t.Fatal("run with a cgroup the user may not create succeeded")
+				}
+				mustContain(t, "error", errOut, "unable to apply cgroup configuration: ")
+				for _, h := range testhost.CgroupHierarchies() {
+					if _, err := os.Stat(filepath.Join(h, cg)); err == nil {
+						t.Errorf("cgroup %s made", filepath.Join(h, cg))
+					}
+				}
+				return seen{Code: code, Mkdir: mkdirErr.FindString(errOut)}
+			})
+			if ours != ref {
+				t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+			}
+			if ours.Mkdir == "" {
+				t.Errorf("no mkdir error: %+v", ours)
+			}
+		})
+	}
+}
+
+// delegateCgroup makes the cgroup rel in every hierarchy, as root, and
+// hands it to u (the directory and its cgroup.procs and tasks), the way an
+// administrator delegates a cgroup v1 subtree. cpuset.cpus and .mems are
+// filled from the parent on the way down (a new v1 cpuset is empty).
+// Cleanup removes it with whatever the user made below.
+func delegateCgroup(t *testing.T, rel string, u *rootlessUser) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := removeCgroups(rel); err != nil {
+			t.Errorf("cgroups left below %s: %v", rel, err)
+		}
+	})
+	for _, h := range testhost.CgroupHierarchies() {
+		if _, err := os.Stat(filepath.Join(h, "cgroup.procs")); err != nil {
+			continue
+		}
+		dir := h
+		for _, part := range strings.Split(strings.Trim(rel, "/"), "/") {
+			parent := dir
+			dir = filepath.Join(dir, part)
+			if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if cur, err := os.ReadFile(filepath.Join(dir, f)); err == nil && strings.TrimSpace(string(cur)) == "" {
+					v, err := os.ReadFile(filepath.Join(parent, f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, f), v, 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		for _, f := range []string{"", "cgroup.procs", "tasks"} {
+			if err := os.Chown(filepath.Join(dir, f), u.uid, u.gid); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestRootlessDelegatedCgroup: rootless, with a cgroupsPath inside a
+// cgroup delegated to the user, the container gets its cgroup and limits,
+// and `runc exec` says nothing of the cgroups it may not join (on this
+// hybrid host, the unified hierarchy: a move there needs the common
+// ancestor's cgroup.procs), as runc 1.5.3. The exec'd process joins every
+// cgroup it may: runc 1.5.3 stops at the first it may not (in map order),
+// often leaving it out of the memory and pids cgroups.
+func TestRootlessDelegatedCgroup(t *testing.T) {
+	u := needRootlessUser(t)
+	type seen struct {
+		Limits, ExecStderr string
+	}
+	execCgroups := map[string]string{} // the exec'd process's memory and pids cgroups, by runc
+	ours, ref := differential(t, func(t *testing.T, bin string) seen {
+		b := newRootlessBundle(t, u, "sleep", "100")
+		b.Bin = bin
+		deleg := cgPrefix + "/rl-" + b.ID
+		delegateCgroup(t, deleg, u)
+		cg := deleg + "/ctr"
+		b.Spec.Linux.CgroupsPath = cg
+		limit, pids := int64(64<<20), int64(50)
+		b.Spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}, Pids: &specs.LinuxPids{Limit: &pids}}
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		var s seen
+		for _, f := range []string{"memory/memory.limit_in_bytes", "pids/pids.max"} {
+			v, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", filepath.Dir(f), cg, filepath.Base(f)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Limits += strings.TrimSpace(string(v)) + " "
+		}
+		pidFile := filepath.Join(b.Dir, "exec.pid")
+		_, errOut, code := b.runc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "100")
+		if code != 0 {
+			t.Fatalf("exec: exit %d: %s", code, errOut)
+		}
+		s.ExecStderr = errOut
+		data, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cgs, err := os.ReadFile("/proc/" + strings.TrimSpace(string(data)) + "/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(cgs), "\n") {
+			if f := strings.SplitN(l, ":", 3); len(f) == 3 && (f[1] == "memory" || f[1] == "pids") {
+				execCgroups[bin] += f[1] + ":" + f[2] + " "
+			}
+		}
+		b.mustRunc("delete", "--force", b.ID)
+		return s
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	if ours.Limits != "67108864 50 " {
+		t.Errorf("limits %q, want the memory and pids limits of the config", ours.Limits)
+	}
+	for _, ctrl := range []string{"memory", "pids"} {
+		if got := execCgroups[runcBin]; !regexp.MustCompile(ctrl + `:/\S+/ctr `).MatchString(got) {
+			t.Errorf("the exec'd process is in %q: want the container's %s cgroup", got, ctrl)
+		}
+	}
+	t.Logf("the exec'd process's cgroups: ours %q, runc 1.5.3 %q", execCgroups[runcBin], execCgroups[refBin])
 }
