@@ -340,6 +340,13 @@ func (l *linuxInit) finish() error {
 	if l.cfg.Mode == initStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
 		st := *l.cfg.HookState
 		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
+		if len(l.cfg.Spec.Hooks.StartContainer) > 0 && !seccompLoaded {
+			// The hooks run with the process's rlimits, as in runc
+			// (whose parent sets them before start).
+			if err := setRlimits(p.Rlimits, false); err != nil {
+				return err
+			}
+		}
 		if err := runHooks(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st); err != nil {
 			return err
 		}

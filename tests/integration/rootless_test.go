@@ -797,3 +797,125 @@ func TestRootlessDelegatedCgroup(t *testing.T) {
 	}
 	t.Logf("the exec'd process's cgroups: ours %q, runc 1.5.3 %q", execCgroups[runcBin], execCgroups[refBin])
 }
+
+// underNofile runs cmd (a runc command line) through prlimit with
+// RLIMIT_NOFILE soft:hard, and returns its output and exit code.
+func underNofile(t *testing.T, cmd *exec.Cmd, nofile string) (string, string, int) {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is missing: %v", err)
+	}
+	cmd.Args = append([]string{"prlimit", "--nofile=" + nofile, "--"}, cmd.Args...)
+	cmd.Path = prlimit
+	var stdout, stderr *os.File
+	for _, f := range []**os.File{&stdout, &stderr} {
+		if *f, err = os.CreateTemp(t.TempDir(), "out-"); err != nil {
+			t.Fatal(err)
+		}
+		defer (*f).Close()
+	}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err = runWithTimeout(cmd)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	return readAll(stdout), readAll(stderr), code
+}
+
+// TestRlimitNofileLikeRunc: a caller whose RLIMIT_NOFILE soft limit is
+// below its hard limit, as root and rootless. Without a limit in the
+// config the container's process gets the caller's soft limit, not the
+// hard one the Go runtime raised runc's own to (runc 1.2+ restores it),
+// and an exec'd process its own caller's; a config's soft < hard stands,
+// for exec'd processes and startContainer hooks too (ours ran the hooks
+// before it lowered the limits). Same as runc 1.5.3.
+func TestRlimitNofileLikeRunc(t *testing.T) {
+	const show = `echo $(ulimit -n) $(ulimit -Hn)`
+	type seen struct{ Run, Hook, Exec string }
+	for _, rootless := range []bool{false, true} {
+		for _, cfg := range []*specs.POSIXRlimit{nil, {Type: "RLIMIT_NOFILE", Soft: 512, Hard: 2048}} {
+			name := "root"
+			if rootless {
+				name = "rootless"
+			}
+			if cfg == nil {
+				name += ", no limit in the config"
+			} else {
+				name += ", config 512:2048"
+			}
+			t.Run(name, func(t *testing.T) {
+				var u *rootlessUser
+				if rootless {
+					u = needRootlessUser(t)
+				}
+				ours, ref := differential(t, func(t *testing.T, bin string) seen {
+					var (
+						spec    *specs.Spec
+						write   func()
+						command func(args ...string) *exec.Cmd
+						id, dir string
+					)
+					if rootless {
+						b := newRootlessBundle(t, u, "sh", "-c", show)
+						b.Bin = bin
+						spec, write, command, id, dir = b.Spec, b.write, b.command, b.ID, b.Dir
+					} else {
+						b := newBundleWith(t, bin, "sh", "-c", show)
+						spec, write, id, dir = b.Spec, b.write, b.ID, b.Dir
+						command = func(args ...string) *exec.Cmd {
+							cmd := exec.Command(bin, append([]string{"--root", b.Root}, args...)...)
+							cmd.Dir = b.Dir
+							return cmd
+						}
+					}
+					spec.Process.Rlimits = nil
+					if cfg != nil {
+						spec.Process.Rlimits = []specs.POSIXRlimit{*cfg}
+					}
+					spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", show + " > /hook.out"}}}}
+					write()
+					var s seen
+					out, errOut, code := underNofile(t, command("run", id), "1024:4096")
+					if code != 0 {
+						t.Fatalf("run: exit %d: %s", code, errOut)
+					}
+					s.Run = strings.TrimSpace(out)
+					hook, err := os.ReadFile(filepath.Join(dir, "rootfs", "hook.out"))
+					if err != nil {
+						t.Fatalf("startContainer hook: %v", err)
+					}
+					s.Hook = strings.TrimSpace(string(hook))
+					spec.Hooks = nil
+					spec.Process.Args = []string{"sleep", "100"}
+					write()
+					if _, errOut, code := underNofile(t, command("run", "-d", id), "1024:4096"); code != 0 {
+						t.Fatalf("run -d: exit %d: %s", code, errOut)
+					}
+					out, errOut, code = underNofile(t, command("exec", id, "sh", "-c", show), "1000:3000")
+					if code != 0 {
+						t.Fatalf("exec: exit %d: %s", code, errOut)
+					}
+					s.Exec = strings.TrimSpace(out)
+					if _, errOut, code := underNofile(t, command("delete", "--force", id), "1024:4096"); code != 0 {
+						t.Fatalf("delete: exit %d: %s", code, errOut)
+					}
+					return s
+				})
+				if ours != ref {
+					t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+				}
+				want := seen{"1024 4096", "1024 4096", "1000 3000"}
+				if cfg != nil {
+					want = seen{"512 2048", "512 2048", "512 2048"}
+				}
+				if ours != want {
+					t.Errorf("ours %+v, want %+v", ours, want)
+				}
+			})
+		}
+	}
+}
