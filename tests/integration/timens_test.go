@@ -168,12 +168,12 @@ func TestTimeNSJoinedUserNS(t *testing.T) {
 }
 
 // TestRootlessTimeNS: rootless, a container with a time namespace and
-// linux.timeOffsets runs, and a process exec'd into it joins its time
-// namespace, as with runc 1.5.3.
+// linux.timeOffsets runs, and a process exec'd into it, before and after
+// start, joins its time namespace, as with runc 1.5.3.
 func TestRootlessTimeNS(t *testing.T) {
 	needTimeNS(t)
 	u := needRootlessUser(t)
-	type seen struct{ Run, Exec timensSeen }
+	type seen struct{ Run, ExecCreated, Exec timensSeen }
 	ours, ref := differential(t, func(t *testing.T, bin string) seen {
 		b := newRootlessBundle(t, u, "sh", "-c", timensScript)
 		b.Bin = bin
@@ -188,7 +188,9 @@ func TestRootlessTimeNS(t *testing.T) {
 
 		b.Spec.Process.Args = []string{"sleep", "100"}
 		b.write()
-		b.mustRunc("run", "-d", b.ID)
+		b.mustRunc("create", b.ID)
+		s.ExecCreated = parseTimens(t, b.mustRunc("exec", b.ID, "sh", "-c", timensScript))
+		b.mustRunc("start", b.ID)
 		s.Exec = parseTimens(t, b.mustRunc("exec", b.ID, "sh", "-c", timensScript))
 		b.mustRunc("delete", "--force", b.ID)
 		return s
@@ -196,7 +198,7 @@ func TestRootlessTimeNS(t *testing.T) {
 	if ours != ref {
 		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
 	}
-	if ours.Run != wantTimens || ours.Exec != wantTimens {
-		t.Errorf("ours %+v, want %+v for both", ours, wantTimens)
+	if want := (seen{wantTimens, wantTimens, wantTimens}); ours != want {
+		t.Errorf("ours %+v, want %+v", ours, want)
 	}
 }
