@@ -14,12 +14,15 @@
  *                        then those that needed it); unshare(CLONE_NEWUSER)
  *   stage 0 -> runtime   SYNC_USERMAP_PLS        (only with a new user ns)
  *   runtime -> stage 0   SYNC_USERMAP_ACK        after writing uid/gid maps
- *   stage 0              unshare(the other new namespaces)
+ *   stage 0              unshare(CLONE_NEWTIME)  (only with a new time ns*)
  *   stage 0 -> runtime   SYNC_TIMEOFFSETS_PLS    (only with time offsets)
  *   runtime -> stage 0   SYNC_TIMEOFFSETS_ACK    after writing them
- *   stage 0              fork()
+ *   stage 0              become root in the new user ns; unshare(the other
+ *                        new namespaces); fork()
  *   stage 0 -> runtime   SYNC_CHILD_PID {pid}    and stage 0 exits
  *   stage 1              returns from this constructor: the Go init runs.
+ *
+ * (*) Without a new user namespace, after the other new namespaces.
  *
  * The fork is needed because a new (or joined) pid or time namespace only
  * applies to children. The runtime writes /proc/<pid>/timens_offsets: in a
@@ -351,11 +354,27 @@ static void ask_runtime(struct bootstrap *b, uint32_t pls, uint32_t ack, const c
 		bail("set non-dumpable");
 }
 
+static void new_timens(struct bootstrap *b)
+{
+	if (unshare(CLONE_NEWTIME) < 0)
+		bail("unshare time namespace");
+	/* the offsets apply to the new namespace, which has no process yet */
+	if (b->timens_offsets)
+		ask_runtime(b, SYNC_TIMEOFFSETS_PLS, SYNC_TIMEOFFSETS_ACK, "time namespace offsets");
+}
+
 static void new_userns(struct bootstrap *b)
 {
 	if (unshare(CLONE_NEWUSER) < 0)
 		bail("unshare user namespace");
 	ask_runtime(b, SYNC_USERMAP_PLS, SYNC_USERMAP_ACK, "user namespace maps");
+	/*
+	 * A new time namespace before we become root in the user namespace:
+	 * our timens_offsets then belongs to our euid still, the runtime's
+	 * own, whatever root maps to.
+	 */
+	if (b->cloneflags & CLONE_NEWTIME)
+		new_timens(b);
 	if (setresgid(0, 0, 0) < 0)
 		bail("setgid to root in the new user namespace");
 	if (setresuid(0, 0, 0) < 0)
@@ -403,12 +422,11 @@ void nsexec(void)
 	join_namespaces(&b);
 	if (b.cloneflags & CLONE_NEWUSER)
 		new_userns(&b);
-	others = b.cloneflags & ~CLONE_NEWUSER;
+	others = b.cloneflags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
 	if (others && unshare(others) < 0)
 		bail("unshare namespaces %#x", others);
-	/* the offsets apply to the new time namespace, which has no process yet */
-	if ((b.cloneflags & CLONE_NEWTIME) && b.timens_offsets)
-		ask_runtime(&b, SYNC_TIMEOFFSETS_PLS, SYNC_TIMEOFFSETS_ACK, "time namespace offsets");
+	if ((b.cloneflags & CLONE_NEWTIME) && !(b.cloneflags & CLONE_NEWUSER))
+		new_timens(&b);
 
 	child = fork();
 	if (child < 0)

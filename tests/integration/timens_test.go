@@ -7,6 +7,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -200,5 +201,30 @@ func TestRootlessTimeNS(t *testing.T) {
 	}
 	if want := (seen{wantTimens, wantTimens, wantTimens}); ours != want {
 		t.Errorf("ours %+v, want %+v", ours, want)
+	}
+}
+
+// TestRootlessTimeNSRootInSubIDs: rootless, with the container's root
+// mapped into the user's subordinate ids (newuidmap), time offsets still
+// apply: stage 0 makes the time namespace, and the runtime writes its
+// offsets, before it becomes that root. (runc 1.5.3 refuses this mapping
+// rootless: `fchown fd 9: operation not permitted`.)
+func TestRootlessTimeNSRootInSubIDs(t *testing.T) {
+	needTimeNS(t)
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "sh", "-c", timensScript)
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.subStart, Size: u.subCount}}
+	b.Spec.Linux.UIDMappings, b.Spec.Linux.GIDMappings = m, m
+	addTimeNS(b.Spec)
+	b.write()
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", u.subStart, u.subStart), filepath.Join(b.Dir, "rootfs")).CombinedOutput(); err != nil {
+		t.Fatalf("chown rootfs: %v: %s", err, out)
+	}
+	stdout, stderr, code := b.runc("run", b.ID)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	if got := parseTimens(t, stdout); got != wantTimens {
+		t.Errorf("seen %+v, want %+v", got, wantTimens)
 	}
 }
