@@ -166,13 +166,14 @@ func (c *Container) start(o *CreateOptions) error {
 		defer fifo.Close()
 		sp.fifo = fifo
 		if o.Rootless {
-			// For an exec before start (nssock_linux.go).
-			ls, err := listenNsSock(c.dir)
-			if err != nil {
-				return err
+			// For an exec before start (nssock_linux.go); without
+			// it, such an exec fails, as it used to.
+			if ls, err := listenNsSock(c.dir); err != nil {
+				logrus.Debugf("no exec before start: %v", err)
+			} else {
+				defer ls.Close()
+				sp.nsSock = ls
 			}
-			defer ls.Close()
-			sp.nsSock = ls
 		}
 	}
 	// The cgroup. With the cgroupfs driver and a privileged runtime it is

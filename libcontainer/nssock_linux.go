@@ -41,6 +41,18 @@ const nsSockName = "ns.sock"
 // namespace type).
 const maxNsFiles = 8
 
+// nsSockAddr runs fn with the socket's address in the state directory
+// dir: a path through an fd of dir, which fits in sun_path however long
+// dir is.
+func nsSockAddr(dir string, fn func(addr string) error) error {
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(d)
+	return fn(fmt.Sprintf("/proc/self/fd/%d/%s", d, nsSockName))
+}
+
 // listenNsSock makes the listening socket in the state directory dir.
 func listenNsSock(dir string) (*os.File, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -54,7 +66,9 @@ func listenNsSock(dir string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("namespace socket: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: f.Name()}); err != nil {
+	if err := nsSockAddr(dir, func(addr string) error {
+		return unix.Bind(fd, &unix.SockaddrUnix{Name: addr})
+	}); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("namespace socket: bind %s: %w", f.Name(), err)
 	}
@@ -159,7 +173,11 @@ func (c *Container) namespacesFromInit(procErr error) (_ []nsFile, err error) {
 			want[nsFlags[ns.Type]] = true
 		}
 	}
-	conn, err := net.DialTimeout("unix", filepath.Join(c.dir, nsSockName), 5*time.Second)
+	var conn net.Conn
+	err = nsSockAddr(c.dir, func(addr string) (err error) {
+		conn, err = net.DialTimeout("unix", addr, 5*time.Second)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open the container's namespaces: %w (nor could its init be asked: %v)", procErr, err)
 	}

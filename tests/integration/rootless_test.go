@@ -577,6 +577,8 @@ func TestRootlessExecBeforeStart(t *testing.T) {
 	ours, ref := differential(t, func(t *testing.T, bin string) seen {
 		b := newRootlessBundle(t, u, "sleep", "100")
 		b.Bin = bin
+		// A state directory too long for a socket address.
+		b.Root = filepath.Join(b.Dir, "state-"+strings.Repeat("x", 100))
 		var s seen
 		b.mustRunc("create", b.ID)
 		st := b.state()
