@@ -174,6 +174,16 @@ func (c *Container) start(o *CreateOptions) error {
 		}
 		defer fifo.Close()
 		sp.fifo = fifo
+		if o.Rootless {
+			// For an exec before start (nssock_linux.go); without
+			// it, such an exec fails, as it used to.
+			if ls, err := listenNsSock(c.dir); err != nil {
+				logrus.Debugf("no exec before start: %v", err)
+			} else {
+				defer ls.Close()
+				sp.nsSock = ls
+			}
+		}
 	}
 	// The cgroup. With the cgroupfs driver and a privileged runtime it is
 	// made now and runc init is born in it (cgroupjoin_linux.go).
@@ -203,11 +213,11 @@ func (c *Container) start(o *CreateOptions) error {
 					return err
 				}
 				if err := cg.Apply(-1); err != nil {
-					return fmt.Errorf("apply cgroup: %w", err)
+					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 				}
 				j, err := openCgroupJoin(slices.Collect(maps.Values(sp.config.CgroupPaths)))
 				if err != nil {
-					return fmt.Errorf("apply cgroup: %w", err)
+					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 				}
 				sp.cgroupJoin = j
 				return nil
@@ -253,7 +263,7 @@ func (c *Container) start(o *CreateOptions) error {
 			}
 			err := cg.Apply(pid)
 			if err != nil && !errors.Is(err, cgroups.ErrRootless) {
-				return nil, fmt.Errorf("apply cgroup: %w", err)
+				return nil, fmt.Errorf("unable to apply cgroup configuration: %w", err)
 			}
 		}
 		logrus.Debugf("cgroup applied to %d", pid)

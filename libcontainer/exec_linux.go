@@ -232,6 +232,15 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
 				return nil, ErrExecStopped
 			}
+			if errors.Is(err, os.ErrPermission) && c.state.Rootless && c.Status() == Created {
+				// The init, non-dumpable until start, serves them
+				// (nssock_linux.go).
+				for _, f := range files {
+					f.file.Close()
+				}
+				files = nil
+				return c.namespacesFromInit(err)
+			}
 			return nil, fmt.Errorf("open %s namespace of the container: %w", ns.Type, err)
 		}
 		files = append(files, nsFile{typ: flag, file: f})
@@ -240,14 +249,16 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 }
 
 // joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).
-// As in runc, a rootless container without cgroup access runs outside
-// them.
+// As in runc, a rootless runtime joins those it may and silently leaves
+// the process out of the others (a cgroup v2 move also needs write access
+// to the cgroup.procs of the common ancestor: the unified hierarchy of a
+// hybrid host refuses it even a cgroup the user made).
 func (c *Container) joinCgroup(pid int, dirs []string) error {
 	for _, dir := range dirs {
 		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
 			if c.state.Rootless && errors.Is(err, os.ErrPermission) {
-				logrus.Warnf("exec: cannot join the container's cgroup: %v", err)
-				return nil
+				logrus.Debugf("exec: cannot join the container's cgroup: %v", err)
+				continue
 			}
 			return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
 		}

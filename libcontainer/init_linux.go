@@ -58,6 +58,7 @@ type initConfig struct {
 	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
 	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
 	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
+	NsSockFd    int `json:"ns_sock_fd,omitempty"`   // rootless create: serve our namespaces on it until start
 	// BindSources are the indices in Spec.Mounts of the bind sources the
 	// init asks the parent for (see bindsources_linux.go).
 	BindSources []int `json:"bind_sources,omitempty"`
@@ -125,6 +126,9 @@ type linuxInit struct {
 	// container is created (runc create), or nothing but the execve is
 	// left. An error then goes to the process's stderr.
 	created bool
+	// nsFiles are the init's own namespaces, served on NsSockFd while it
+	// waits for start (nssock_linux.go).
+	nsFiles []nsFile
 }
 
 // expect reads the next frame of type want from the parent, taking note of
@@ -343,7 +347,10 @@ func (l *linuxInit) finish() error {
 		l.created = true
 		l.sock.f.Close()
 		closeLogPipe()
-		if err := waitFifo(l.cfg.FifoFd); err != nil {
+		stop := l.serveNamespaces()
+		err := waitFifo(l.cfg.FifoFd)
+		stop()
+		if err != nil {
 			return err
 		}
 	}

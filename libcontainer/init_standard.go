@@ -76,6 +76,9 @@ func (l *linuxInit) standardInit() error {
 	if err := l.joinKeyring(); err != nil {
 		return err
 	}
+	if err := l.openOwnNamespaces(); err != nil {
+		return err
+	}
 	return l.finish()
 }
 

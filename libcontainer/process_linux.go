@@ -50,6 +50,7 @@ type spawn struct {
 	config *initConfig
 	io     *Process
 	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
+	nsSock *os.File // listening socket on which a rootless create's init serves its namespaces
 	// joinFiles are open namespaces (exec) the C stage joins through
 	// /proc/self/fd, added to boot.Join.
 	joinFiles []nsFile
@@ -116,6 +117,10 @@ func (sp *spawn) run() (pid int, err error) {
 	if sp.fifo != nil {
 		sp.config.FifoFd = 3 + len(files)
 		files = append(files, sp.fifo)
+	}
+	if sp.nsSock != nil {
+		sp.config.NsSockFd = 3 + len(files)
+		files = append(files, sp.nsSock)
 	}
 	if sp.io.ConsoleSocket != nil {
 		sp.config.ConsoleFd = 3 + len(files)
@@ -210,6 +215,9 @@ func (sp *spawn) run() (pid int, err error) {
 				err = sp.onUsermap(cmd.Process.Pid)
 			}
 			reply = syncUsermapAck
+		case syncTimeOffsetsPls:
+			err = writeTimeOffsets(cmd.Process.Pid, sp.boot.TimeOffsets)
+			reply = syncTimeOffsetsAck
 		case syncChildPid:
 			logrus.Debugf("runc init: container process is %d", int32(binary.NativeEndian.Uint32(payload)))
 			if len(payload) != 4 {

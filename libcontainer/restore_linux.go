@@ -242,7 +242,7 @@ func otherNamespace(pid int, ns string) bool {
 // cgroup roots are the ones criu is in now.
 func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq) error {
 	if err := cg.Apply(pid); err != nil {
-		return fmt.Errorf("apply cgroup: %w", err)
+		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
 	c.state.CgroupPaths = cg.Paths()
 	if err := cg.Set(c.state.Config.Linux.Resources); err != nil {

@@ -77,6 +77,8 @@ func (c *Container) openFifo() error {
 				if err := os.Remove(path); err != nil {
 					return err
 				}
+				// The init no longer serves it (nssock_linux.go).
+				_ = os.Remove(filepath.Join(c.dir, nsSockName))
 				return waitExec(fd, pidfd)
 			}
 			return errors.New("cannot start an already running container")

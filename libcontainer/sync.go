@@ -13,6 +13,9 @@ package libcontainer
 //	parent -> stage 0   bootstrap message (nsenter.Bootstrap)
 //	stage 0 -> parent   syncUsermapPls         only with a new user namespace;
 //	parent -> stage 0   syncUsermapAck         after writing uid_map/gid_map
+//	stage 0 -> parent   syncTimeOffsetsPls     only with linux.timeOffsets, once
+//	parent -> stage 0   syncTimeOffsetsAck     the time namespace exists; after
+//	                    writing /proc/<pid>/timens_offsets
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
 //	parent -> init      syncCgroupDone {json paths}   once the init is in its
@@ -58,6 +61,9 @@ const (
 	syncChildPid   syncType = 4
 	syncAbort      syncType = 5
 
+	syncTimeOffsetsPls syncType = 6
+	syncTimeOffsetsAck syncType = 7
+
 	syncConfig       syncType = 10
 	syncHooks        syncType = 11
 	syncHooksDone    syncType = 12
@@ -80,6 +86,7 @@ var syncNames = map[syncType]string{
 	syncHooksDone: "hooks done", syncReady: "ready", syncRun: "run",
 	syncSeccompFd: "seccomp fd", syncSeccompDone: "seccomp done", syncCgroupDone: "cgroup done",
 	syncMountFd: "bind source fd", syncMountRequest: "bind source request",
+	syncTimeOffsetsPls: "time offsets request", syncTimeOffsetsAck: "time offsets ack",
 }
 
 func (t syncType) String() string {

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,6 +69,20 @@ func idmapHelper(helper string, pid int, m []specs.LinuxIDMapping) error {
 	out, err := exec.Command(path, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %w: %s", helper, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// writeTimeOffsets writes the offsets of the time namespace that pid has
+// just created (before any process is in it). The runtime writes them, as
+// it writes the id maps: in a user namespace, the C stage may not open its
+// own timens_offsets.
+func writeTimeOffsets(pid int, offsets string) error {
+	if offsets == "" {
+		return errors.New("time offsets asked for, but the config has none")
+	}
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/timens_offsets", pid), []byte(offsets), 0); err != nil {
+		return fmt.Errorf("write time namespace offsets (linux.timeOffsets): %w", err)
 	}
 	return nil
 }

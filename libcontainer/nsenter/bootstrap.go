@@ -45,10 +45,13 @@ type NsPath struct {
 
 // Bootstrap is what the C stage needs before the Go runtime may start.
 type Bootstrap struct {
-	CloneFlags  uint32   // namespaces to create
-	Join        []NsPath // namespaces to join
-	TimeOffsets string   // written to /proc/self/timens_offsets in a new time namespace
-	Rootless    bool     // the runtime is unprivileged (affects the user namespace dance)
+	CloneFlags uint32   // namespaces to create
+	Join       []NsPath // namespaces to join
+	// TimeOffsets, for a new time namespace, are what the runtime writes
+	// to the init's timens_offsets when the C stage asks (only that they
+	// exist goes to the C stage).
+	TimeOffsets string
+	Rootless    bool // the runtime is unprivileged (affects the user namespace dance)
 	// CgroupTasks are fds of cgroup v1 "tasks" files (opened by the
 	// runtime, inherited by runc init) into which stage 0 writes "0"
 	// first of all: it moves itself, and the container's process it forks
@@ -90,7 +93,7 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 		if strings.IndexByte(b.TimeOffsets, 0) >= 0 {
 			return nil, errors.New("bootstrap: bad time offsets")
 		}
-		attr(attrTimensOffsets, []byte(b.TimeOffsets))
+		attr(attrTimensOffsets, []byte{1})
 	}
 	if b.Rootless {
 		attr(attrRootless, []byte{1})

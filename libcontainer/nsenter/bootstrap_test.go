@@ -3,6 +3,7 @@ package nsenter
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestEncodeRejects(t *testing.T) {
 		"nul":       {Join: []NsPath{{Type: unix.CLONE_NEWNET, Path: "/a\x00b"}}},
 		"two types": {Join: []NsPath{{Type: unix.CLONE_NEWNET | unix.CLONE_NEWIPC, Path: "/a"}}},
 		"both":      {CloneFlags: unix.CLONE_NEWNET, Join: []NsPath{{Type: unix.CLONE_NEWNET, Path: "/a"}}},
-		"too long":  {TimeOffsets: strings.Repeat("x", MaxBootstrap)},
+		"too long":  {Join: slices.Repeat([]NsPath{{Type: unix.CLONE_NEWNET, Path: "/" + strings.Repeat("x", MaxBootstrap/8)}}, 8)},
 	} {
 		if _, err := b.Encode(); err == nil {
 			t.Errorf("%s: no error", name)

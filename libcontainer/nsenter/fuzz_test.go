@@ -37,7 +37,7 @@ const initExitBase = 40
 type parsed struct {
 	cloneFlags  uint32
 	joins       []NsPath
-	timeOffsets string
+	timeOffsets bool // the runtime writes them when asked
 	rootless    bool
 	cgroupTasks []int
 }
@@ -95,7 +95,10 @@ func decodeBootstrap(msg []byte) (*parsed, error) {
 			}
 			p.joins = append(p.joins, NsPath{Type: t, Path: string(val[4 : l-1])})
 		case attrTimensOffsets:
-			p.timeOffsets = string(val)
+			if l != 1 {
+				return nil, errors.New("bad time offsets attribute")
+			}
+			p.timeOffsets = val[0] != 0
 		case attrRootless:
 			if l != 1 {
 				return nil, errors.New("bad rootless attribute")
@@ -148,7 +151,7 @@ func FuzzBootstrapEncode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Encode produced a message the C stage refuses: %v", err)
 		}
-		if got.cloneFlags != flags || got.timeOffsets != offsets || got.rootless != rootless || len(got.joins) != len(b.Join) {
+		if got.cloneFlags != flags || got.timeOffsets != (offsets != "") || got.rootless != rootless || len(got.joins) != len(b.Join) {
 			t.Fatalf("decoded %+v from %+v", got, b)
 		}
 		for i, j := range got.joins {

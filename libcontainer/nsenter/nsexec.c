@@ -14,13 +14,20 @@
  *                        then those that needed it); unshare(CLONE_NEWUSER)
  *   stage 0 -> runtime   SYNC_USERMAP_PLS        (only with a new user ns)
  *   runtime -> stage 0   SYNC_USERMAP_ACK        after writing uid/gid maps
- *   stage 0              unshare(the other new namespaces); write the time
- *                        namespace offsets; fork()
+ *   stage 0              unshare(CLONE_NEWTIME)  (only with a new time ns*)
+ *   stage 0 -> runtime   SYNC_TIMEOFFSETS_PLS    (only with time offsets)
+ *   runtime -> stage 0   SYNC_TIMEOFFSETS_ACK    after writing them
+ *   stage 0              become root in the new user ns; unshare(the other
+ *                        new namespaces); fork()
  *   stage 0 -> runtime   SYNC_CHILD_PID {pid}    and stage 0 exits
  *   stage 1              returns from this constructor: the Go init runs.
  *
+ * (*) Without a new user namespace, after the other new namespaces.
+ *
  * The fork is needed because a new (or joined) pid or time namespace only
- * applies to children. Any failure sends SYNC_ERROR with a message and exits.
+ * applies to children. The runtime writes /proc/<pid>/timens_offsets: in a
+ * user namespace, this non-dumpable process may not open its own. Any
+ * failure sends SYNC_ERROR with a message and exits.
  *
  * Frames in both directions are: u32 type, u32 length, payload (host order).
  */
@@ -129,8 +136,7 @@ struct bootstrap {
 	uint32_t cloneflags;
 	struct nsjoin joins[NS_MAX];
 	int njoins;
-	const char *timens_offsets;
-	uint32_t timens_len;
+	int timens_offsets;
 	int rootless;
 	int cgroup_tasks[CGROUP_TASKS_MAX];
 	int ncgroup_tasks;
@@ -223,8 +229,9 @@ static void read_bootstrap(struct bootstrap *b)
 			b->njoins++;
 			break;
 		case ATTR_TIMENS_OFFSETS:
-			b->timens_offsets = val;
-			b->timens_len = len;
+			if (len != 1)
+				bail("bad time offsets attribute");
+			b->timens_offsets = val[0] != 0;
 			break;
 		case ATTR_ROOTLESS:
 			if (len != 1)
@@ -323,29 +330,51 @@ static void join_namespaces(struct bootstrap *b)
 	}
 }
 
-static void new_userns(struct bootstrap *b)
+/*
+ * ask_runtime sends pls and waits for ack: the runtime writes /proc files
+ * of ours meanwhile. An unprivileged runtime can only open those of a
+ * dumpable process (they are otherwise owned by root).
+ */
+static void ask_runtime(struct bootstrap *b, uint32_t pls, uint32_t ack, const char *what)
 {
 	uint32_t hdr[2];
 
-	if (unshare(CLONE_NEWUSER) < 0)
-		bail("unshare user namespace");
-	/*
-	 * An unprivileged runtime can only write the maps of a dumpable
-	 * process (its /proc files are otherwise owned by root).
-	 */
 	if (b->rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		bail("set dumpable");
-	if (send_frame(SYNC_USERMAP_PLS, NULL, 0) < 0)
-		bail("ask for user namespace maps");
+	if (send_frame(pls, NULL, 0) < 0)
+		bail("ask for %s", what);
 	if (read_all(syncfd, hdr, sizeof(hdr)) < 0)
-		bail("wait for user namespace maps");
+		bail("wait for %s", what);
 	errno = 0;
 	if (hdr[0] == SYNC_ABORT)
 		_exit(1);
-	if (hdr[0] != SYNC_USERMAP_ACK || hdr[1] != 0)
-		bail("unexpected message %u while waiting for user namespace maps", hdr[0]);
+	if (hdr[0] != ack || hdr[1] != 0)
+		bail("unexpected message %u while waiting for %s", hdr[0], what);
 	if (b->rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		bail("set non-dumpable");
+}
+
+static void new_timens(struct bootstrap *b)
+{
+	if (unshare(CLONE_NEWTIME) < 0)
+		bail("unshare time namespace");
+	/* the offsets apply to the new namespace, which has no process yet */
+	if (b->timens_offsets)
+		ask_runtime(b, SYNC_TIMEOFFSETS_PLS, SYNC_TIMEOFFSETS_ACK, "time namespace offsets");
+}
+
+static void new_userns(struct bootstrap *b)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		bail("unshare user namespace");
+	ask_runtime(b, SYNC_USERMAP_PLS, SYNC_USERMAP_ACK, "user namespace maps");
+	/*
+	 * A new time namespace before we become root in the user namespace:
+	 * our timens_offsets then belongs to our euid still, the runtime's
+	 * own, whatever root maps to.
+	 */
+	if (b->cloneflags & CLONE_NEWTIME)
+		new_timens(b);
 	if (setresgid(0, 0, 0) < 0)
 		bail("setgid to root in the new user namespace");
 	if (setresuid(0, 0, 0) < 0)
@@ -353,21 +382,6 @@ static void new_userns(struct bootstrap *b)
 	/* Drop supplementary groups of the host (setgroups may be denied rootless). */
 	if (!b->rootless && setgroups(0, NULL) < 0)
 		bail("setgroups in the new user namespace");
-}
-
-static void write_timens_offsets(struct bootstrap *b)
-{
-	int fd;
-
-	if (!b->timens_offsets || b->timens_len == 0)
-		return;
-	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		bail("open /proc/self/timens_offsets");
-	/* the attribute holds "monotonic S NS\nboottime S NS\n" */
-	if (write_all(fd, b->timens_offsets, strnlen(b->timens_offsets, b->timens_len)) < 0)
-		bail("write time namespace offsets");
-	close(fd);
 }
 
 void nsexec(void)
@@ -408,11 +422,11 @@ void nsexec(void)
 	join_namespaces(&b);
 	if (b.cloneflags & CLONE_NEWUSER)
 		new_userns(&b);
-	others = b.cloneflags & ~CLONE_NEWUSER;
+	others = b.cloneflags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
 	if (others && unshare(others) < 0)
 		bail("unshare namespaces %#x", others);
-	if (b.cloneflags & CLONE_NEWTIME)
-		write_timens_offsets(&b);
+	if ((b.cloneflags & CLONE_NEWTIME) && !(b.cloneflags & CLONE_NEWUSER))
+		new_timens(&b);
 
 	child = fork();
 	if (child < 0)

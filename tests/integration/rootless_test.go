@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // rootlessUserName is the account the rootless tests run as.
@@ -550,5 +553,371 @@ func TestRootlessAutoInUserNS(t *testing.T) {
 	got := strings.Join(strings.Fields(string(out)), " ")
 	if want := fmt.Sprintf("/proc/1 0 0 1 %s/runc", b.XDG); got != want {
 		t.Errorf("output %q, want %q", got, want)
+	}
+}
+
+// TestRootlessExecBeforeStart: rootless, `runc exec` into a created
+// container (before `runc start`) runs in the container's namespaces, as
+// with runc 1.5.3; the container still starts, and exec works after.
+// Ours keeps the init non-dumpable while it waits (its /proc/<pid>/ns
+// files are the host root's): its namespaces come from the init itself,
+// over a socket in the state directory. Unlike runc 1.5.3's, the init's
+// fds (the host's exec.fifo among them) stay hidden from the processes
+// exec'd into the container.
+func TestRootlessExecBeforeStart(t *testing.T) {
+	u := needRootlessUser(t)
+	type seen struct {
+		Exec, After string
+		SameNS      bool
+		Status      string
+	}
+	namespaces := []string{"user", "mnt", "pid", "uts", "ipc", "cgroup"}
+	script := "id -u; cat /proc/self/uid_map; for n in " + strings.Join(namespaces, " ") + "; do readlink /proc/self/ns/$n; done"
+	initFds := map[string]string{} // what the exec'd process sees of the init's fds, by runc
+	ours, ref := differential(t, func(t *testing.T, bin string) seen {
+		b := newRootlessBundle(t, u, "sleep", "100")
+		b.Bin = bin
+		// A state directory too long for a socket address.
+		b.Root = filepath.Join(b.Dir, "state-"+strings.Repeat("x", 100))
+		var s seen
+		b.mustRunc("create", b.ID)
+		st := b.state()
+		if st["status"] != "created" {
+			t.Fatalf("status %v after create", st["status"])
+		}
+		pid := int(st["pid"].(float64))
+		sock := filepath.Join(b.Root, b.ID, "ns.sock")
+		if bin == runcBin {
+			// Ours: the init's socket, for the runtime's user only.
+			if fi, err := os.Stat(sock); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+				t.Errorf("namespace socket %s: %v, %v; want a socket of mode 0600", sock, fi, err)
+			}
+		}
+		out, errOut, code := b.runc("exec", b.ID, "sh", "-c", script)
+		if code != 0 {
+			t.Fatalf("exec before start: exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2+len(namespaces) {
+			t.Fatalf("exec output %q", out)
+		}
+		s.Exec = strings.Join(strings.Fields(strings.Join(lines[:2], " ")), " ")
+		var initNS []string // read by the test, as root
+		for _, n := range namespaces {
+			l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			initNS = append(initNS, l)
+		}
+		if s.SameNS = strings.Join(lines[2:], " ") == strings.Join(initNS, " "); !s.SameNS {
+			t.Errorf("exec'd process in %v, the init in %v", lines[2:], initNS)
+		}
+		s.Status = b.state()["status"].(string)
+		out = b.mustRunc("exec", b.ID, "sh", "-c", "ls -l /proc/1/fd >/dev/null 2>&1 && echo visible || echo hidden")
+		initFds[bin] = strings.TrimSpace(out)
+		b.mustRunc("start", b.ID)
+		if _, err := os.Stat(sock); bin == runcBin && !os.IsNotExist(err) {
+			t.Errorf("namespace socket after start: %v", err)
+		}
+		s.After = strings.TrimSpace(b.mustRunc("exec", b.ID, "echo", "after start"))
+		b.mustRunc("delete", "--force", b.ID)
+		return s
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	want := seen{Exec: "0 0 " + strconv.Itoa(u.uid) + " 1", After: "after start", SameNS: true, Status: "created"}
+	if ours != want {
+		t.Errorf("ours %+v, want %+v", ours, want)
+	}
+	if initFds[runcBin] != "hidden" {
+		t.Errorf("a process exec'd into the created container sees the init's fds (%s)", initFds[runcBin])
+	}
+	t.Logf("the init's fds, seen from an exec'd process: ours %s, runc 1.5.3 %s", initFds[runcBin], initFds[refBin])
+}
+
+// TestRootlessCgroupPermissionError: rootless, an absolute cgroupsPath the
+// user may not create fails, with or without resources to set, with runc
+// 1.5.3's `unable to apply cgroup configuration: mkdir ...: permission
+// denied`, and leaves nothing behind. (Without a cgroupsPath, cgroups the
+// user cannot make are skipped: TestRootlessDetachedProcessIsTheUser.)
+func TestRootlessCgroupPermissionError(t *testing.T) {
+	u := needRootlessUser(t)
+	mkdirErr := regexp.MustCompile(`mkdir \S+: permission denied`)
+	for _, withResources := range []bool{false, true} {
+		name := "no resources"
+		if withResources {
+			name = "memory limit"
+		}
+		t.Run(name, func(t *testing.T) {
+			type seen struct {
+				Code  int
+				Mkdir string
+			}
+			ours, ref := differential(t, func(t *testing.T, bin string) seen {
+				b := newRootlessBundle(t, u, "true")
+				b.Bin = bin
+				// Under the run's prefix, which root owns (or which
+				// does not exist): never made by the user.
+				cg := cgPrefix + "-rootless/" + b.ID
+				b.Spec.Linux.CgroupsPath = cg
+				if withResources {
+					limit := int64(64 << 20)
+					b.Spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+				}
+				b.write()
+				_, errOut, code := b.runc("run", "-d", b.ID)
+				if code == 0 {
+					t.Fatal("run with a cgroup the user may not create succeeded")
+				}
+				mustContain(t, "error", errOut, "unable to apply cgroup configuration: ")
+				for _, h := range testhost.CgroupHierarchies() {
+					if _, err := os.Stat(filepath.Join(h, cg)); err == nil {
+						t.Errorf("cgroup %s made", filepath.Join(h, cg))
+					}
+				}
+				return seen{Code: code, Mkdir: mkdirErr.FindString(errOut)}
+			})
+			if ours != ref {
+				t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+			}
+			if ours.Mkdir == "" {
+				t.Errorf("no mkdir error: %+v", ours)
+			}
+		})
+	}
+}
+
+// delegateCgroup makes the cgroup rel in every hierarchy, as root, and
+// hands it to u (the directory and its cgroup.procs and tasks), the way an
+// administrator delegates a cgroup v1 subtree. cpuset.cpus and .mems are
+// filled from the parent on the way down (a new v1 cpuset is empty).
+// Cleanup removes it with whatever the user made below.
+func delegateCgroup(t *testing.T, rel string, u *rootlessUser) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := removeCgroups(rel); err != nil {
+			t.Errorf("cgroups left below %s: %v", rel, err)
+		}
+	})
+	for _, h := range testhost.CgroupHierarchies() {
+		if _, err := os.Stat(filepath.Join(h, "cgroup.procs")); err != nil {
+			continue
+		}
+		dir := h
+		for _, part := range strings.Split(strings.Trim(rel, "/"), "/") {
+			parent := dir
+			dir = filepath.Join(dir, part)
+			if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if cur, err := os.ReadFile(filepath.Join(dir, f)); err == nil && strings.TrimSpace(string(cur)) == "" {
+					v, err := os.ReadFile(filepath.Join(parent, f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, f), v, 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		for _, f := range []string{"", "cgroup.procs", "tasks"} {
+			if err := os.Chown(filepath.Join(dir, f), u.uid, u.gid); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestRootlessDelegatedCgroup: rootless, with a cgroupsPath inside a
+// cgroup delegated to the user, the container gets its cgroup and limits,
+// and `runc exec` says nothing of the cgroups it may not join (on this
+// hybrid host, the unified hierarchy: a move there needs the common
+// ancestor's cgroup.procs), as runc 1.5.3. The exec'd process joins every
+// cgroup it may: runc 1.5.3 stops at the first it may not (in map order),
+// often leaving it out of the memory and pids cgroups.
+func TestRootlessDelegatedCgroup(t *testing.T) {
+	u := needRootlessUser(t)
+	type seen struct {
+		Limits, ExecStderr string
+	}
+	execCgroups := map[string]string{} // the exec'd process's memory and pids cgroups, by runc
+	ours, ref := differential(t, func(t *testing.T, bin string) seen {
+		b := newRootlessBundle(t, u, "sleep", "100")
+		b.Bin = bin
+		deleg := cgPrefix + "/rl-" + b.ID
+		delegateCgroup(t, deleg, u)
+		cg := deleg + "/ctr"
+		b.Spec.Linux.CgroupsPath = cg
+		limit, pids := int64(64<<20), int64(50)
+		b.Spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}, Pids: &specs.LinuxPids{Limit: &pids}}
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		var s seen
+		for _, f := range []string{"memory/memory.limit_in_bytes", "pids/pids.max"} {
+			v, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", filepath.Dir(f), cg, filepath.Base(f)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Limits += strings.TrimSpace(string(v)) + " "
+		}
+		pidFile := filepath.Join(b.Dir, "exec.pid")
+		_, errOut, code := b.runc("exec", "-d", "--pid-file", pidFile, b.ID, "sleep", "100")
+		if code != 0 {
+			t.Fatalf("exec: exit %d: %s", code, errOut)
+		}
+		s.ExecStderr = errOut
+		data, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cgs, err := os.ReadFile("/proc/" + strings.TrimSpace(string(data)) + "/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(cgs), "\n") {
+			if f := strings.SplitN(l, ":", 3); len(f) == 3 && (f[1] == "memory" || f[1] == "pids") {
+				execCgroups[bin] += f[1] + ":" + f[2] + " "
+			}
+		}
+		b.mustRunc("delete", "--force", b.ID)
+		return s
+	})
+	if ours != ref {
+		t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+	}
+	if ours.Limits != "67108864 50 " {
+		t.Errorf("limits %q, want the memory and pids limits of the config", ours.Limits)
+	}
+	for _, ctrl := range []string{"memory", "pids"} {
+		if got := execCgroups[runcBin]; !regexp.MustCompile(ctrl + `:/\S+/ctr `).MatchString(got) {
+			t.Errorf("the exec'd process is in %q: want the container's %s cgroup", got, ctrl)
+		}
+	}
+	t.Logf("the exec'd process's cgroups: ours %q, runc 1.5.3 %q", execCgroups[runcBin], execCgroups[refBin])
+}
+
+// underNofile runs cmd (a runc command line) through prlimit with
+// RLIMIT_NOFILE soft:hard, and returns its output and exit code.
+func underNofile(t *testing.T, cmd *exec.Cmd, nofile string) (string, string, int) {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is missing: %v", err)
+	}
+	cmd.Args = append([]string{"prlimit", "--nofile=" + nofile, "--"}, cmd.Args...)
+	cmd.Path = prlimit
+	var stdout, stderr *os.File
+	for _, f := range []**os.File{&stdout, &stderr} {
+		if *f, err = os.CreateTemp(t.TempDir(), "out-"); err != nil {
+			t.Fatal(err)
+		}
+		defer (*f).Close()
+	}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err = runWithTimeout(cmd)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	return readAll(stdout), readAll(stderr), code
+}
+
+// TestRlimitNofileLikeRunc: a caller whose RLIMIT_NOFILE soft limit is
+// below its hard limit, as root and rootless. Without a limit in the
+// config the container's process gets the caller's soft limit, not the
+// hard one the Go runtime raised runc's own to (runc 1.2+ restores it),
+// and an exec'd process its own caller's; a config's soft < hard stands,
+// for exec'd processes and startContainer hooks too (ours ran the hooks
+// before it lowered the limits). Same as runc 1.5.3.
+func TestRlimitNofileLikeRunc(t *testing.T) {
+	const show = `echo $(ulimit -n) $(ulimit -Hn)`
+	type seen struct{ Run, Hook, Exec string }
+	for _, rootless := range []bool{false, true} {
+		for _, cfg := range []*specs.POSIXRlimit{nil, {Type: "RLIMIT_NOFILE", Soft: 512, Hard: 2048}} {
+			name := "root"
+			if rootless {
+				name = "rootless"
+			}
+			if cfg == nil {
+				name += ", no limit in the config"
+			} else {
+				name += ", config 512:2048"
+			}
+			t.Run(name, func(t *testing.T) {
+				var u *rootlessUser
+				if rootless {
+					u = needRootlessUser(t)
+				}
+				ours, ref := differential(t, func(t *testing.T, bin string) seen {
+					var (
+						spec    *specs.Spec
+						write   func()
+						command func(args ...string) *exec.Cmd
+						id, dir string
+					)
+					if rootless {
+						b := newRootlessBundle(t, u, "sh", "-c", show)
+						b.Bin = bin
+						spec, write, command, id, dir = b.Spec, b.write, b.command, b.ID, b.Dir
+					} else {
+						b := newBundleWith(t, bin, "sh", "-c", show)
+						spec, write, id, dir = b.Spec, b.write, b.ID, b.Dir
+						command = func(args ...string) *exec.Cmd {
+							cmd := exec.Command(bin, append([]string{"--root", b.Root}, args...)...)
+							cmd.Dir = b.Dir
+							return cmd
+						}
+					}
+					spec.Process.Rlimits = nil
+					if cfg != nil {
+						spec.Process.Rlimits = []specs.POSIXRlimit{*cfg}
+					}
+					spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", show + " > /hook.out"}}}}
+					write()
+					var s seen
+					out, errOut, code := underNofile(t, command("run", id), "1024:4096")
+					if code != 0 {
+						t.Fatalf("run: exit %d: %s", code, errOut)
+					}
+					s.Run = strings.TrimSpace(out)
+					hook, err := os.ReadFile(filepath.Join(dir, "rootfs", "hook.out"))
+					if err != nil {
+						t.Fatalf("startContainer hook: %v", err)
+					}
+					s.Hook = strings.TrimSpace(string(hook))
+					spec.Hooks = nil
+					spec.Process.Args = []string{"sleep", "100"}
+					write()
+					if _, errOut, code := underNofile(t, command("run", "-d", id), "1024:4096"); code != 0 {
+						t.Fatalf("run -d: exit %d: %s", code, errOut)
+					}
+					out, errOut, code = underNofile(t, command("exec", id, "sh", "-c", show), "1000:3000")
+					if code != 0 {
+						t.Fatalf("exec: exit %d: %s", code, errOut)
+					}
+					s.Exec = strings.TrimSpace(out)
+					if _, errOut, code := underNofile(t, command("delete", "--force", id), "1024:4096"); code != 0 {
+						t.Fatalf("delete: exit %d: %s", code, errOut)
+					}
+					return s
+				})
+				if ours != ref {
+					t.Errorf("ours %+v, runc 1.5.3 %+v", ours, ref)
+				}
+				want := seen{"1024 4096", "1024 4096", "1000 3000"}
+				if cfg != nil {
+					want = seen{"512 2048", "512 2048", "512 2048"}
+				}
+				if ours != want {
+					t.Errorf("ours %+v, want %+v", ours, want)
+				}
+			})
+		}
 	}
 }
