@@ -1,0 +1,291 @@
+package integration
+
+// What runc 1.5 accepts, we accept, with its warnings (issue 14, point 9),
+// and the error texts scripts grep for the same failures (point 11).
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
+)
+
+// warnings returns the messages of the level=warning lines of a runc's
+// stderr (text log format).
+func warnings(stderr string) []string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "level=warning ") {
+			out = append(out, errMsg(line))
+		}
+	}
+	return out
+}
+
+// Unknown capability names are ignored with runc's warning, in config.json,
+// in exec --process and in exec --cap; the container runs with the
+// capabilities that exist.
+func TestAcceptUnknownCapabilities(t *testing.T) {
+	type outcome struct {
+		Run, Exec, ExecProcess, ExecCap result
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) outcome {
+		b := newBundleWith(t, bin, "sleep", "100")
+		c := b.Spec.Process.Capabilities
+		c.Bounding = append(c.Bounding, "CAP_FOO")
+		c.Effective = append(c.Effective, "CAP_BAR", "CAP_FOO")
+		c.Permitted = append(c.Permitted, "CAP_FOO")
+		b.write()
+		var o outcome
+		o.Run = b.run(nil, "run", "-d", b.ID)
+		if o.Run.Code != 0 {
+			t.Fatalf("run: exit %d: %s", o.Run.Code, o.Run.Stderr)
+		}
+		o.Exec = b.run(nil, "exec", b.ID, "grep", "^Cap[BEP]", "/proc/self/status")
+		proc := filepath.Join(b.Dir, "process.json")
+		data := `{"args":["grep","^CapBnd","/proc/self/status"],"env":["PATH=/bin"],"cwd":"/",` +
+			`"capabilities":{"bounding":["CAP_NOPE","CAP_KILL"],"permitted":["CAP_KILL"],"effective":["CAP_KILL","CAP_NOPE"]}}`
+		if err := os.WriteFile(proc, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o.ExecProcess = b.run(nil, "exec", "--process", proc, b.ID)
+		o.ExecCap = b.run(nil, "exec", "--cap", "CAP_NOSUCH", "--cap", "CAP_CHOWN", b.ID, "grep", "^CapBnd", "/proc/self/status")
+		return o
+	})
+	for _, c := range []struct {
+		what      string
+		ours, ref result
+		warning   string
+	}{
+		{"run", ours.Run, ref.Run, "ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO]"},
+		{"exec", ours.Exec, ref.Exec, "ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO]"},
+		{"exec --process", ours.ExecProcess, ref.ExecProcess, "ignoring unknown or unavailable capabilities: [CAP_NOPE]"},
+		{"exec --cap", ours.ExecCap, ref.ExecCap, "ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO CAP_NOSUCH]"},
+	} {
+		if c.ours.Code != 0 || c.ref.Code != 0 {
+			t.Errorf("%s: exit %d (runc 1.5.3: %d); stderr %q", c.what, c.ours.Code, c.ref.Code, c.ours.Stderr)
+		}
+		if w := warnings(c.ours.Stderr); !slices.Equal(w, warnings(c.ref.Stderr)) || !slices.Equal(w, []string{c.warning}) {
+			t.Errorf("%s: warnings %q, runc 1.5.3's %q, want [%q]", c.what, w, warnings(c.ref.Stderr), c.warning)
+		}
+		if c.ours.Stdout != c.ref.Stdout {
+			t.Errorf("%s: output %q, runc 1.5.3's %q", c.what, c.ours.Stdout, c.ref.Stdout)
+		}
+	}
+	// What exists was applied: AUDIT_WRITE (29), KILL (5),
+	// NET_BIND_SERVICE (10), and CHOWN (0) for exec --cap.
+	mustContain(t, "exec", ours.Exec.Stdout, "CapBnd:\t0000000020000420")
+	mustContain(t, "exec --process", ours.ExecProcess.Stdout, "CapBnd:\t0000000000000020")
+	mustContain(t, "exec --cap", ours.ExecCap.Stdout, "CapBnd:\t0000000020000421")
+}
+
+// An ambient capability the kernel refuses to raise (not in the
+// inheritable set) is a warning in runc's words, not a failure.
+func TestAcceptAmbientNotRaised(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) result {
+		b := newBundleWith(t, bin, "grep", "^Cap[AIE]", "/proc/self/status")
+		c := b.Spec.Process.Capabilities
+		c.Inheritable = []string{"CAP_NET_BIND_SERVICE"}
+		c.Ambient = []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}
+		b.write()
+		return b.run(nil, "run", b.ID)
+	})
+	if ours.Code != 0 || ref.Code != 0 {
+		t.Fatalf("exit %d (runc 1.5.3: %d); stderr %q", ours.Code, ref.Code, ours.Stderr)
+	}
+	want := []string{"can't raise ambient capability CAP_KILL: operation not permitted"}
+	if w := warnings(ours.Stderr); !slices.Equal(w, want) || !slices.Equal(warnings(ref.Stderr), want) {
+		t.Errorf("warnings %q, runc 1.5.3's %q, want %q", w, warnings(ref.Stderr), want)
+	}
+	if ours.Stdout != ref.Stdout {
+		t.Errorf("capabilities %q, runc 1.5.3's %q", ours.Stdout, ref.Stdout)
+	}
+	mustContain(t, "status", ours.Stdout, "CapAmb:\t0000000000000400") // NET_BIND_SERVICE only
+}
+
+// Device access letters other than r, w and m are ignored, and the others
+// may come in any order, as runc takes them; the container gets the rule
+// the letters it knows make.
+func TestAcceptDeviceAccessLetters(t *testing.T) {
+	requireCgroupV1(t)
+	accesses := []string{"rwmx", "wr", "mrw", "rw-", "rrr", "m"}
+	ours, ref := differential(t, func(t *testing.T, bin string) []string {
+		var got []string
+		for _, acc := range accesses {
+			b := newBundleWith(t, bin, "grep", "^c 42:42 ", "/sys/fs/cgroup/devices/devices.list")
+			b.Spec.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{
+				{Allow: false, Access: "rwm"},
+				{Allow: true, Type: "c", Major: cgPtr(int64(42)), Minor: cgPtr(int64(42)), Access: acc},
+			}
+			b.write()
+			r := b.run(nil, "run", b.ID)
+			if r.Code != 0 {
+				t.Errorf("access %q: exit %d: %s", acc, r.Code, r.Stderr)
+			}
+			got = append(got, strings.TrimSpace(r.Stdout))
+		}
+		return got
+	})
+	if !slices.Equal(ours, ref) {
+		t.Fatalf("rules %q, runc 1.5.3's %q (for %q)", ours, ref, accesses)
+	}
+	if want := []string{"c 42:42 rwm", "c 42:42 rw", "c 42:42 rwm", "c 42:42 rw", "c 42:42 r", "c 42:42 m"}; !slices.Equal(ours, want) {
+		t.Fatalf("rules %q, want %q", ours, want)
+	}
+}
+
+// Access letters that hold none of r, w and m: runc fails late, with a
+// puzzling error; we refuse the config before anything starts, naming the
+// field.
+func TestDeviceAccessWithoutKnownLetters(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) result {
+		b := newBundleWith(t, bin, "true")
+		b.Spec.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: cgPtr(int64(42)), Minor: cgPtr(int64(42)), Access: "x"},
+		}
+		b.write()
+		return b.run(nil, "run", b.ID)
+	})
+	if ours.Code == 0 || ref.Code == 0 {
+		t.Fatalf("access \"x\": exit %d (runc 1.5.3: %d), want a failure", ours.Code, ref.Code)
+	}
+	mustContain(t, "stderr", errMsg(ours.Stderr), `linux.resources.devices[1].access "x" holds none of r, w and m`)
+}
+
+// A seccomp listenerPath with no SCMP_ACT_NOTIFY rule is ignored: there is
+// no listener to hand to the agent, which is never contacted.
+func TestAcceptSeccompListenerWithoutNotify(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) result {
+		b := newBundleWith(t, bin, "sh", "-c", "mkdir /tmp/d; echo $?")
+		b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			ListenerPath:  filepath.Join(b.Dir, "no-agent.sock"),
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+		}
+		b.write()
+		return b.run(nil, "run", b.ID)
+	})
+	if ours.Code != 0 || ref.Code != 0 {
+		t.Fatalf("exit %d (runc 1.5.3: %d); stderr %q", ours.Code, ref.Code, ours.Stderr)
+	}
+	if ours.Stdout != ref.Stdout || ours.Stdout != "1\n" {
+		t.Fatalf("mkdir status %q, runc 1.5.3's %q, want 1 (the filter applies)", ours.Stdout, ref.Stdout)
+	}
+	if strings.Contains(ours.Stderr, "level=") {
+		t.Fatalf("stderr %q", ours.Stderr)
+	}
+}
+
+// The failures below give runc 1.5's words (what follows "runc run failed:"
+// or "exec failed:" may differ: ours names the field), and its exit code.
+func TestMessagesAsRunc(t *testing.T) {
+	cases := []struct {
+		name string
+		fix  func(b *bundle)
+		want string
+	}{
+		{"memory policy mode", func(b *bundle) {
+			b.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_FOO", Nodes: "0"}
+		}, `invalid memory policy mode "MPOL_FOO"`},
+		{"memory policy flag", func(b *bundle) {
+			b.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_FOO"}}
+		}, `invalid memory policy flag "MPOL_F_FOO"`},
+		{"memory policy nodes", func(b *bundle) {
+			b.Spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0,x"}
+		}, `invalid memory policy nodes "0,x"`},
+		{"scheduler with cpus", func(b *bundle) {
+			b.Spec.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0"}
+			b.Spec.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedDeadline, Runtime: 1000000, Deadline: 2000000, Period: 2000000}
+		}, "process scheduler can't be used together with AllowedCPUs"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, ref := differential(t, func(t *testing.T, bin string) result {
+				b := newBundleWith(t, bin, "true")
+				tc.fix(b)
+				b.write()
+				return b.run(nil, "run", b.ID)
+			})
+			if ours.Code != ref.Code || ours.Code == 0 {
+				t.Errorf("exit %d, runc 1.5.3's %d", ours.Code, ref.Code)
+			}
+			mustContain(t, "runc 1.5.3's stderr", errMsg(ref.Stderr), tc.want)
+			mustContain(t, "stderr", errMsg(ours.Stderr), tc.want)
+		})
+	}
+}
+
+// exec --cgroup with a path that leaves the container's cgroup: runc's
+// "bad sub cgroup path", exit 255; paths runc joins below the container's
+// cgroup ("/x", "../<name>/x") are taken as runc takes them.
+func TestExecBadSubCgroupPath(t *testing.T) {
+	type outcome struct {
+		Bad  []result
+		Good []result
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) outcome {
+		b := newBundleWith(t, bin, "sleep", "100")
+		b.mustRunc("run", "-d", b.ID)
+		var o outcome
+		for _, arg := range []string{"../x", "../../x", "memory:../x", "pids:a/../../x"} {
+			o.Bad = append(o.Bad, b.run(nil, "exec", "--cgroup", arg, b.ID, "true"))
+		}
+		// A sub-cgroup "sub" in every hierarchy, removed before the
+		// container is deleted (cleanups run last first).
+		for _, h := range cgroupRoots(t, b) {
+			sub := filepath.Join(h, "sub")
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} { // v1: empty at first
+				if data, err := os.ReadFile(filepath.Join(h, f)); err == nil {
+					if err := os.WriteFile(filepath.Join(sub, f), data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			t.Cleanup(func() { os.Remove(sub) }) // no process left in it
+		}
+		for _, arg := range []string{"/sub", "../" + b.ID + "/sub", "memory:/sub"} {
+			o.Good = append(o.Good, b.run(nil, "exec", "--cgroup", arg, b.ID, "sh", "-c", "grep -c /sub$ /proc/self/cgroup"))
+		}
+		return o
+	})
+	for i, r := range ours.Bad {
+		if r.Code != 255 || ref.Bad[i].Code != 255 {
+			t.Errorf("bad path %d: exit %d (runc 1.5.3: %d), want 255", i, r.Code, ref.Bad[i].Code)
+		}
+		_, want, _ := strings.Cut(errMsg(ref.Bad[i].Stderr), "bad sub cgroup path: ")
+		if want == "" {
+			t.Fatalf("runc 1.5.3 said %q", ref.Bad[i].Stderr)
+		}
+		mustContain(t, "stderr", errMsg(r.Stderr), "bad sub cgroup path: "+want)
+	}
+	for i, r := range ours.Good {
+		if r.Code != 0 || r.Code != ref.Good[i].Code || r.Stdout != ref.Good[i].Stdout {
+			t.Errorf("good path %d: exit %d output %q stderr %q; runc 1.5.3: exit %d output %q", i, r.Code, r.Stdout, r.Stderr, ref.Good[i].Code, ref.Good[i].Stdout)
+		}
+	}
+}
+
+// cgroupRoots lists the container's cgroup directory in every hierarchy.
+func cgroupRoots(t *testing.T, b *bundle) []string {
+	t.Helper()
+	var dirs []string
+	for _, h := range testhost.CgroupHierarchies() {
+		d := filepath.Join(h, b.CgroupPath())
+		if _, err := os.Stat(d); err == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatalf("no cgroup directory of %s", b.ID)
+	}
+	return dirs
+}
