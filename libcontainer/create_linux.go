@@ -103,6 +103,10 @@ func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) e
 	if err := validate.Spec(spec, bundle, rootless); err != nil {
 		return err
 	}
+	if spec.Linux != nil {
+		// Before the config is stored, which loses "flags": [].
+		seccomp.SettleFlags(spec.Linux.Seccomp)
+	}
 	if spec.Process.Terminal && io.ConsoleSocket == nil {
 		return errors.New("process.terminal is set but no console socket was given")
 	}

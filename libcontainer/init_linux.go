@@ -76,6 +76,7 @@ func Init() {
 		os.Exit(1)
 	}
 	initLogging()
+	logrus.Debug("child process in init()") // runc's words, which tests grep
 	os.Clearenv()
 	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
 	err = runInit(sock)
@@ -159,6 +160,7 @@ func (l *linuxInit) cgroupDone(payload []byte) error {
 		return errors.New("got cgroup done before the config")
 	}
 	l.inCgroup = true
+	logAffinity()
 	if len(payload) > 0 {
 		// The parent's paths replace the provisional ones (a rootless
 		// container keeps only the cgroups it could join).
@@ -174,6 +176,25 @@ func (l *linuxInit) cgroupDone(payload []byte) error {
 		}
 	}
 	return nil
+}
+
+// logAffinity logs, at debug level, the CPUs (the first 64) the init runs
+// on once in its cgroup: for runc exec, process.execCPUAffinity.initial.
+func logAffinity() {
+	if !logrus.IsLevelEnabled(logrus.DebugLevel) {
+		return
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return
+	}
+	var mask uint64
+	for i := range 64 {
+		if set.IsSet(i) {
+			mask |= 1 << i
+		}
+	}
+	logrus.Debugf("init: affinity: %#x", mask)
 }
 
 // waitCgroup returns once the init is in its cgroup (and cgroup namespace).
@@ -324,6 +345,8 @@ func (l *linuxInit) finish() error {
 		// Creation is complete: the parent sees EOF on the socket and
 		// the log pipe. Wait for `runc start` to open the fifo's other
 		// end.
+		logrus.Debug("init: closing the pipe to signal completion")
+		logrus.Debug("init: about to wait on exec fifo")
 		l.sock.f.Close()
 		closeLogPipe()
 		if err := waitFifo(l.cfg.FifoFd); err != nil {
@@ -339,6 +362,14 @@ func (l *linuxInit) finish() error {
 	}
 	if err := lockDown(); err != nil {
 		return err
+	}
+	// The socket and the log pipe are close-on-exec: the execve is what
+	// signals completion to the parent, when there is no exec fifo.
+	switch {
+	case l.cfg.Mode == initSetns:
+		logrus.Debug("setns_init: about to exec")
+	case l.cfg.FifoFd <= 0:
+		logrus.Debug("init: closing the pipe to signal completion")
 	}
 	logrus.Debugf("init: exec %s", name)
 	if err := unix.Exec(name, p.Args, env); err != nil {

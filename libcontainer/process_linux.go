@@ -87,6 +87,7 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	defer exe.Close()
 	logrus.Debug("runc binary sealed")
+	logrus.Debug("runc exeseal: using /proc/self/exe clone") // runc's words
 	if sp.beforeStart != nil {
 		if err := sp.beforeStart(); err != nil {
 			return 0, err
