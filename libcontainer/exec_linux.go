@@ -154,6 +154,19 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		}
 		return nil, SetInitialCPUAffinity(pid, p)
 	}
+	if !hasNamespace(cfg, specs.MountNamespace) {
+		// No mount namespace to join: the process enters the
+		// container's root through the init's (runc 1.5 leaves it on
+		// the host's root).
+		sp.config.InitRoot = true
+		sp.afterConfig = func(int) ([]*os.File, error) {
+			f, err := c.openInitRoot()
+			if err != nil {
+				return nil, err
+			}
+			return []*os.File{f}, nil
+		}
+	}
 	var execPid int
 	sp.onPid = func(pid int) error { execPid = pid; return nil }
 	// A filter with a listener: its fd goes to the seccomp agent, with the
@@ -239,6 +252,23 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 		files = append(files, nsFile{typ: flag, file: f})
 	}
 	return files, nil
+}
+
+// openInitRoot opens the root directory of the container's init, checking
+// afterwards that the pid still names our init.
+func (c *Container) openInitRoot() (*os.File, error) {
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.state.InitPid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			return nil, ErrExecStopped
+		}
+		return nil, fmt.Errorf("open the root of the container init: %w", err)
+	}
+	if !c.state.initAlive() {
+		f.Close()
+		return nil, ErrExecStopped
+	}
+	return f, nil
 }
 
 // joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).

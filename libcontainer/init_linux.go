@@ -63,6 +63,10 @@ type initConfig struct {
 	// BindSources are the indices in Spec.Mounts of the bind sources the
 	// parent sends right after the config (see bindsources_linux.go).
 	BindSources []int `json:"bind_sources,omitempty"`
+	// InitRoot (setns, for a container without a mount namespace): the
+	// parent sends the root directory of the container's init right
+	// after the config, to chroot into.
+	InitRoot bool `json:"init_root,omitempty"`
 }
 
 // Init is the entry point of `runc init`.

@@ -16,7 +16,8 @@ package libcontainer
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
 //	parent -> init      syncMountFd + fd       one per initConfig.BindSources entry,
-//	                    in order: the bind sources the parent opened
+//	                    in order: the bind sources the parent opened (an
+//	                    exec with initConfig.InitRoot: the init's root)
 //	parent -> init      syncCgroupDone {json paths}   once the init is in its
 //	                    cgroup; meanwhile the init gets on with its work and
 //	                    waits for this only before a cgroup mount, hooks, or

@@ -4,7 +4,9 @@ package integration
 // and the error texts scripts grep for the same failures (point 11).
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -288,4 +290,153 @@ func cgroupRoots(t *testing.T, b *bundle) []string {
 		t.Fatalf("no cgroup directory of %s", b.ID)
 	}
 	return dirs
+}
+
+// noMountNSScript drives a container without a mount namespace in a
+// private mount namespace of its own (so that nothing can reach the
+// host's mount table whatever the runtime does): run in the foreground,
+// then run -d, exec, delete. It prints what the test compares, one
+// "key: value" a line. $1 runc, $2 --root, $3 bundle, $4 id.
+const noMountNSScript = `
+R=$1 ROOT=$2 B=$3 ID=$4
+echo "ns: $(readlink /proc/self/ns/mnt)"
+cd "$B"
+out=$("$R" --root "$ROOT" run "$ID" 2>&1); echo "run exit: $?"
+echo "$out" | sed 's/^/run: /'
+echo "mounts left after run: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
+"$R" --root "$ROOT" run -d "$ID" >/dev/null 2>&1; echo "run -d exit: $?"
+echo "mounts while running: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
+out=$("$R" --root "$ROOT" exec "$ID" sh -c 'readlink /proc/self/ns/mnt; ls /' 2>&1); echo "exec exit: $?"
+echo "$out" | sed 's/^/exec: /'
+"$R" --root "$ROOT" delete -f "$ID"; echo "delete exit: $?"
+echo "mounts left after delete: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
+`
+
+// A config without a mount namespace runs in the runtime's mount
+// namespace, as runc 1.5 runs it: the rootfs is bound onto itself there,
+// the spec's mounts go below that bind and the process is chrooted into
+// it. Where runc 1.5 is unsafe we differ on purpose: its mounts stay in
+// the host's mount table after the container is gone (also when it fails
+// to start), and `runc exec` runs the process on the host's root
+// directory; ours unmounts them and chroots the exec'd process into the
+// container's root.
+func TestAcceptNoMountNamespace(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal("unshare (util-linux) is needed to keep the host's mounts out of reach")
+	}
+	type outcome map[string][]string
+	ours, ref := differential(t, func(t *testing.T, bin string) outcome {
+		b := newBundleWith(t, bin, "sh", "-c", "readlink /proc/self/ns/mnt; ls /")
+		var ns []specs.LinuxNamespace
+		for _, n := range b.Spec.Linux.Namespaces {
+			if n.Type != specs.MountNamespace {
+				ns = append(ns, n)
+			}
+		}
+		b.Spec.Linux.Namespaces = ns
+		// runc refuses these without a mount namespace, and so do we.
+		b.Spec.Linux.MaskedPaths, b.Spec.Linux.ReadonlyPaths = nil, nil
+		b.write()
+		if err := os.WriteFile(filepath.Join(b.Dir, "rootfs", "in-container"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The bundle's process runs sleep for run -d: change it there.
+		script := strings.Replace(noMountNSScript, `"$R" --root "$ROOT" run -d`,
+			`sed -i 's/"readlink \/proc\/self\/ns\/mnt; ls \/"/"sleep 100"/' config.json; "$R" --root "$ROOT" run -d`, 1)
+		cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", bin, b.Root, b.Dir, b.ID)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("script: %v\n%s", err, out)
+		}
+		o := outcome{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			o[k] = append(o[k], v)
+		}
+		t.Logf("%s:\n%s", bin, out)
+		if data, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(data), b.Dir) {
+			t.Fatalf("the host's mount table has mounts of the bundle")
+		}
+		return o
+	})
+	for _, o := range []struct {
+		what string
+		o    outcome
+	}{{"ours", ours}, {"runc 1.5.3", ref}} {
+		for _, k := range []string{"run exit", "run -d exit", "exec exit", "delete exit"} {
+			if !slices.Equal(o.o[k], []string{"0"}) {
+				t.Errorf("%s: %s %q", o.what, k, o.o[k])
+			}
+		}
+		// The process is in the runtime's mount namespace, its root
+		// the rootfs.
+		if run := o.o["run"]; len(run) < 2 || run[0] != o.o["ns"][0] || !slices.Contains(run, "in-container") {
+			t.Errorf("%s: run printed %q (runtime's namespace %q)", o.what, run, o.o["ns"])
+		}
+		if o.o["mounts while running"][0] == "0" {
+			t.Errorf("%s: no mount below the rootfs while the container runs", o.what)
+		}
+	}
+	// The same root directory (after the namespace, each run's own).
+	if !slices.Equal(ours["run"][1:], ref["run"][1:]) {
+		t.Errorf("run: ours %q, runc 1.5.3's %q", ours["run"], ref["run"])
+	}
+	// Safer than runc 1.5.3: nothing left behind, exec in the container's root.
+	for _, k := range []string{"mounts left after run", "mounts left after delete"} {
+		if !slices.Equal(ours[k], []string{"0"}) {
+			t.Errorf("ours: %s %q (runc 1.5.3: %q)", k, ours[k], ref[k])
+		}
+	}
+	if exec := ours["exec"]; len(exec) < 2 || exec[0] != ours["ns"][0] || !slices.Contains(exec, "in-container") {
+		t.Errorf("ours: exec printed %q, want the runtime's namespace and the container's root", exec)
+	}
+	t.Logf("runc 1.5.3 leaves %s mounts after run, %s after delete; its exec sees %q", ref["mounts left after run"], ref["mounts left after delete"], ref["exec"])
+}
+
+// Without a mount namespace, a container that fails to start, or is
+// created and deleted without a start, leaves no mount in the runtime's
+// mount namespace (runc 1.5.3 leaves its bind of the rootfs and every
+// mount below it).
+func TestNoMountNamespaceLeavesNoMount(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal("unshare (util-linux) is needed to keep the host's mounts out of reach")
+	}
+	b := newBundle(t, "true")
+	var ns []specs.LinuxNamespace
+	for _, n := range b.Spec.Linux.Namespaces {
+		if n.Type != specs.MountNamespace {
+			ns = append(ns, n)
+		}
+	}
+	b.Spec.Linux.Namespaces = ns
+	b.Spec.Linux.MaskedPaths, b.Spec.Linux.ReadonlyPaths = nil, nil
+	good := b.Spec.Mounts
+	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: "/nonexistent-source", Options: []string{"bind"}})
+	b.write()
+	script := `
+R=$1 ROOT=$2 B=$3 ID=$4
+cd "$B"
+"$R" --root "$ROOT" run "$ID" 2>/dev/null; echo "failed run exit: $?"
+echo "mounts left: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
+mv config.good.json config.json
+"$R" --root "$ROOT" create "$ID"; echo "create exit: $?"
+[ "$(grep -c " $B/rootfs" /proc/self/mountinfo)" -gt 1 ] && echo "mounts while created: some"
+"$R" --root "$ROOT" delete "$ID"; echo "delete exit: $?"
+echo "mounts left: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
+`
+	data, err := json.Marshal(func() *specs.Spec { s := *b.Spec; s.Mounts = good; return &s }())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.Dir, "config.good.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", runcBin, b.Root, b.Dir, b.ID).CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	want := "failed run exit: 1\nmounts left: 0\ncreate exit: 0\nmounts while created: some\ndelete exit: 0\nmounts left: 0\n"
+	if string(out) != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
+	}
 }
