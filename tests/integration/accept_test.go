@@ -223,6 +223,29 @@ func TestMessagesAsRunc(t *testing.T) {
 	}
 }
 
+// The same for an exec'd process with a scheduler the container's CPUs
+// do not allow.
+func TestExecSchedulerAllowedCPUsMessage(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) result {
+		b := newBundleWith(t, bin, "sleep", "100")
+		b.Spec.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0"}
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		proc := filepath.Join(b.Dir, "process.json")
+		data := `{"args":["true"],"env":["PATH=/bin"],"cwd":"/","scheduler":{"policy":"SCHED_DEADLINE","runtime":1000000,"deadline":2000000,"period":2000000}}`
+		if err := os.WriteFile(proc, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return b.run(nil, "exec", "--process", proc, b.ID)
+	})
+	const want = "process scheduler can't be used together with AllowedCPUs"
+	if ours.Code != 255 || ref.Code != 255 {
+		t.Errorf("exit %d (runc 1.5.3: %d), want 255", ours.Code, ref.Code)
+	}
+	mustContain(t, "runc 1.5.3's stderr", errMsg(ref.Stderr), want)
+	mustContain(t, "stderr", errMsg(ours.Stderr), want)
+}
+
 // exec --cgroup with a path that leaves the container's cgroup: runc's
 // "bad sub cgroup path", exit 255; paths runc joins below the container's
 // cgroup ("/x", "../<name>/x") are taken as runc takes them.
