@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/seed4bdd2c93/runc/libcontainer"
-	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
@@ -190,9 +188,7 @@ func getProcess(ctx *cli.Context, config *specs.Spec) (*specs.Process, error) {
 		p.SelinuxLabel = l
 	}
 	if caps := ctx.StringSlice("cap"); len(caps) > 0 {
-		if err := addCaps(p, caps); err != nil {
-			return nil, err
-		}
+		addCaps(p, caps)
 	}
 	p.Env = append(p.Env, ctx.StringSlice("env")...)
 	p.Terminal = ctx.Bool("tty")
@@ -238,16 +234,12 @@ func copyProcess(config *specs.Spec) (*specs.Process, error) {
 	return &p, nil
 }
 
-// addCaps adds each --cap to the bounding, effective, permitted and
-// ambient sets, never to the inheritable set (CVE-2022-29162: an
-// inheritable capability would reach programs the user execs later).
-func addCaps(p *specs.Process, caps []string) error {
-	known := capabilities.Known()
-	for _, c := range caps {
-		if _, ok := slices.BinarySearch(known, c); !ok {
-			return fmt.Errorf("--cap: unknown capability %q", c)
-		}
-	}
+// addCaps adds each --cap to the bounding, effective and permitted sets
+// (and ambient, see below), never to the inheritable set (CVE-2022-29162: an
+// inheritable capability would reach programs the user execs later). As
+// in runc, a name that is not a capability is ignored with a warning by
+// the init (see capabilities.New).
+func addCaps(p *specs.Process, caps []string) {
 	if p.Capabilities == nil {
 		p.Capabilities = &specs.LinuxCapabilities{}
 	}
@@ -255,8 +247,12 @@ func addCaps(p *specs.Process, caps []string) error {
 	pc.Bounding = append(pc.Bounding, caps...)
 	pc.Effective = append(pc.Effective, caps...)
 	pc.Permitted = append(pc.Permitted, caps...)
-	pc.Ambient = append(pc.Ambient, caps...)
-	return nil
+	// The kernel raises an ambient capability only if it is inheritable
+	// too: as runc does, ambient only when the process has inheritable
+	// capabilities at all (then each one not inheritable is a warning).
+	if pc.Inheritable != nil {
+		pc.Ambient = append(pc.Ambient, caps...)
+	}
 }
 
 // parseUser parses --user UID[:GID], with runc's error texts.

@@ -3,6 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
@@ -15,8 +19,12 @@ var logPath string
 // stderr as well.
 func configureLogging(ctx *cli.Context) error {
 	if ctx.GlobalBool("debug") {
+		// As runc 1.5: logrus's own text format (RFC 3339 time stamps),
+		// with the function and file:line of each entry, shortened by
+		// the module's path.
 		logrus.SetLevel(logrus.DebugLevel)
-		logrus.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, TimestampFormat: "15:04:05.000000"})
+		logrus.SetReportCaller(true)
+		logrus.SetFormatter(&logrus.TextFormatter{CallerPrettyfier: shortCaller})
 	}
 	if p := ctx.GlobalString("log"); p != "" && p != "/dev/stderr" {
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
@@ -37,3 +45,17 @@ func configureLogging(ctx *cli.Context) error {
 }
 
 func logToStderr() bool { return logPath == "" }
+
+// modulePrefix is the directory of this file as the binary knows it (the
+// module path, built with -trimpath), followed by a slash.
+var modulePrefix = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file) + "/"
+}()
+
+// shortCaller names an entry's function and file:line without the
+// module's prefix, as runc does.
+func shortCaller(f *runtime.Frame) (function, file string) {
+	return strings.TrimPrefix(f.Function, modulePrefix) + "()",
+		strings.TrimPrefix(f.File, modulePrefix) + ":" + strconv.Itoa(f.Line)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
@@ -336,6 +337,9 @@ func (c *Container) Destroy() error {
 		}
 	}
 	if err := c.destroyIntelRdt(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := rootfs.UnmountHostRoot(c.state.Rootfs, c.state.HostRootMount); err != nil {
 		errs = append(errs, err)
 	}
 	logrus.Debug("removing state directory")

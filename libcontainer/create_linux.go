@@ -112,6 +112,10 @@ func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) e
 	if err := validate.Spec(spec, bundle, rootless); err != nil {
 		return err
 	}
+	if spec.Linux != nil {
+		// Before the config is stored, which loses "flags": [].
+		seccomp.SettleFlags(spec.Linux.Seccomp)
+	}
 	if spec.Process.Terminal && io.ConsoleSocket == nil {
 		return errors.New("process.terminal is set but no console socket was given")
 	}
@@ -327,6 +331,11 @@ func (c *Container) start(o *CreateOptions) error {
 			return fmt.Errorf("set cgroup resources: %w", err)
 		}
 		logrus.Debug("cgroup resources set")
+		if !hasNamespace(spec, specs.MountNamespace) {
+			if err := c.recordHostRoot(pid); err != nil {
+				return err
+			}
+		}
 		c.state.Creating = false
 		if err := saveState(c.dir, c.state); err != nil {
 			return err
@@ -350,6 +359,23 @@ func (c *Container) recordInit(pid int) error {
 	c.state.InitPid, c.state.InitStartTime = pid, start
 	c.state.NamespacePaths = namespacePaths(c.state.Config, pid)
 	c.state.ExternalDescriptors = stdioTargets(pid)
+	return nil
+}
+
+// recordHostRoot records the mount the init of a container without a mount
+// namespace chrooted into (its bind of the rootfs in the host's mount
+// namespace), for Destroy to unmount.
+func (c *Container) recordHostRoot(pid int) error {
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the root of the container init: %w", err)
+	}
+	defer f.Close()
+	id, err := rootfs.RootMountID(f)
+	if err != nil {
+		return err
+	}
+	c.state.HostRootMount = id
 	return nil
 }
 

@@ -97,10 +97,12 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			Process: p,
 			Seccomp: seccomp,
 			// What of the container's config applies to its every
-			// process: the execution domain and the memory policy.
+			// process: the execution domain and the memory policy
+			// (and its CPUs, for the scheduler's error message).
 			Spec: &specs.Spec{Linux: &specs.Linux{
 				Personality:  cfg.Linux.Personality,
 				MemoryPolicy: cfg.Linux.MemoryPolicy,
+				Resources:    cpusOnly(cfg.Linux.Resources),
 			}},
 			NoNewKeyring: c.state.NoNewKeyring,
 			InUserNS:     hasNamespace(cfg, specs.UserNamespace),
@@ -151,6 +153,18 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			return nil, err
 		}
 		return nil, SetInitialCPUAffinity(pid, p)
+	}
+	if !hasNamespace(cfg, specs.MountNamespace) {
+		// No mount namespace to join: the process enters the
+		// container's root through the init's (runc 1.5 leaves it on
+		// the host's root).
+		root, err := c.openInitRoot()
+		if err != nil {
+			return 0, err
+		}
+		defer root.Close()
+		sp.config.InitRoot = true
+		sp.initRoot = root
 	}
 	var execPid int
 	sp.onPid = func(pid int) error { execPid = pid; return nil }
@@ -248,6 +262,23 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 	return files, nil
 }
 
+// openInitRoot opens the root directory of the container's init, checking
+// afterwards that the pid still names our init.
+func (c *Container) openInitRoot() (*os.File, error) {
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", c.state.InitPid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+			return nil, ErrExecStopped
+		}
+		return nil, fmt.Errorf("open the root of the container init: %w", err)
+	}
+	if !c.state.initAlive() {
+		f.Close()
+		return nil, ErrExecStopped
+	}
+	return f, nil
+}
+
 // joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).
 // As in runc, a rootless runtime joins those it may and silently leaves
 // the process out of the others (a cgroup v2 move also needs write access
@@ -325,15 +356,13 @@ func cgroupTargets(paths, sub map[string]string) ([]string, error) {
 	keys := slices.Sorted(maps.Keys(sub))
 	for _, ctrl := range keys {
 		rel := sub[ctrl]
-		if !filepath.IsLocal(rel) {
-			if ctrl == "" {
-				return nil, fmt.Errorf("sub-cgroup %q must be a relative path below the container's cgroup", rel)
-			}
-			return nil, fmt.Errorf("--cgroup %s:%s: the sub-cgroup must be a relative path inside the container's cgroup", ctrl, rel)
-		}
 		if ctrl == "" {
 			for dir := range target {
-				target[dir] = filepath.Join(dir, rel)
+				j, err := subCgroup(dir, rel)
+				if err != nil {
+					return nil, err
+				}
+				target[dir] = j
 			}
 			continue
 		}
@@ -341,9 +370,32 @@ func cgroupTargets(paths, sub map[string]string) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown controller %s in --cgroup", ctrl)
 		}
-		target[dir] = filepath.Join(dir, rel)
+		j, err := subCgroup(dir, rel)
+		if err != nil {
+			return nil, err
+		}
+		target[dir] = j
 	}
 	return slices.Sorted(maps.Values(target)), nil
+}
+
+// subCgroup joins a --cgroup path to the container's cgroup directory dir,
+// as runc does ("/x" is dir/x, "a/../b" is dir/b); the result must be dir
+// or below it.
+func subCgroup(dir, rel string) (string, error) {
+	j := filepath.Join(dir, rel)
+	if j != dir && !strings.HasPrefix(j, dir+"/") {
+		return "", fmt.Errorf("bad sub cgroup path: %s (--cgroup must name a cgroup inside the container's)", rel)
+	}
+	return j, nil
+}
+
+// cpusOnly returns linux.resources with only cpu.cpus kept (nil if unset).
+func cpusOnly(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || r.CPU == nil || r.CPU.Cpus == "" {
+		return nil
+	}
+	return &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: r.CPU.Cpus}}
 }
 
 // writeCgroupProcs writes pid to a cgroup.procs file, which must exist

@@ -62,6 +62,10 @@ type initConfig struct {
 	// BindSources are the indices in Spec.Mounts of the bind sources the
 	// init asks the parent for (see bindsources_linux.go).
 	BindSources []int `json:"bind_sources,omitempty"`
+	// InitRoot (setns, for a container without a mount namespace): the
+	// parent sends the root directory of the container's init right
+	// after the config, to chroot into.
+	InitRoot bool `json:"init_root,omitempty"`
 }
 
 // Init is the entry point of `runc init`.
@@ -75,6 +79,7 @@ func Init() {
 		os.Exit(1)
 	}
 	initLogging()
+	logrus.Debug("child process in init()") // runc's words, which tests grep
 	os.Clearenv()
 	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
 	l := &linuxInit{sock: sock}
@@ -175,6 +180,7 @@ func (l *linuxInit) cgroupDone(payload []byte) error {
 		return errors.New("got cgroup done before the config")
 	}
 	l.inCgroup = true
+	logAffinity()
 	if len(payload) > 0 {
 		// The parent's paths replace the provisional ones (a rootless
 		// container keeps only the cgroups it could join).
@@ -190,6 +196,25 @@ func (l *linuxInit) cgroupDone(payload []byte) error {
 		}
 	}
 	return nil
+}
+
+// logAffinity logs, at debug level, the CPUs (the first 64) the init runs
+// on once in its cgroup: for runc exec, process.execCPUAffinity.initial.
+func logAffinity() {
+	if !logrus.IsLevelEnabled(logrus.DebugLevel) {
+		return
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return
+	}
+	var mask uint64
+	for i := range 64 {
+		if set.IsSet(i) {
+			mask |= 1 << i
+		}
+	}
+	logrus.Debugf("init: affinity: %#x", mask)
 }
 
 // waitCgroup returns once the init is in its cgroup (and cgroup namespace).
@@ -344,6 +369,8 @@ func (l *linuxInit) finish() error {
 		// Creation is complete: the parent sees EOF on the socket and
 		// the log pipe. Wait for `runc start` to open the fifo's other
 		// end.
+		logrus.Debug("init: closing the pipe to signal completion")
+		logrus.Debug("init: about to wait on exec fifo")
 		l.created = true
 		l.sock.f.Close()
 		closeLogPipe()
@@ -372,6 +399,14 @@ func (l *linuxInit) finish() error {
 		if err := runHooksEnv(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st, env); err != nil {
 			return err
 		}
+	}
+	// The socket and the log pipe are close-on-exec: the execve is what
+	// signals completion to the parent, when there is no exec fifo.
+	switch {
+	case l.cfg.Mode == initSetns:
+		logrus.Debug("setns_init: about to exec")
+	case l.cfg.FifoFd <= 0:
+		logrus.Debug("init: closing the pipe to signal completion")
 	}
 	logrus.Debugf("init: exec %s", name)
 	for {

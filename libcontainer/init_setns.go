@@ -14,6 +14,11 @@ import (
 // if it asked for one, and finishes like the container's own process.
 func (l *linuxInit) setnsInit() error {
 	testFault("init:setns")
+	if l.cfg.InitRoot {
+		if err := l.enterInitRoot(); err != nil {
+			return err
+		}
+	}
 	if err := l.joinKeyring(); err != nil {
 		return err
 	}
@@ -23,6 +28,30 @@ func (l *linuxInit) setnsInit() error {
 		}
 	}
 	return l.finish()
+}
+
+// enterInitRoot chroots into the root directory of the container's init,
+// which the parent sends: a container without a mount namespace has none
+// for the C stage to join, and its root is a chroot (see rootfs/hostns.go).
+func (l *linuxInit) enterInitRoot() error {
+	_, f, err := l.expectFile(syncMountFd)
+	if err == nil && f == nil {
+		err = fmt.Errorf("%s without a file", syncMountFd)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fchdir(int(f.Fd())); err != nil {
+		return fmt.Errorf("enter the container's root: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("enter the container's root: chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("enter the container's root: %w", err)
+	}
+	return nil
 }
 
 // sendPidfd sends a pidfd of this process (the future container process:

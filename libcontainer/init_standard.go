@@ -18,7 +18,7 @@ import (
 // standardInit sets up a new container: network loopback, root
 // filesystem (with the createContainer hooks), console, hostname, sysctls
 // and keyring, then finishes like any process.
-func (l *linuxInit) standardInit() error {
+func (l *linuxInit) standardInit() (err error) {
 	spec := l.cfg.Spec
 	if spec == nil || spec.Linux == nil {
 		return errors.New("init config has no linux spec")
@@ -28,13 +28,14 @@ func (l *linuxInit) standardInit() error {
 			return err
 		}
 	}
-	if !hasNamespace(spec, specs.MountNamespace) {
-		return errors.New("linux.namespaces: the container needs a mount namespace")
-	}
+	// Without a mount namespace of its own, the container works in the
+	// runtime's, as runc runs it (see rootfs/hostns.go).
+	hostMountNS := !hasNamespace(spec, specs.MountNamespace)
 	rc := &rootfs.Config{
 		BindSource:  l.bindSource,
 		Spec:        spec,
 		NoPivot:     l.cfg.NoPivot,
+		HostMountNS: hostMountNS,
 		CgroupPaths: l.cfg.CgroupPaths,
 		InUserNS:    l.cfg.InUserNS,
 		MountLabel:  selinux.MountLabel(spec.Linux.MountLabel),
@@ -51,6 +52,16 @@ func (l *linuxInit) standardInit() error {
 		return err
 	}
 	logrus.Debug("init: rootfs prepared")
+	if hostMountNS {
+		// The bind of the rootfs is in the host's mount table: it
+		// goes if the container does not start (after the start,
+		// delete takes it away).
+		defer func() {
+			if err != nil {
+				_ = rootfs.DetachOwnRoot()
+			}
+		}()
+	}
 	if l.cfg.Process.Terminal {
 		if err := setupConsole(l.cfg.ConsoleFd, true, l.cfg.Process.ConsoleSize); err != nil {
 			return err

@@ -6,6 +6,7 @@ package libcontainer
 // survive execve.
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func (l *linuxInit) applyProcessAttrs() error {
 		}
 	}
 	if p.Scheduler != nil {
-		if err := setScheduler(p.Scheduler); err != nil {
+		if err := setScheduler(p.Scheduler, allowedCPUs(lx)); err != nil {
 			return err
 		}
 	}
@@ -112,16 +113,30 @@ func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
 	return a, nil
 }
 
-// setScheduler applies process.scheduler to the calling thread.
-func setScheduler(s *specs.Scheduler) error {
+// setScheduler applies process.scheduler to the calling thread. cpus is
+// linux.resources.cpu.cpus: the kernel refuses SCHED_DEADLINE (EPERM) to
+// a task whose CPUs are not a whole root domain, which runc reports in
+// words scripts know.
+func setScheduler(s *specs.Scheduler, cpus string) error {
 	a, err := schedAttr(s)
 	if err != nil {
 		return err
 	}
 	if err := unix.SchedSetAttr(0, a, 0); err != nil {
+		if errors.Is(err, unix.EPERM) && cpus != "" {
+			return fmt.Errorf("process.scheduler: process scheduler can't be used together with AllowedCPUs (linux.resources.cpu.cpus %q): sched_setattr: %w", cpus, err)
+		}
 		return fmt.Errorf("process.scheduler: sched_setattr (policy %s, priority %d, nice %d): %w", s.Policy, s.Priority, s.Nice, err)
 	}
 	return nil
+}
+
+// allowedCPUs returns linux.resources.cpu.cpus of l (which may be nil).
+func allowedCPUs(l *specs.Linux) string {
+	if l == nil || l.Resources == nil || l.Resources.CPU == nil {
+		return ""
+	}
+	return l.Resources.CPU.Cpus
 }
 
 var ioprioClasses = map[specs.IOPriorityClass]int{
@@ -176,7 +191,7 @@ var mpolFlags = map[specs.MemoryPolicyFlagType]uint{
 func mempolicyArgs(mp *specs.LinuxMemoryPolicy) (uint, []uint64, error) {
 	mode, ok := mpolModes[mp.Mode]
 	if !ok {
-		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: unknown mode %q", mp.Mode)
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: invalid memory policy mode %q", mp.Mode)
 	}
 	for i, f := range mp.Flags {
 		v, ok := mpolFlags[f]

@@ -51,6 +51,9 @@ type spawn struct {
 	io     *Process
 	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
 	nsSock *os.File // listening socket on which a rootless create's init serves its namespaces
+	// initRoot, for an exec into a container without a mount namespace,
+	// is the root of the container's init, sent right after the config.
+	initRoot *os.File
 	// joinFiles are open namespaces (exec) the C stage joins through
 	// /proc/self/fd, added to boot.Join.
 	joinFiles []nsFile
@@ -88,6 +91,7 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	defer exe.Close()
 	logrus.Debug("runc binary sealed")
+	logrus.Debug("runc exeseal: using /proc/self/exe clone") // runc's words
 	if sp.beforeStart != nil {
 		if err := sp.beforeStart(); err != nil {
 			return 0, err
@@ -235,6 +239,11 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
 				return pid, sp.fromInit(sock.peerError(err))
+			}
+			if sp.initRoot != nil {
+				if err = sock.writeFd(syncMountFd, int(sp.initRoot.Fd())); err != nil {
+					return pid, sp.fromInit(sock.peerError(err))
+				}
 			}
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)

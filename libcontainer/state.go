@@ -83,6 +83,10 @@ type State struct {
 	IntelRdtPath        string   `json:"intel_rdt_path,omitempty"`
 	// NetDevices moved into the container: host name -> name inside.
 	NetDevices map[string]string `json:"net_devices,omitempty"`
+	// HostRootMount is the unique mount ID of the bind of the rootfs a
+	// container without a mount namespace has in the host's mount
+	// namespace, which delete unmounts (see rootfs/hostns.go).
+	HostRootMount uint64 `json:"host_root_mount,omitempty"`
 }
 
 // saveState writes state.json atomically: a reader sees the old or the new

@@ -18,6 +18,8 @@ package libcontainer
 //	                    writing /proc/<pid>/timens_offsets
 //	stage 0 -> parent   syncChildPid {int32}   stage 0 then exits
 //	parent -> init      syncConfig {json initConfig}
+//	parent -> init      syncMountFd + fd       only for an exec with initConfig.InitRoot:
+//	                    the root directory of the container's init
 //	parent -> init      syncCgroupDone {json paths}   once the init is in its
 //	                    cgroup; meanwhile the init gets on with its work and
 //	                    waits for this only before a cgroup mount, hooks, or

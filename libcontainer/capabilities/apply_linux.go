@@ -50,9 +50,10 @@ func (c *Caps) ApplyBounding() error {
 // empty by then and capset fails with EPERM for any capability asked for.
 //
 // The kernel raises an ambient capability only if it is in both the
-// permitted and inheritable sets. Like runc, an ambient capability that is
-// not, or that the kernel refuses to raise, is skipped with a warning
-// rather than failing the container.
+// permitted and inheritable sets. Like runc, one it refuses to raise
+// (EPERM when it is not in both) is skipped with a warning, `can't raise
+// ambient capability CAP_X: operation not permitted`, rather than failing
+// the container.
 func (c *Caps) ApplyCaps() error {
 	pid, err := capability.NewPid2(0)
 	if err != nil {
@@ -71,12 +72,8 @@ func (c *Caps) ApplyCaps() error {
 		return fmt.Errorf("clear ambient capabilities: %w", err)
 	}
 	for _, cp := range c.ambient {
-		if !slices.Contains(c.permitted, cp) || !slices.Contains(c.inheritable, cp) {
-			logrus.Debugf("not raising ambient capability %s: it is not in both the permitted and inheritable sets", name(cp))
-			continue
-		}
 		if err := capability.SetAmbient(true, cp); err != nil {
-			logrus.Debugf("can't raise ambient capability %s: %v", name(cp), err)
+			logrus.Warnf("can't raise ambient capability %s: %v", name(cp), err)
 		}
 	}
 	return nil

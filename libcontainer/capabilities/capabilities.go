@@ -66,43 +66,52 @@ func Known() []string {
 	return names
 }
 
-// New resolves the capability names of an OCI process.
-//
-// A name that is not a Linux capability at all is an error naming the
-// field, e.g. `process.capabilities.bounding[2]: unknown capability
-// "CAP_FOO"`. A name that is a capability but is not supported by the
-// running kernel (its number is above /proc/sys/kernel/cap_last_cap) is
-// dropped with a warning, as the runtime-spec asks and as runc does.
-// A nil c means no capabilities at all.
+// New resolves the capability names of an OCI process, as Parse does, and
+// warns about the names it ignored, in runc's words: `ignoring unknown or
+// unavailable capabilities: [CAP_BAR CAP_FOO]`. The container's init calls
+// it, so the warning is given once per process started.
 func New(c *specs.LinuxCapabilities) (*Caps, error) {
+	caps, ignored, err := Parse(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(ignored) > 0 {
+		logrus.Warnf("ignoring unknown or unavailable capabilities: %v", ignored)
+	}
+	return caps, nil
+}
+
+// Parse resolves the capability names of an OCI process. Like runc (and
+// as the runtime-spec asks for those the kernel lacks), a name that is not
+// a capability this build knows, or one the running kernel does not
+// support (its number is above /proc/sys/kernel/cap_last_cap), is not an
+// error: it is left out of the sets and returned in ignored (sorted, each
+// once). A nil c means no capabilities at all.
+func Parse(c *specs.LinuxCapabilities) (_ *Caps, ignored []string, _ error) {
 	var caps Caps
 	if c == nil {
-		return &caps, nil
+		return &caps, nil, nil
 	}
 	last, err := lastCap()
 	if err != nil {
-		return nil, fmt.Errorf("capabilities: %w", err)
+		return nil, nil, fmt.Errorf("capabilities: %w", err)
 	}
-	unsupported := make(map[string]struct{})
-	sets := []struct {
-		field string
+	for _, s := range []struct {
 		names []string
 		dst   *[]capability.Cap
 	}{
-		{"bounding", c.Bounding, &caps.bounding},
-		{"effective", c.Effective, &caps.effective},
-		{"inheritable", c.Inheritable, &caps.inheritable},
-		{"permitted", c.Permitted, &caps.permitted},
-		{"ambient", c.Ambient, &caps.ambient},
-	}
-	for _, s := range sets {
-		for i, n := range s.names {
+		{c.Bounding, &caps.bounding},
+		{c.Effective, &caps.effective},
+		{c.Inheritable, &caps.inheritable},
+		{c.Permitted, &caps.permitted},
+		{c.Ambient, &caps.ambient},
+	} {
+		for _, n := range s.names {
 			cp, ok := byName[n]
-			if !ok {
-				return nil, fmt.Errorf("process.capabilities.%s[%d]: unknown capability %q", s.field, i, n)
-			}
-			if cp > last {
-				unsupported[n] = struct{}{}
+			if !ok || cp > last {
+				if !slices.Contains(ignored, n) {
+					ignored = append(ignored, n)
+				}
 				continue
 			}
 			if !slices.Contains(*s.dst, cp) {
@@ -110,15 +119,8 @@ func New(c *specs.LinuxCapabilities) (*Caps, error) {
 			}
 		}
 	}
-	if len(unsupported) > 0 {
-		names := make([]string, 0, len(unsupported))
-		for n := range unsupported {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		logrus.Warnf("ignoring capabilities not supported by the running kernel: %s", strings.Join(names, ", "))
-	}
-	return &caps, nil
+	sort.Strings(ignored)
+	return &caps, ignored, nil
 }
 
 // Has reports whether the named capability is in the given set

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,8 +39,8 @@ var childCaps = &specs.LinuxCapabilities{
 	Permitted:   []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"},
 	Effective:   []string{"CAP_CHOWN", "CAP_NET_BIND_SERVICE"},
 	Inheritable: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
-	// CAP_NET_RAW is in neither permitted nor inheritable: it must be
-	// skipped with a warning, not raised and not an error.
+	// CAP_NET_RAW is in neither permitted nor inheritable: the kernel
+	// refuses to raise it, which is a warning, not an error.
 	Ambient: []string{"CAP_NET_BIND_SERVICE", "CAP_NET_RAW"},
 }
 
@@ -118,8 +119,8 @@ func TestApplyAsUser(t *testing.T) {
 	if !strings.HasPrefix(got["Uid"], "1000\t1000\t1000") || !strings.HasPrefix(got["Gid"], "1000\t1000\t1000") {
 		t.Errorf("child did not change user: Uid %q Gid %q", got["Uid"], got["Gid"])
 	}
-	if !strings.Contains(stderr.String(), "not raising ambient capability CAP_NET_RAW") {
-		t.Errorf("no debug message about ambient CAP_NET_RAW; stderr: %s", stderr.String())
+	if !strings.Contains(stderr.String(), `level=warning msg="can't raise ambient capability CAP_NET_RAW: operation not permitted"`) {
+		t.Errorf("no warning about ambient CAP_NET_RAW; stderr: %s", stderr.String())
 	}
 }
 
@@ -152,21 +153,46 @@ func TestNewGood(t *testing.T) {
 	}
 }
 
-func TestNewBad(t *testing.T) {
-	for _, tc := range []struct {
-		caps specs.LinuxCapabilities
-		want string
-	}{
-		{specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_FOO"}}, `process.capabilities.bounding[2]: unknown capability "CAP_FOO"`},
-		{specs.LinuxCapabilities{Effective: []string{"chown"}}, `process.capabilities.effective[0]: unknown capability "chown"`},
-		{specs.LinuxCapabilities{Inheritable: []string{"cap_chown"}}, `process.capabilities.inheritable[0]: unknown capability "cap_chown"`},
-		{specs.LinuxCapabilities{Permitted: []string{""}}, `process.capabilities.permitted[0]: unknown capability ""`},
-		{specs.LinuxCapabilities{Ambient: []string{"CAP_CHOWN", "CAP_ALL"}}, `process.capabilities.ambient[1]: unknown capability "CAP_ALL"`},
-	} {
-		_, err := New(&tc.caps)
-		if err == nil || err.Error() != tc.want {
-			t.Errorf("New(%+v) error = %v, want %q", tc.caps, err, tc.want)
-		}
+// Names that are not capabilities are ignored, as runc ignores them, and
+// named once in a sorted list.
+func TestParseUnknown(t *testing.T) {
+	c, ignored, err := Parse(&specs.LinuxCapabilities{
+		Bounding:    []string{"CAP_CHOWN", "CAP_KILL", "CAP_FOO"},
+		Effective:   []string{"chown"},
+		Inheritable: []string{"cap_chown", "CAP_FOO"},
+		Permitted:   []string{""},
+		Ambient:     []string{"CAP_CHOWN", "CAP_ALL"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "CAP_ALL", "CAP_FOO", "cap_chown", "chown"}
+	if !slices.Equal(ignored, want) {
+		t.Errorf("ignored = %q, want %q", ignored, want)
+	}
+	if got := c.set(capability.BOUNDING); len(got) != 2 || got[0] != capability.CAP_CHOWN || got[1] != capability.CAP_KILL {
+		t.Errorf("bounding = %v, want [chown kill]", got)
+	}
+	if got := c.set(capability.AMBIENT); len(got) != 1 || got[0] != capability.CAP_CHOWN {
+		t.Errorf("ambient = %v, want [chown]", got)
+	}
+	if len(c.set(capability.EFFECTIVE)) != 0 || len(c.set(capability.PERMITTED)) != 0 {
+		t.Errorf("effective/permitted not empty: %+v", c)
+	}
+}
+
+// New warns about ignored names in runc's words.
+func TestNewWarnsUnknown(t *testing.T) {
+	var buf bytes.Buffer
+	oldOut := logrus.StandardLogger().Out
+	logrus.SetOutput(&buf)
+	defer logrus.SetOutput(oldOut)
+	if _, err := New(&specs.LinuxCapabilities{Bounding: []string{"CAP_FOO", "CAP_CHOWN", "CAP_BAR"}, Effective: []string{"CAP_FOO"}}); err != nil {
+		t.Fatal(err)
+	}
+	const want = `level=warning msg="ignoring unknown or unavailable capabilities: [CAP_BAR CAP_FOO]"`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("log %q lacks %q", buf.String(), want)
 	}
 }
 
@@ -192,7 +218,7 @@ func TestNewUnsupported(t *testing.T) {
 	if len(got) != 2 || got[0] != capability.CAP_CHOWN || got[1] != capability.CAP_PERFMON {
 		t.Errorf("bounding = %v, want [chown perfmon]", got)
 	}
-	if !strings.Contains(buf.String(), "CAP_BPF, CAP_CHECKPOINT_RESTORE") {
+	if !strings.Contains(buf.String(), "[CAP_BPF CAP_CHECKPOINT_RESTORE]") {
 		t.Errorf("warning does not name the dropped capabilities: %q", buf.String())
 	}
 }

@@ -148,11 +148,11 @@ func deviceRules(in []specs.LinuxDeviceCgroup) ([]*devices.Rule, error) {
 			}
 			rule.Minor = *d.Minor
 		}
-		if d.Access == "" {
-			return nil, fmt.Errorf("linux.resources.devices[%d].access: must not be empty", i)
-		}
-		if !rule.Permissions.IsValid() {
-			return nil, fmt.Errorf(`linux.resources.devices[%d].access: %q may only combine "r", "w" and "m"`, i, d.Access)
+		// r, w and m in any order, each once: the letters the library
+		// and the kernel take. Others are ignored, as runc ignores them.
+		rule.Permissions = devices.Permissions("rwm").Intersection(rule.Permissions)
+		if rule.Permissions.IsEmpty() {
+			return nil, fmt.Errorf(`linux.resources.devices[%d].access: %q holds none of "r", "w" and "m"`, i, d.Access)
 		}
 		out = append(out, rule)
 	}

@@ -221,6 +221,20 @@ func TestDefaultDeviceRulesDedup(t *testing.T) {
 	}
 }
 
+// Access letters come out as the library and the kernel want them: r, w
+// and m in that order, each once; runc ignores the others, so do we.
+func TestDeviceAccessLetters(t *testing.T) {
+	for in, want := range map[string]devices.Permissions{"mwr": "rwm", "wr": "rw", "rwmx": "rwm", "rr-": "r", "m": "m"} {
+		res, err := ToResources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: in}}}, nil)
+		if err != nil {
+			t.Fatalf("access %q: %v", in, err)
+		}
+		if got := res.Devices[0].Permissions; got != want {
+			t.Errorf("access %q: permissions %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestToResourcesErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -228,9 +242,9 @@ func TestToResourcesErrors(t *testing.T) {
 		err  string
 	}{
 		{"empty access", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}, {Allow: true, Type: "c"}}},
-			"linux.resources.devices[1].access: must not be empty"},
-		{"bad access", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwx"}}},
-			`linux.resources.devices[0].access: "rwx"`},
+			`linux.resources.devices[1].access: "" holds none of`},
+		{"no known access letter", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "x"}}},
+			`linux.resources.devices[0].access: "x" holds none of "r", "w" and "m"`},
 		{"bad type", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "p", Access: "r"}}},
 			`linux.resources.devices[0].type: "p"`},
 		{"bad major", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: ptr(int64(-2)), Access: "r"}}},

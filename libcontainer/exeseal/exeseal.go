@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,7 +66,10 @@ func Open() (*os.File, error) {
 
 func open() (*os.File, error) {
 	f, err := overlay()
-	if err != nil {
+	if err == nil {
+		logrus.Debug("runc exeseal: using overlayfs for sealed /proc/self/exe")
+	} else {
+		logrus.Debugf("runc exeseal: no overlayfs for sealed /proc/self/exe (%v); using a sealed memfd copy", err)
 		f, err = memfdCopy()
 		if err != nil {
 			return nil, err

@@ -35,6 +35,11 @@ type Config struct {
 	// NoPivot (runc --no-pivot) moves the rootfs onto / and chroots
 	// instead of using pivot_root.
 	NoPivot bool
+	// HostMountNS is set when the container has no mount namespace of
+	// its own: the mounts are made in the runtime's, below a bind of the
+	// rootfs, and the init chroots into it (see hostns.go; NoPivot is
+	// then ignored).
+	HostMountNS bool
 	// CgroupPaths tells where the container's cgroups are on the host,
 	// for mounts of type "cgroup" without a cgroup namespace. cgroup v1:
 	// controller name as in /proc/self/cgroup ("cpu", "memory",
@@ -124,14 +129,16 @@ func (s *setup) close() {
 // of Finish: nothing could be bind-mounted from an unbindable tree).
 //
 // On return the process's / is the container rootfs and its cwd is /.
-// Prepare must run in a private mount namespace: on error, mounts already
-// made are left for the namespace to take away when the process exits.
+// Prepare must run in a private mount namespace (on error, mounts already
+// made are left for the namespace to take away when the process exits),
+// unless HostMountNS is set (see hostns.go).
 func Prepare(c *Config, beforePivot func() error) (Err error) {
 	s, err := newSetup(c)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	entered := false // the process's root is the container's
 	defer func() {
 		if Err != nil && c.nullMount != nil {
 			c.nullMount.Close()
@@ -139,8 +146,28 @@ func Prepare(c *Config, beforePivot func() error) (Err error) {
 		}
 	}()
 
-	if s.root, err = s.prepareRoot(); err != nil {
+	if c.HostMountNS {
+		s.root, err = s.prepareHostRoot()
+	} else {
+		s.root, err = s.prepareRoot()
+	}
+	if err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
+	}
+	if c.HostMountNS {
+		// Nothing of the container's may stay in the host's mount
+		// table when it fails to start.
+		defer func(r *root) {
+			if Err == nil {
+				return
+			}
+			if entered {
+				_ = DetachOwnRoot()
+			} else {
+				r.detach()
+				s.root = nil
+			}
+		}(s.root)
 	}
 	entries := make([]*entry, len(c.Spec.Mounts))
 	for i := range c.Spec.Mounts {
@@ -181,14 +208,18 @@ func Prepare(c *Config, beforePivot func() error) (Err error) {
 			return err
 		}
 	}
-	if c.NoPivot {
+	switch {
+	case c.HostMountNS:
+		err = chrootRoot(s.root)
+	case c.NoPivot:
 		err = s.moveRoot(s.root)
-	} else {
+	default:
 		err = s.pivotRoot(s.root)
 	}
 	if err != nil {
 		return fmt.Errorf("enter rootfs: %w", err)
 	}
+	entered = true
 	if s.propagation != 0 && s.propagation&unix.MS_UNBINDABLE == 0 {
 		if err := setRootPropagation(s.propagation); err != nil {
 			return err

@@ -113,18 +113,14 @@ func usesNotify(c *specs.LinuxSeccomp) bool {
 	return false
 }
 
-// filterFlags computes the seccomp(2) SECCOMP_SET_MODE_FILTER flags for c.
-// As runc does, a profile that does not set flags at all (nil, not an empty
-// list) gets SECCOMP_FILTER_FLAG_SPEC_ALLOW when the kernel supports it.
-// WAIT_KILLABLE_RECV only means something with a listener, and the kernel
-// rejects it without one, so it is dropped for profiles without
-// SCMP_ACT_NOTIFY.
-func filterFlags(c *specs.LinuxSeccomp, specAllowSupported bool) uint {
+// filterFlags computes the seccomp(2) SECCOMP_SET_MODE_FILTER flags for c:
+// those c.Flags lists (nil or empty: none; the runtime settles runc's
+// default before the config is stored, see SettleFlags). WAIT_KILLABLE_RECV
+// only means something with a listener, and the kernel rejects it without
+// one, so it is dropped for profiles without SCMP_ACT_NOTIFY.
+func filterFlags(c *specs.LinuxSeccomp) uint {
 	var flags uint
 	notify := usesNotify(c)
-	if c.Flags == nil && specAllowSupported {
-		flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
-	}
 	for _, f := range c.Flags {
 		switch f {
 		case specs.LinuxSeccompFlagLog:

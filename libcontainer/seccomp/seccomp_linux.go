@@ -104,7 +104,10 @@ func buildProgram(c *specs.LinuxSeccomp) ([]unix.SockFilter, uint, error) {
 	if len(prog) > bpfMaxInsns {
 		return nil, 0, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, the kernel allows %d; shorten linux.seccomp.syscalls", len(prog), bpfMaxInsns)
 	}
-	flags := filterFlags(c, flagSupported(specs.LinuxSeccompFlagSpecAllow) == nil)
+	flags := filterFlags(c)
+	// runc's words, which tests grep. Logged here, not at load time: the
+	// init may have closed its log pipe by then.
+	logrus.Debugf("seccomp filter flags: %d", flags)
 	return prog, flags, nil
 }
 
@@ -563,6 +566,22 @@ func KnownArchs() []string {
 		}
 	}
 	return sortedStrings(out)
+}
+
+// SettleFlags writes runc's default into a profile that does not set
+// flags at all (nil, not an empty list): SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+// when the kernel supports it. Call it on a config fresh from config.json,
+// before it is stored: "flags" is omitempty, so once serialised an empty
+// list (no flags, which runc honours) could no longer be told from an
+// absent one. Profiles that load nothing are left alone.
+func SettleFlags(c *specs.LinuxSeccomp) {
+	if isEmpty(c) || c.Flags != nil {
+		return
+	}
+	c.Flags = []specs.LinuxSeccompFlag{}
+	if flagSupported(specs.LinuxSeccompFlagSpecAllow) == nil {
+		c.Flags = append(c.Flags, specs.LinuxSeccompFlagSpecAllow)
+	}
 }
 
 // SupportedFlags returns the filter flags this kernel supports.

@@ -425,8 +425,8 @@ func TestBuildProgramEmulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flags != unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW {
-		t.Errorf("flags: got %#x, want SPEC_ALLOW (the default when flags are unset)", flags)
+	if flags != 0 {
+		t.Errorf("flags: got %#x, want none (the profile lists none; SettleFlags adds runc's default earlier)", flags)
 	}
 	checkJumps(t, prog)
 	eperm := unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
@@ -808,4 +808,30 @@ func TestFeatures(t *testing.T) {
 func hostLittleEndian() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// SettleFlags writes runc's default (SPEC_ALLOW) only where flags are
+// absent: an empty list stays empty, set flags stay as they are.
+func TestSettleFlags(t *testing.T) {
+	want := []specs.LinuxSeccompFlag{}
+	if flagSupported(specs.LinuxSeccompFlagSpecAllow) == nil {
+		want = append(want, specs.LinuxSeccompFlagSpecAllow)
+	}
+	c := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	SettleFlags(c)
+	if !slices.Equal(c.Flags, want) || c.Flags == nil {
+		t.Errorf("absent flags settled to %q, want %q", c.Flags, want)
+	}
+	c = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}}
+	if SettleFlags(c); len(c.Flags) != 0 {
+		t.Errorf("empty flags settled to %q", c.Flags)
+	}
+	c = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}
+	if SettleFlags(c); !slices.Equal(c.Flags, []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}) {
+		t.Errorf("set flags changed to %q", c.Flags)
+	}
+	c = &specs.LinuxSeccomp{}
+	if SettleFlags(c); c.Flags != nil {
+		t.Errorf("a profile that loads nothing got flags %q", c.Flags)
+	}
 }

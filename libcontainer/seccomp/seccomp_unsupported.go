@@ -22,6 +22,9 @@ func Load(c *specs.LinuxSeccomp) (int, error) {
 	return -1, errUnsupported
 }
 
+// SettleFlags does nothing: this build loads no profile.
+func SettleFlags(*specs.LinuxSeccomp) {}
+
 // checkSupport rejects any non-empty profile in this build.
 func checkSupport(*specs.LinuxSeccomp) error {
 	return errUnsupported

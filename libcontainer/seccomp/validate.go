@@ -70,12 +70,10 @@ func validateProfile(c *specs.LinuxSeccomp) error {
 			return err
 		}
 	}
-	notify := usesNotify(c)
-	if notify && c.ListenerPath == "" {
+	// A listenerPath without a rule that notifies is ignored, as runc
+	// ignores it: there is no listener to hand over.
+	if usesNotify(c) && c.ListenerPath == "" {
 		return fmt.Errorf("%s.listenerPath: must be set when a rule uses %s", f, specs.ActNotify)
-	}
-	if !notify && c.ListenerPath != "" {
-		return fmt.Errorf("%s.listenerPath: set, but no rule uses %s", f, specs.ActNotify)
 	}
 	return nil
 }

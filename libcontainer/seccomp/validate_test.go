@@ -39,6 +39,11 @@ func TestValidateProfileOK(t *testing.T) {
 		"tsync and every flag": {DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{
 			flagTsync, specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow, specs.LinuxSeccompFlagWaitKillableRecv,
 		}},
+		// Ignored, as runc ignores it.
+		"listener without notify": {
+			DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}},
+		},
 		"notify with listener": {
 			DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}},
@@ -112,8 +117,6 @@ func TestValidateProfileErrors(t *testing.T) {
 			c.Syscalls[1] = specs.LinuxSyscall{Names: []string{"mkdir"}, Action: specs.ActNotify}
 		},
 			"linux.seccomp.listenerPath: must be set when a rule uses SCMP_ACT_NOTIFY"},
-		{"listener without notify", func(c *specs.LinuxSeccomp) { c.ListenerPath = "/run/agent.sock" },
-			"linux.seccomp.listenerPath: set, but no rule uses SCMP_ACT_NOTIFY"},
 		{"notify on write", func(c *specs.LinuxSeccomp) {
 			c.ListenerPath = "/run/agent.sock"
 			c.Syscalls[0].Action = specs.ActNotify
@@ -148,21 +151,19 @@ func TestFilterFlags(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		c        specs.LinuxSeccomp
-		specOK   bool
 		expected uint
 	}{
-		{"nil flags: spec_allow by default", specs.LinuxSeccomp{}, true, spec},
-		{"nil flags, spec_allow unsupported", specs.LinuxSeccomp{}, false, 0},
-		{"empty flags: nothing", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{}}, true, 0},
-		{"log", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}, true, log},
-		{"tsync is a no-op", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{flagTsync}}, true, 0},
-		{"log and spec", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}}, true, log | spec},
-		{"wait killable without notify is dropped", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}}, true, 0},
-		{"notify adds a listener", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{}, Syscalls: notify}, true, newL},
-		{"notify with wait killable", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}, Syscalls: notify}, true, newL | waitKil},
+		{"nil flags: nothing (SettleFlags sets the default)", specs.LinuxSeccomp{}, 0},
+		{"empty flags: nothing", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{}}, 0},
+		{"log", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}, log},
+		{"tsync is a no-op", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{flagTsync}}, 0},
+		{"log and spec", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}}, log | spec},
+		{"wait killable without notify is dropped", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}}, 0},
+		{"notify adds a listener", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{}, Syscalls: notify}, newL},
+		{"notify with wait killable", specs.LinuxSeccomp{Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv}, Syscalls: notify}, newL | waitKil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := filterFlags(&tc.c, tc.specOK); got != tc.expected {
+			if got := filterFlags(&tc.c); got != tc.expected {
 				t.Fatalf("got %#x, want %#x", got, tc.expected)
 			}
 		})

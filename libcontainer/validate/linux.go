@@ -62,8 +62,10 @@ func (v *validator) devices() error {
 		if d.Access == "" {
 			return fmt.Errorf("%s.access: device access at %d field cannot be empty", field, i)
 		}
-		if strings.Trim(d.Access, "rwm") != "" {
-			return fmt.Errorf("%s.access %q may only hold r, w and m", field, d.Access)
+		// As runc does, letters other than r, w and m are ignored; but
+		// there must be something left to allow or deny.
+		if !strings.ContainsAny(d.Access, "rwm") {
+			return fmt.Errorf("%s.access %q holds none of r, w and m", field, d.Access)
 		}
 	}
 	return nil
@@ -218,9 +220,16 @@ func (v *validator) memoryPolicy() error {
 	if mp == nil {
 		return nil
 	}
+	// Mode, nodes, flags: the order runc checks them in, with its words.
+	switch mp.Mode {
+	case specs.MpolDefault, specs.MpolLocal, specs.MpolBind, specs.MpolInterleave,
+		specs.MpolWeightedInterleave, specs.MpolPreferredMany, specs.MpolPreferred:
+	default:
+		return fmt.Errorf("linux.memoryPolicy.mode: invalid memory policy mode %q", mp.Mode)
+	}
 	nodes, err := parseList(mp.Nodes)
 	if err != nil {
-		return fmt.Errorf("linux.memoryPolicy.nodes %q: %w", mp.Nodes, err)
+		return fmt.Errorf("linux.memoryPolicy.nodes: invalid memory policy nodes %q: %w", mp.Nodes, err)
 	}
 	var static, relative, balancing bool
 	for i, f := range mp.Flags {
@@ -232,7 +241,7 @@ func (v *validator) memoryPolicy() error {
 		case specs.MpolFNumaBalancing:
 			balancing = true
 		default:
-			return fmt.Errorf("linux.memoryPolicy.flags[%d] %q is not a memory policy flag", i, f)
+			return fmt.Errorf("linux.memoryPolicy.flags[%d]: invalid memory policy flag %q", i, f)
 		}
 	}
 	if static && relative {
@@ -254,9 +263,6 @@ func (v *validator) memoryPolicy() error {
 		if nodes == 0 {
 			return fmt.Errorf("linux.memoryPolicy.nodes must name at least one node for %s", mp.Mode)
 		}
-	case specs.MpolPreferred:
-	default:
-		return fmt.Errorf("linux.memoryPolicy.mode %q is not a memory policy mode", mp.Mode)
 	}
 	if balancing && mp.Mode != specs.MpolBind && mp.Mode != specs.MpolPreferredMany {
 		return fmt.Errorf("linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING cannot be used with %s", mp.Mode)

@@ -133,12 +133,12 @@ func checkRlimits(rls []specs.POSIXRlimit) error {
 	return nil
 }
 
-// checkCapabilities checks that every name is a capability (via
-// capabilities.New, which drops, with a warning, those the kernel lacks)
-// and that the effective set is within the permitted set, without which
-// capset(2) fails.
+// checkCapabilities checks that the effective set is within the permitted
+// set, without which capset(2) fails. Names that are not capabilities (or
+// not the running kernel's) are no error: as runc does, the init leaves
+// them out with a warning (see capabilities.New).
 func checkCapabilities(c *specs.LinuxCapabilities) error {
-	caps, err := capabilities.New(c)
+	caps, _, err := capabilities.Parse(c)
 	if err != nil {
 		return err
 	}

@@ -348,7 +348,6 @@ func TestExecUserEnvCwd(t *testing.T) {
 		{[]string{"--cwd", "rel"}, "process.cwd \"rel\" must be an absolute path"},
 		{[]string{"--cwd", "/nonexistent"}, `chdir to cwd ("/nonexistent") set in config.json failed: no such file or directory`},
 		{[]string{"-e", "NOEQUALS"}, "invalid environment variable: missing '='"},
-		{[]string{"--cap", "CAP_NOSUCH"}, "--cap: unknown capability"},
 	} {
 		r := b.run(nil, append(append([]string{"exec"}, tc.args...), b.ID, "true")...)
 		if r.Code != 255 || !strings.Contains(errMsg(r.Stderr), tc.want) {
@@ -394,7 +393,6 @@ func TestExecProcessJSON(t *testing.T) {
 		{`{"args":[],"cwd":"/"}`, "process.args must not be empty"},
 		{`{"args":["true"],"cwd":"/","user":{"uid":"x"}}`, "cannot unmarshal string"},
 		{`{"args":["true"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOPE","hard":1,"soft":1}]}`, "process.rlimits[0].type"},
-		{`{"args":["true"],"cwd":"/","capabilities":{"bounding":["CAP_NOPE"]}}`, "process.capabilities.bounding[0]: unknown capability"},
 	} {
 		path := filepath.Join(b.Dir, "bad.json")
 		os.WriteFile(path, []byte(tc.json), 0o644)
@@ -528,8 +526,8 @@ func TestExecSubCgroup(t *testing.T) {
 		{[]string{"--cgroup", "a:b:c"}, "invalid --cgroup argument: a:b:c"},
 		{[]string{"--cgroup", "sub", "--cgroup", "other"}, "invalid --cgroup argument: sub (missing <controller>: prefix)"},
 		{[]string{"--cgroup", "nosuchctrl:sub"}, "unknown controller nosuchctrl"},
-		{[]string{"--cgroup", "memory:../.."}, "must be a relative path inside"},
-		{[]string{"--cgroup", "../.."}, "must be a relative path below"},
+		{[]string{"--cgroup", "memory:../.."}, "bad sub cgroup path: ../.."},
+		{[]string{"--cgroup", "../.."}, "bad sub cgroup path: ../.."},
 	} {
 		r := b.run(nil, append(append([]string{"exec"}, tc.args...), b.ID, "true")...)
 		if r.Code != 255 || !strings.Contains(r.Stderr, tc.want) {
