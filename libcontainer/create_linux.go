@@ -86,6 +86,9 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 		}
 	}
 	if err := c.start(o); err != nil {
+		if errors.Is(err, cgroups.ErrFrozen) || errors.Is(err, cgroups.ErrNotEmpty) {
+			return nil, err // refused before the init started, as runc words it
+		}
 		return nil, fmt.Errorf("unable to start container process: %w", err)
 	}
 	return c, nil
@@ -197,6 +200,11 @@ func (c *Container) start(o *CreateOptions) error {
 	newCgroup := func() error {
 		var err error
 		if cg, err = cgroups.New(cgroupConfig(c.state)); err != nil {
+			return err
+		}
+		// Before it is ours (a cgroup we refuse is not removed): one
+		// in use, or frozen, which runc init would freeze in.
+		if err := cgroups.CheckUnused(cg.Paths()); err != nil {
 			return err
 		}
 		c.cg = cg

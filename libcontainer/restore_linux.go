@@ -113,11 +113,10 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 		return nil, err
 	}
 	// CRIU puts the processes in the cgroup as it finds it, and a failed
-	// restore removes it again: it must not be another container's.
-	if cg.Exists() {
-		if pids, _ := cg.Pids(); len(pids) > 0 {
-			return nil, fmt.Errorf("linux.cgroupsPath: cgroup %s is in use by %d processes (another container's?)", spec.Linux.CgroupsPath, len(pids))
-		}
+	// restore removes it again: it must not be another container's, nor
+	// frozen (as for create).
+	if err := cgroups.CheckUnused(cg.Paths()); err != nil {
+		return nil, err
 	}
 	if err := c.makeStateDir(root); err != nil {
 		return nil, err

@@ -1,0 +1,276 @@
+package integration
+
+// A create must never hang: a cgroup the init would freeze in, or share
+// with others, is refused before the init starts (as runc 1.5 does), and
+// every wait on runc init ends, when it is gone or stuck (frozen, stopped),
+// in a clear error with nothing left behind.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
+)
+
+// freezerDir is the v1 freezer directory of cgroup path p.
+func freezerDir(p string) string { return filepath.Join("/sys/fs/cgroup/freezer", p) }
+
+// writeCgroupFile writes a cgroup file, failing the test on error.
+func writeCgroupFile(t *testing.T, path, value string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(value), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freezeV1 makes the v1 freezer cgroup dir (one of the test's) and freezes
+// it; it is thawed when the test ends, before the bundles are cleaned up.
+func freezeV1(t *testing.T, dir string) {
+	t.Helper()
+	requireCgroupV1(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeCgroupFile(t, filepath.Join(dir, "freezer.state"), "FROZEN")
+	t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0) })
+}
+
+// within waits up to d for a background runc. On a timeout it kills it and
+// fails the test: the command hung.
+func (r *asyncRun) within(d time.Duration, what string) result {
+	r.b.t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{readAll(r.stdout), readAll(r.stderr), code}
+	case <-time.After(d):
+		r.cmd.Process.Kill()
+		r.b.t.Fatalf("%s: runc still waiting after %s (it hangs); stderr %q", what, d, readAll(r.stderr))
+		return result{}
+	}
+}
+
+var runcLogMsg = regexp.MustCompile(`msg="((?:[^"\\]|\\.)*)"`)
+
+// failure returns the text of runc's last error log line ("runc run
+// failed: ..."), unquoted.
+func failure(stderr string) string {
+	m := runcLogMsg.FindAllStringSubmatch(stderr, -1)
+	if len(m) == 0 {
+		return strings.TrimSpace(stderr)
+	}
+	s, err := strconv.Unquote(`"` + m[len(m)-1][1] + `"`)
+	if err != nil {
+		return m[len(m)-1][1]
+	}
+	return s
+}
+
+// cgroupDirsOf lists the hierarchies in which cgroup path p exists.
+func cgroupDirsOf(p string) []string {
+	var out []string
+	for _, h := range testhost.CgroupHierarchies() {
+		if _, err := os.Stat(filepath.Join(h, p)); err == nil {
+			out = append(out, filepath.Join(h, p))
+		}
+	}
+	return out
+}
+
+// checkNothingMade checks that a refused create left no state directory
+// and made no cgroup directory besides those in keep.
+func checkNothingMade(t *testing.T, b *bundle, keep ...string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Errorf("state directory of %s left behind", b.ID)
+	}
+	for _, d := range cgroupDirsOf(b.CgroupPath()) {
+		found := false
+		for _, k := range keep {
+			found = found || d == k
+		}
+		if !found {
+			t.Errorf("cgroup %s made by a refused create", d)
+		}
+	}
+}
+
+// TestCreateRefusesFrozenCgroup: run -d and create with a cgroupsPath whose
+// freezer is already FROZEN are refused before runc init starts, with
+// runc 1.5's words and exit code (the init, born frozen, never reported:
+// runc hung). The frozen cgroup, not ours, stays as it was.
+func TestCreateRefusesFrozenCgroup(t *testing.T) {
+	requireCgroupV1(t)
+	ours, ref := differential(t, func(t *testing.T, bin string) []string {
+		var got []string
+		for _, cmd := range [][]string{{"run", "-d"}, {"create"}} {
+			b := newBundleWith(t, bin, "true")
+			dir := freezerDir(b.CgroupPath())
+			freezeV1(t, dir)
+			r := b.runAsync(append(cmd, b.ID)...).within(20*time.Second, strings.Join(cmd, " "))
+			if r.Code != 1 {
+				t.Errorf("%s: exit %d, want 1; stderr %q", cmd, r.Code, r.Stderr)
+			}
+			got = append(got, fmt.Sprintf("%d %s", r.Code, failure(r.Stderr)))
+			checkNothingMade(t, b, dir)
+			if st, err := os.ReadFile(filepath.Join(dir, "freezer.state")); err != nil || strings.TrimSpace(string(st)) != "FROZEN" {
+				t.Errorf("freezer.state of the refused cgroup: %q, %v", st, err)
+			}
+			if procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs")); len(procs) != 0 {
+				t.Errorf("processes left in the frozen cgroup: %q", procs)
+			}
+		}
+		return got
+	})
+	want := []string{"1 runc run failed: container's cgroup unexpectedly frozen", "1 runc create failed: container's cgroup unexpectedly frozen"}
+	if strings.Join(ours, "\n") != strings.Join(want, "\n") || strings.Join(ref, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ours %q, runc 1.5.3 %q, want %q", ours, ref, want)
+	}
+}
+
+// TestCreateRefusesFrozenAncestor: a cgroup yet to be made, below a
+// frozen one, would be born frozen too (runc 1.5.3 hangs there): ours
+// refuses before making it, naming the frozen cgroup; for the v1 freezer
+// and for the cgroup v2 freezer of a hybrid host's unified hierarchy.
+func TestCreateRefusesFrozenAncestor(t *testing.T) {
+	requireCgroupV1(t)
+	for _, tc := range []struct{ name, hier, file, value, thaw string }{
+		{"v1", "/sys/fs/cgroup/freezer", "freezer.state", "FROZEN", "THAWED"},
+		{"unified", "/sys/fs/cgroup/unified", "cgroup.freeze", "1", "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(tc.hier, "cgroup.procs")); err != nil {
+				t.Fatalf("no %s hierarchy: %v", tc.hier, err)
+			}
+			b := newBundle(t, "true")
+			parent := b.CgroupPath()
+			b.Spec.Linux.CgroupsPath = parent + "/ct"
+			b.write()
+			pdir := filepath.Join(tc.hier, parent)
+			if err := os.MkdirAll(pdir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeCgroupFile(t, filepath.Join(pdir, tc.file), tc.value)
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(pdir, tc.file), []byte(tc.thaw), 0) })
+			r := b.runAsync("run", "-d", b.ID).within(20*time.Second, "run -d")
+			want := "runc run failed: container's cgroup unexpectedly frozen: " + pdir + " is frozen"
+			if r.Code != 1 || failure(r.Stderr) != want {
+				t.Errorf("run -d: exit %d, %q; want 1, %q", r.Code, failure(r.Stderr), want)
+			}
+			if d := cgroupDirsOf(b.Spec.Linux.CgroupsPath); len(d) > 0 {
+				t.Errorf("cgroups made by a refused create: %v", d)
+			}
+			if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+				t.Errorf("state directory left behind")
+			}
+		})
+	}
+}
+
+// startInCgroups starts a `sleep` and moves it into cgroup path p of the
+// v1 hierarchies ctrls (made if need be); it is killed when the test ends.
+func startInCgroups(t *testing.T, p string, ctrls ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		for _, c := range ctrls {
+			os.Remove(filepath.Join("/sys/fs/cgroup", c, p))
+		}
+	})
+	for _, c := range ctrls {
+		dir := filepath.Join("/sys/fs/cgroup", c, p)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeCgroupFile(t, filepath.Join(dir, "cgroup.procs"), strconv.Itoa(cmd.Process.Pid))
+	}
+	return cmd
+}
+
+// inCgroup reports whether pid is in cgroup path p of v1 hierarchy ctrl.
+func inCgroup(pid int, ctrl, p string) bool {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && f[2] == p {
+			for _, c := range strings.Split(f[1], ",") {
+				if c == ctrl {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestCreateRefusesNonEmptyCgroup: a cgroup that already holds a process
+// is not shared: run -d, create and run are refused with runc 1.5's words
+// and exit code, the process is left alone where it was, and once it is
+// gone the very same cgroup (existing, empty) is taken.
+func TestCreateRefusesNonEmptyCgroup(t *testing.T) {
+	requireCgroupV1(t)
+	ours, ref := differential(t, func(t *testing.T, bin string) []string {
+		b := newBundleWith(t, bin, "true")
+		sleeper := startInCgroups(t, b.CgroupPath(), "devices", "memory", "freezer")
+		keep := cgroupDirsOf(b.CgroupPath())
+		var got []string
+		for _, cmd := range [][]string{{"run", "-d"}, {"create"}, {"run"}} {
+			r := b.runAsync(append(cmd, b.ID)...).within(20*time.Second, strings.Join(cmd, " "))
+			got = append(got, fmt.Sprintf("%d %s", r.Code, failure(r.Stderr)))
+			checkNothingMade(t, b, keep...)
+		}
+		if err := syscall.Kill(sleeper.Process.Pid, 0); err != nil {
+			t.Errorf("the cgroup's process: %v", err)
+		}
+		for _, c := range []string{"devices", "memory", "freezer"} {
+			if !inCgroup(sleeper.Process.Pid, c, b.CgroupPath()) {
+				t.Errorf("the cgroup's process was moved out of its %s cgroup", c)
+			}
+		}
+		// Empty now, it is the container's.
+		sleeper.Process.Kill()
+		sleeper.Wait()
+		if r := b.runAsync("run", b.ID).within(20*time.Second, "run"); r.Code != 0 {
+			t.Errorf("run in the existing, empty cgroup: exit %d, %q", r.Code, r.Stderr)
+		}
+		return got
+	})
+	var want []string
+	for _, cmd := range []string{"run", "create", "run"} {
+		want = append(want, "1 runc "+cmd+" failed: container's cgroup is not empty: 1 process(es) found")
+	}
+	if strings.Join(ours, "\n") != strings.Join(want, "\n") || strings.Join(ref, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ours %q, runc 1.5.3 %q, want %q", ours, ref, want)
+	}
+}
+
+// TestCreateRefusesProcessInAnyHierarchy: runc 1.5 only looks at the
+// devices hierarchy (and shares, say, the memory cgroup of a process that
+// lives there alone); ours looks at each, sub-cgroups included.
+func TestCreateRefusesProcessInAnyHierarchy(t *testing.T) {
+	requireCgroupV1(t)
+	b := newBundle(t, "true")
+	startInCgroups(t, b.CgroupPath()+"/sub", "memory")
+	r := b.runAsync("run", "-d", b.ID).within(20*time.Second, "run -d")
+	if want := "runc run failed: container's cgroup is not empty: 1 process(es) found"; r.Code != 1 || failure(r.Stderr) != want {
+		t.Errorf("run -d: exit %d, %q; want 1, %q", r.Code, failure(r.Stderr), want)
+	}
+	checkNothingMade(t, b, cgroupDirsOf(b.CgroupPath())...)
+}
