@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -318,14 +319,16 @@ func (s *State) hasPrivatePidNS() bool {
 // does, and what a failed create does to clean up.
 func (c *Container) Destroy() error {
 	var errs []error
+	held := false // the init cannot die: a freezer not ours holds it
 	if c.state.initAlive() {
 		if err := c.killAndWait(); err != nil {
 			errs = append(errs, err)
+			held = errors.Is(err, errHeldFrozen)
 		}
 	}
 	if cg, err := c.cgroup(); err != nil {
 		errs = append(errs, err)
-	} else if cg != nil {
+	} else if cg != nil && !held {
 		if !c.state.hasPrivatePidNS() || (c.state.Creating && cg.Exists()) {
 			// Without a pid namespace, processes can outlive the init;
 			// a create killed half-way did not record its init.
@@ -355,6 +358,10 @@ func (c *Container) Destroy() error {
 	return errors.Join(errs...)
 }
 
+// errHeldFrozen: the init was killed but cannot die before someone else
+// thaws it.
+var errHeldFrozen = errors.New("container's init is frozen")
+
 // killAndWait SIGKILLs the init and waits until it is gone. A pid namespace
 // takes all its processes with it.
 func (c *Container) killAndWait() error {
@@ -377,15 +384,22 @@ func (c *Container) killAndWait() error {
 	// A pidfd becomes readable when the process exits (even if it is not
 	// our child and is never reaped by us).
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
-		_, err := unix.Poll(fds, 10000)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		n, err := unix.Poll(fds, 100)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("wait for init to exit: %w", err)
 		}
-		break
+		if n > 0 {
+			break
+		}
+		// Frozen still, by an ancestor's freezer (not ours to thaw): it
+		// dies once that is thawed.
+		if dir := cgroups.ProcessFrozen(pid); dir != "" {
+			return fmt.Errorf("%w: init (pid %d) killed, but the freezer of cgroup %s holds it until thawed (its cgroups are left)", errHeldFrozen, pid, dir)
+		}
 	}
 	// Reap it if it is our child (foreground run); ignore ECHILD.
 	var ws syscall.WaitStatus

@@ -108,6 +108,8 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			InUserNS:     hasNamespace(cfg, specs.UserNamespace),
 			Rootless:     c.state.Rootless,
 		},
+		// --ignore-paused: the process waits, frozen, for the resume.
+		frozenOK: status == Paused,
 	}
 	// The cgroup. runc init is born in it (cgroupjoin_linux.go), but for
 	// a rootless runtime, which may not write it, or a paused container

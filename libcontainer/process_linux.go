@@ -79,6 +79,9 @@ type spawn struct {
 	onHooks   func(pid int) error
 	onReady   func(pid int) error
 	onSeccomp func(f *os.File) error
+	// frozenOK: the init may stay frozen (exec --ignore-paused into a
+	// paused container), which the runtime waits out.
+	frozenOK bool
 }
 
 // run starts the init and drives the protocol (see sync.go) until the init
@@ -99,6 +102,12 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
+		return 0, fmt.Errorf("init socketpair: %w", err)
+	}
+	// Non-blocking: the watch's deadline ends any wait on it.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
 		return 0, fmt.Errorf("init socketpair: %w", err)
 	}
 	parent := os.NewFile(uintptr(fds[0]), "init socket (parent)")
@@ -170,17 +179,25 @@ func (sp *spawn) run() (pid int, err error) {
 	logrus.Debugf("runc init started: %d", cmd.Process.Pid)
 	sock := syncSock{parent}
 	stage0Done := false
+	w := newInitWatch(parent, sp.frozenOK)
+	defer w.close()
 	defer func() {
 		if err != nil {
+			err = w.explain(err)
 			if pid > 0 {
 				_ = unix.Kill(pid, unix.SIGKILL)
 			}
 			if !stage0Done {
 				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
+				reap(cmd)
 			}
 		}
 	}()
+	// A child not yet waited for: its pid names it.
+	if err = w.follow(cmd.Process.Pid, "runc init stage 0"); err != nil {
+		return 0, err
+	}
+	w.expect("the pid of the container's init")
 
 	msg, err := sp.boot.Encode()
 	if err != nil {
@@ -199,6 +216,9 @@ func (sp *spawn) run() (pid int, err error) {
 	ready := false
 	for {
 		t, payload, file, rerr := sock.read()
+		if rerr == nil {
+			w.expect("runc init to set up the container")
+		}
 		// A killed init may reset the connection rather than close it.
 		if rerr == io.EOF || errors.Is(rerr, unix.ECONNRESET) {
 			if !ready {
@@ -228,10 +248,19 @@ func (sp *spawn) run() (pid int, err error) {
 				return pid, errors.New("bad child pid message")
 			}
 			pid = int(int32(binary.NativeEndian.Uint32(payload)))
+			// Stage 0 exits now (it may be stuck on the way, frozen).
+			w.expect("runc init stage 0 to exit")
+			if err = w.waitExit(); err != nil {
+				return pid, err
+			}
 			stage0Done = true
 			if werr := cmd.Wait(); werr != nil {
 				return pid, fmt.Errorf("runc init stage 0: %w", werr)
 			}
+			if err = w.follow(pid, "runc init"); err != nil {
+				return pid, err
+			}
+			w.expect("runc init to set up the container")
 			if sp.onPid != nil {
 				if err = sp.onPid(pid); err != nil {
 					return pid, err
@@ -290,6 +319,7 @@ func (sp *spawn) run() (pid int, err error) {
 			}
 			ready = true
 			reply = syncRun
+			w.expect("runc init to finish (exec the process, or wait for runc start)")
 		default:
 			err = fmt.Errorf("unexpected %s from runc init", t)
 		}
@@ -335,6 +365,23 @@ func (sp *spawn) fromInit(err error) error {
 		return sp.duringInit(err)
 	}
 	return err
+}
+
+// reap waits for the killed stage 0 of runc init, for a moment: frozen on
+// cgroup v1, it dies only once thawed (a failed create's cleanup thaws the
+// container's cgroup), and is then reaped in the background.
+func reap(cmd *exec.Cmd) {
+	fd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+	if err == nil {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, _ := unix.Poll(fds, 1000)
+		unix.Close(fd)
+		if n == 0 {
+			go func() { _ = cmd.Wait() }()
+			return
+		}
+	}
+	_ = cmd.Wait()
 }
 
 // cgroupMoveError is what to report when moving the init into its cgroup

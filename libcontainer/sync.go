@@ -123,14 +123,33 @@ func (s syncSock) writeJSON(t syncType, v any) error {
 func (s syncSock) writeFd(t syncType, fd int) error {
 	var hdr [8]byte
 	binary.NativeEndian.PutUint32(hdr[:], uint32(t))
-	if err := unix.Sendmsg(int(s.f.Fd()), hdr[:], unix.UnixRights(fd), nil, 0); err != nil {
+	rc, err := s.f.SyscallConn()
+	if err != nil {
 		return fmt.Errorf("send %s: %w", t, err)
+	}
+	var n int
+	werr := rc.Write(func(sfd uintptr) bool {
+		n, err = unix.SendmsgN(int(sfd), hdr[:], unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
+		return err != unix.EAGAIN // wait for room (a non-blocking socket)
+	})
+	if werr == nil {
+		werr = err
+	}
+	if werr == nil && n != len(hdr) {
+		werr = fmt.Errorf("short write (%d bytes)", n)
+	}
+	if werr != nil {
+		return fmt.Errorf("send %s: %w", t, werr)
 	}
 	return nil
 }
 
 // read reads one frame, and the fd sent with it if any. A peer that closed
 // its end gives io.EOF.
+//
+// The socket is used through its SyscallConn (never Fd, which would make
+// it blocking): the runtime's end is non-blocking, so that deadlines end
+// its waits (initwatch_linux.go); the init's is blocking.
 func (s syncSock) read() (syncType, []byte, *os.File, error) {
 	var (
 		hdr  [8]byte
@@ -138,13 +157,27 @@ func (s syncSock) read() (syncType, []byte, *os.File, error) {
 		file *os.File
 		oob  = make([]byte, unix.CmsgSpace(4))
 	)
+	rc, err := s.f.SyscallConn()
+	if err != nil {
+		return 0, nil, nil, err
+	}
 	for got < len(hdr) {
-		n, oobn, _, _, err := unix.Recvmsg(int(s.f.Fd()), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
-		if err == unix.EINTR {
+		var n, oobn int
+		rerr := rc.Read(func(fd uintptr) bool {
+			n, oobn, _, _, err = unix.Recvmsg(int(fd), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
+			return err != unix.EAGAIN
+		})
+		if rerr == nil {
+			rerr = err
+		}
+		if rerr == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			return 0, nil, nil, err
+		if rerr != nil {
+			if file != nil {
+				file.Close()
+			}
+			return 0, nil, nil, rerr
 		}
 		if oobn > 0 && file == nil {
 			if fd := parseRights(oob[:oobn]); fd >= 0 {

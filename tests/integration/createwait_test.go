@@ -274,3 +274,154 @@ func TestCreateRefusesProcessInAnyHierarchy(t *testing.T) {
 	}
 	checkNothingMade(t, b, cgroupDirsOf(b.CgroupPath())...)
 }
+
+// faultLine waits for the line runc init prints on reaching a
+// _RUNC_TEST_FAULT stage (libcontainer/fault.go).
+func faultLine(t *testing.T, r *asyncRun, stage string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(readAll(r.stderr), "_RUNC_TEST_FAULT "+stage) {
+		if time.Now().After(deadline) {
+			r.cmd.Process.Kill()
+			t.Fatalf("runc never reached %s: %q", stage, readAll(r.stderr))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stuckInitPid returns the pid in a "runc init (pid N) is ..." error.
+func stuckInitPid(t *testing.T, msg string) int {
+	t.Helper()
+	m := regexp.MustCompile(`runc init \(pid (\d+)\) is`).FindStringSubmatch(msg)
+	if m == nil {
+		t.Fatalf("no stuck init named in %q", msg)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid
+}
+
+// checkCreateCleanedUp checks that a failed create left no state
+// directory, no cgroup, and no live process (pid, its init).
+func checkCreateCleanedUp(t *testing.T, b *bundle, pid int) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Errorf("state directory of %s left behind", b.ID)
+	}
+	if d := cgroupDirsOf(b.CgroupPath()); len(d) > 0 {
+		t.Errorf("cgroups left behind: %v", d)
+	}
+	// Dead: gone, or a zombie that its new parent (pid 1) reaps.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("runc init %d left alive: %s", pid, st)
+			return
+		}
+	}
+}
+
+// TestCreateGivesUpOnStoppedInit: an init stopped half-way (here by the
+// test fault hook, without a pid namespace, where it stops itself with
+// SIGSTOP) made run -d wait for good; now it is given up on after a few
+// seconds, with an error naming it, its state and what was awaited, and
+// it is killed and everything removed.
+func TestCreateGivesUpOnStoppedInit(t *testing.T) {
+	b := newBundle(t, "true")
+	b.withoutPidNS()
+	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "run", "-d", b.ID)
+	start := time.Now()
+	res := r.within(30*time.Second, "run -d with a stopped init")
+	msg := failure(res.Stderr)
+	if res.Code != 1 || !regexp.MustCompile(`^runc run failed: unable to start container process: runc init \(pid \d+\) is stopped \(by a signal\): gave up after \ds waiting for runc init to set up the container$`).MatchString(msg) {
+		t.Errorf("exit %d, %q", res.Code, msg)
+	}
+	if d := time.Since(start); d < 4*time.Second {
+		t.Errorf("gave up after %s: too soon", d)
+	}
+	checkCreateCleanedUp(t, b, stuckInitPid(t, msg))
+}
+
+// TestCreateGivesUpOnFrozenInit: an init whose cgroup is frozen while it
+// sets up (here held at its mounts by the fault hook, then frozen) is
+// given up on, killed (its cgroup thawed for it to die) and everything
+// removed; runc 1.5.3 waits for good.
+func TestCreateGivesUpOnFrozenInit(t *testing.T) {
+	requireCgroupV1(t)
+	for _, cmd := range []string{"create", "run -d"} {
+		t.Run(strings.ReplaceAll(cmd, " ", ""), func(t *testing.T) {
+			b := newBundle(t, "true")
+			r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, append(strings.Fields(cmd), b.ID)...)
+			faultLine(t, r, "init:mounts")
+			dir := freezerDir(b.CgroupPath())
+			writeCgroupFile(t, filepath.Join(dir, "freezer.state"), "FROZEN")
+			res := r.within(30*time.Second, cmd+" with a frozen init")
+			msg := failure(res.Stderr)
+			verb := strings.Fields(cmd)[0]
+			want := `^runc ` + verb + ` failed: unable to start container process: runc init \(pid \d+\) is frozen by the freezer of cgroup ` + regexp.QuoteMeta(dir) + `: gave up after \ds waiting for runc init to set up the container$`
+			if res.Code != 1 || !regexp.MustCompile(want).MatchString(msg) {
+				t.Errorf("exit %d, %q", res.Code, msg)
+			}
+			checkCreateCleanedUp(t, b, stuckInitPid(t, msg))
+		})
+	}
+}
+
+// TestExecIntoFrozenCgroup: exec into a container whose cgroup an ancestor
+// freezes (the container does not show as paused) gave up nowhere: now
+// it fails after a few seconds naming the frozen process, and once thawed
+// the container has its init alone. exec --ignore-paused into a paused
+// container still waits, frozen, for the resume (longer than that), and
+// then runs, as in runc.
+func TestExecIntoFrozenCgroup(t *testing.T) {
+	requireCgroupV1(t)
+	t.Run("ancestor-frozen", func(t *testing.T) {
+		b := newBundle(t, "sleep", "1000")
+		parent := b.CgroupPath()
+		b.Spec.Linux.CgroupsPath = parent + "/ct"
+		b.write()
+		b.mustRunc("run", "-d", b.ID)
+		freezeV1(t, freezerDir(parent))
+		if s := b.status(); s != "running" {
+			t.Fatalf("status %q with a frozen ancestor, want running", s)
+		}
+		res := b.runAsync("exec", b.ID, "true").within(30*time.Second, "exec into a frozen cgroup")
+		msg := failure(res.Stderr)
+		if res.Code == 0 || !regexp.MustCompile(`runc init stage 0 \(pid \d+\) is frozen by the freezer of cgroup `+regexp.QuoteMeta(freezerDir(b.Spec.Linux.CgroupsPath))+`: gave up after \ds waiting for `).MatchString(msg) {
+			t.Errorf("exec: exit %d, %q", res.Code, msg)
+		}
+		writeCgroupFile(t, filepath.Join(freezerDir(parent), "freezer.state"), "THAWED")
+		// The killed exec'd process dies once thawed.
+		ct := filepath.Join(freezerDir(b.Spec.Linux.CgroupsPath), "cgroup.procs")
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			data, _ := os.ReadFile(ct)
+			if procs := strings.Fields(string(data)); len(procs) == 1 && procs[0] == strconv.Itoa(b.initPid()) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("processes in the container after the failed exec: %q", data)
+			}
+		}
+		b.mustRunc("delete", "--force", b.ID)
+	})
+	t.Run("ignore-paused", func(t *testing.T) {
+		b := newBundle(t, "sleep", "1000")
+		b.mustRunc("run", "-d", b.ID)
+		b.mustRunc("pause", b.ID)
+		r := b.runAsync("exec", "--ignore-paused", b.ID, "echo", "resumed")
+		time.Sleep(7 * time.Second)
+		select {
+		case err := <-r.done:
+			r.done <- err
+			t.Fatalf("exec --ignore-paused ended while paused: %v, %q", err, readAll(r.stderr))
+		default:
+		}
+		b.mustRunc("resume", b.ID)
+		res := r.within(20*time.Second, "exec --ignore-paused after resume")
+		if res.Code != 0 || res.Stdout != "resumed\n" {
+			t.Errorf("exec --ignore-paused: exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
+		}
+	})
+}
