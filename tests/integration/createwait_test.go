@@ -369,6 +369,54 @@ func TestCreateGivesUpOnFrozenInit(t *testing.T) {
 	}
 }
 
+// TestCreateGivesUpOnInitFrozenByAncestor: the same, the freeze coming
+// from an ancestor cgroup, which is not the runtime's to thaw: the killed
+// init cannot die before it is thawed. The create fails at once (no wait
+// for a death that cannot come, nor for busy cgroups to go) saying so;
+// the state directory is removed, and once thawed the init dies.
+func TestCreateGivesUpOnInitFrozenByAncestor(t *testing.T) {
+	requireCgroupV1(t)
+	b := newBundle(t, "true")
+	parent := b.CgroupPath()
+	b.Spec.Linux.CgroupsPath = parent + "/ct"
+	b.write()
+	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "run", "-d", b.ID)
+	faultLine(t, r, "init:mounts")
+	freezeV1(t, freezerDir(parent))
+	start := time.Now()
+	res := r.within(30*time.Second, "run -d with an init frozen by an ancestor")
+	msg := failure(res.Stderr)
+	dir := regexp.QuoteMeta(freezerDir(b.Spec.Linux.CgroupsPath))
+	want := `^runc run failed: unable to start container process: runc init \(pid (\d+)\) is frozen by the freezer of cgroup ` + dir +
+		`: gave up after \ds waiting for runc init to set up the container \(and cleaning up: container's init is frozen: init \(pid (\d+)\) killed, but the freezer of cgroup ` + dir + ` holds it until thawed \(its cgroups are left\)\)$`
+	m := regexp.MustCompile(want).FindStringSubmatch(msg)
+	if res.Code != 1 || m == nil || m[1] != m[2] {
+		t.Fatalf("exit %d, %q", res.Code, msg)
+	}
+	if d := time.Since(start); d > 9*time.Second {
+		t.Errorf("took %s to give up and clean up", d)
+	}
+	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+		t.Errorf("state directory left behind")
+	}
+	writeCgroupFile(t, filepath.Join(freezerDir(parent), "freezer.state"), "THAWED")
+	pid, _ := strconv.Atoi(m[1])
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("killed init %d alive once thawed: %s", pid, st)
+		}
+	}
+	// Left, as said: removable now.
+	if d := cgroupDirsOf(b.Spec.Linux.CgroupsPath); len(d) == 0 {
+		t.Errorf("no cgroup left, though the error said so")
+	}
+	removeCgroups(b.Spec.Linux.CgroupsPath)
+}
+
 // TestExecIntoFrozenCgroup: exec into a container whose cgroup an ancestor
 // freezes (the container does not show as paused) gave up nowhere: now
 // it fails after a few seconds naming the frozen process, and once thawed
