@@ -473,3 +473,89 @@ func TestExecIntoFrozenCgroup(t *testing.T) {
 		}
 	})
 }
+
+// TestCgroupV2CreateRefusesFrozenOrNonEmpty: the same refusals on a cgroup
+// v2 host (VM lane): a frozen cgroup (cgroup.freeze), one below a frozen
+// ancestor, one holding a process.
+func TestCgroupV2CreateRefusesFrozenOrNonEmpty(t *testing.T) {
+	requireCgroupV2(t)
+	for _, tc := range []struct {
+		name, want string
+		setup      func(t *testing.T, b *bundle) (keep string)
+	}{
+		{"frozen", "container's cgroup unexpectedly frozen", func(t *testing.T, b *bundle) string {
+			dir := b.v2Dir()
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeCgroupFile(t, filepath.Join(dir, "cgroup.freeze"), "1")
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0) })
+			return dir
+		}},
+		{"ancestor-frozen", "container's cgroup unexpectedly frozen: /sys/fs/cgroup%s is frozen", func(t *testing.T, b *bundle) string {
+			parent := b.v2Dir()
+			b.Spec.Linux.CgroupsPath += "/ct"
+			b.write()
+			if err := os.MkdirAll(parent, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeCgroupFile(t, filepath.Join(parent, "cgroup.freeze"), "1")
+			t.Cleanup(func() { _ = os.WriteFile(filepath.Join(parent, "cgroup.freeze"), []byte("0"), 0) })
+			return ""
+		}},
+		{"not-empty", "container's cgroup is not empty: 1 process(es) found", func(t *testing.T, b *bundle) string {
+			dir := b.v2Dir()
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("sleep", "1000")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				cmd.Wait()
+			})
+			writeCgroupFile(t, filepath.Join(dir, "cgroup.procs"), strconv.Itoa(cmd.Process.Pid))
+			return dir
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBundle(t, "true")
+			want := tc.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, b.CgroupPath())
+			}
+			keep := tc.setup(t, b)
+			r := b.runAsync("run", "-d", b.ID).within(60*time.Second, "run -d")
+			if got := failure(r.Stderr); r.Code != 1 || got != "runc run failed: "+want {
+				t.Errorf("run -d: exit %d, %q; want 1, %q", r.Code, got, "runc run failed: "+want)
+			}
+			if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
+				t.Errorf("state directory left behind")
+			}
+			if keep == "" {
+				if _, err := os.Stat(b.v2Dir()); err == nil {
+					t.Errorf("%s made by a refused create", b.v2Dir())
+				}
+			}
+		})
+	}
+}
+
+// TestCgroupV2CreateGivesUpOnFrozenInit: an init whose cgroup v2 is frozen
+// while it sets up is given up on, killed and removed (VM lane).
+func TestCgroupV2CreateGivesUpOnFrozenInit(t *testing.T) {
+	requireCgroupV2(t)
+	b := newBundle(t, "true")
+	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "create", b.ID)
+	faultLine(t, r, "init:mounts")
+	writeCgroupFile(t, filepath.Join(b.v2Dir(), "cgroup.freeze"), "1")
+	res := r.within(60*time.Second, "create with a frozen init")
+	msg := failure(res.Stderr)
+	want := `^runc create failed: unable to start container process: runc init \(pid \d+\) is frozen by the freezer of cgroup ` + regexp.QuoteMeta(b.v2Dir()) + `: gave up after \d+s waiting for runc init to set up the container$`
+	if res.Code != 1 || !regexp.MustCompile(want).MatchString(msg) {
+		t.Errorf("exit %d, %q", res.Code, msg)
+	}
+	checkCreateCleanedUp(t, b, stuckInitPid(t, msg))
+}
