@@ -393,7 +393,7 @@ func TestCreateGivesUpOnInitFrozenByAncestor(t *testing.T) {
 	if res.Code != 1 || m == nil || m[1] != m[2] {
 		t.Fatalf("exit %d, %q", res.Code, msg)
 	}
-	if d := time.Since(start); d > 9*time.Second {
+	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("took %s to give up and clean up", d)
 	}
 	if _, err := os.Stat(filepath.Join(b.Root, b.ID)); err == nil {
@@ -410,11 +410,15 @@ func TestCreateGivesUpOnInitFrozenByAncestor(t *testing.T) {
 			t.Fatalf("killed init %d alive once thawed: %s", pid, st)
 		}
 	}
-	// Left, as said: removable now.
+	// Left, as said: removable once the dead init is reaped (by pid 1).
 	if d := cgroupDirsOf(b.Spec.Linux.CgroupsPath); len(d) == 0 {
 		t.Errorf("no cgroup left, though the error said so")
 	}
-	removeCgroups(b.Spec.Linux.CgroupsPath)
+	for deadline := time.Now().Add(20 * time.Second); removeCgroups(b.Spec.Linux.CgroupsPath) != nil || len(cgroupDirsOf(b.Spec.Linux.CgroupsPath)) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("cannot remove the cgroups left: %v", cgroupDirsOf(b.Spec.Linux.CgroupsPath))
+		}
+	}
 }
 
 // TestExecIntoFrozenCgroup: exec into a container whose cgroup an ancestor
