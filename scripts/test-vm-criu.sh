@@ -16,8 +16,11 @@
 #
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the -test.run regexp), TESTFLAGS (more flags for the test
-#      binary), VMLANE (../shared/vmlane), VMWAIT (seconds to wait for
-#      another qemu, default 3600) and run-in-vm.sh's VMLANE_* variables.
+#      binary), VMREQUIRE (the RUNC_TEST_REQUIRE of the run, the host
+#      features the lane must have: a test needing one fails rather than
+#      skips; default criu), VMLANE (../shared/vmlane), VMWAIT (seconds to
+#      wait for another qemu, default 3600) and run-in-vm.sh's VMLANE_*
+#      variables.
 # Exit status: the tests' (124/125: the VM timed out / failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +34,7 @@ cat >"$DIR/run.sh" <<SCRIPT
 $GUEST_PRELUDE
 echo "test-vm-criu: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), \$(criu --version | head -1), criu check: \$(criu check 2>&1 | tail -1)"
 CRIUHOLD_BINARY=/tmp/t/criuhold FAKECRIU_BINARY=/tmp/t/fakecriu \\
+	RUNC_TEST_REQUIRE='${VMREQUIRE-criu}' \\
 	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-}
 SCRIPT
 echo "test-vm-criu: running $RUN in the guest" >&2

@@ -11,8 +11,10 @@
 #
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the integration -test.run regexp), TESTFLAGS (more flags for
-#      the test binary), VMLANE (../shared/vmlane) and run-in-vm.sh's
-#      VMLANE_* variables.
+#      the test binary), VMREQUIRE (the RUNC_TEST_REQUIRE of the run, the
+#      host features the lane must have: a test needing one fails rather
+#      than skips; default apparmor,apparmor_parser), VMLANE
+#      (../shared/vmlane) and run-in-vm.sh's VMLANE_* variables.
 # Exit status: the tests' (124/125: the VM timed out / failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,7 @@ echo "test-vm-security: \$(uname -r), AppArmor \$(cat /sys/module/apparmor/param
 rc=0
 ./apparmor.test -test.v -test.count=1 || rc=1
 SECCOMPAGENT_BINARY=/tmp/t/seccompagent RUNC_NOSECCOMP_BINARY=/tmp/t/runc-noseccomp \\
+	RUNC_TEST_REQUIRE='${VMREQUIRE-apparmor,apparmor_parser}' \\
 	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=1
 exit \$rc
 SCRIPT

@@ -14,6 +14,9 @@
 #      VMUNIT (-test.run of libcontainer/cgroups' tests; default all, which
 #      skip what needs v1),
 #      TESTFLAGS (more flags for the test binary, e.g. -test.failfast),
+#      VMREQUIRE (the RUNC_TEST_REQUIRE of the run, the host features the
+#      lane must have: a test needing one fails rather than skips; default
+#      cgroup2,systemd),
 #      VMLANE (../shared/vmlane), and run-in-vm.sh's VMLANE_* variables.
 # Exit status: the tests' (124/125: the VM timed out / failed).
 set -euo pipefail
@@ -36,7 +39,8 @@ $GUEST_PRELUDE
 echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"
 rc=0
 $unitcmd || rc=\$?
-./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
+RUNC_TEST_REQUIRE='${VMREQUIRE-cgroup2,systemd}' \\
+	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
 exit \$rc
 SCRIPT
 echo "test-vm: running $RUN in the guest" >&2

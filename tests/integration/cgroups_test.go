@@ -21,6 +21,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -28,12 +29,11 @@ const cgMiB = 1 << 20
 
 func cgPtr[T any](v T) *T { return &v }
 
-// requireCgroupV1 skips on a pure cgroup v2 host.
+// requireCgroupV1 skips on a pure cgroup v2 host (cgroupv2_test.go tests
+// that one).
 func requireCgroupV1(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		t.Skip("cgroup v2 host: see cgroupv2_test.go")
-	}
+	harness.Requires(t, harness.CgroupV1)
 }
 
 // v1File reads a file of the container's cgroup in the v1 hierarchy ctrl.
@@ -90,7 +90,8 @@ func (b *bundle) savedResources() *specs.LinuxResources {
 // rootDisk returns the major:minor of a block device for blkio rules.
 func rootDisk(t *testing.T) (int64, int64) {
 	t.Helper()
-	for _, d := range []string{"vda", "sda", "nvme0n1", "xvda"} {
+	harness.Requires(t, harness.BlockDevice)
+	for _, d := range harness.BlockDevices {
 		data, err := os.ReadFile("/sys/block/" + d + "/dev")
 		if err != nil {
 			continue
@@ -100,7 +101,7 @@ func rootDisk(t *testing.T) (int64, int64) {
 		minor, _ := strconv.ParseInt(c, 10, 64)
 		return major, minor
 	}
-	t.Skip("no known block device for blkio rules")
+	t.Fatal("no block device for blkio rules")
 	return 0, 0
 }
 
@@ -113,11 +114,9 @@ func reserveRT(t *testing.T, us int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "cpu.rt_runtime_us")); err != nil {
-		t.Skip("no CONFIG_RT_GROUP_SCHED")
-	}
+	harness.Requires(t, harness.RTGroupSched)
 	if err := os.WriteFile(filepath.Join(dir, "cpu.rt_runtime_us"), []byte(strconv.Itoa(us)), 0); err != nil {
-		t.Skipf("cannot reserve real-time budget: %v", err)
+		harness.Skipf(t, "cannot reserve real-time budget: %v", err)
 	}
 }
 
@@ -266,7 +265,7 @@ func TestCgroupBlkioWeight(t *testing.T) {
 		if !strings.Contains(stderr, "weight") {
 			t.Fatalf("run with blockIO.weight: exit %d, stderr %q", code, stderr)
 		}
-		t.Skip("no BFQ/CFQ weight here: checked the error only")
+		harness.Skip(t, "no BFQ/CFQ weight here: checked the error only")
 	}
 	file := "blkio.weight"
 	if b.v1Has("blkio", "blkio.bfq.weight") {
@@ -420,10 +419,12 @@ func TestPauseResume(t *testing.T) {
 		t.Errorf("paused init in state %q", runtimeState)
 	}
 	n1 := count()
-	time.Sleep(300 * time.Millisecond)
-	if n2 := count(); n2 != n1 {
-		t.Errorf("counter moved while paused: %d -> %d", n1, n2)
-	}
+	harness.Consistently(t, 300*time.Millisecond, func() error {
+		if n2 := count(); n2 != n1 {
+			return fmt.Errorf("counter moved while paused: %d -> %d", n1, n2)
+		}
+		return nil
+	})
 	// runc's errors for the wrong state.
 	if _, stderr, code := b.runc("pause", b.ID); code != 1 || !strings.Contains(stderr, "container not running") {
 		t.Errorf("pause of a paused container: exit %d, stderr %q", code, stderr)
@@ -433,13 +434,7 @@ func TestPauseResume(t *testing.T) {
 	if s := b.status(); s != "running" {
 		t.Fatalf("status %q after resume", s)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for count() == n1 {
-		if time.Now().After(deadline) {
-			t.Fatal("counter did not move after resume")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	harness.Eventually(t, 5*time.Second, func() bool { return count() != n1 }, "counter moves after resume")
 	if _, stderr, code := b.runc("resume", b.ID); code != 1 || !strings.Contains(stderr, "container not paused") {
 		t.Errorf("resume of a running container: exit %d, stderr %q", code, stderr)
 	}
@@ -490,17 +485,14 @@ func childPids(t *testing.T, pid int) []int {
 // waitChildren waits until pid has n children and returns them.
 func waitChildren(t *testing.T, pid, n int) []int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		kids := childPids(t, pid)
-		if len(kids) >= n {
-			return kids
+	var kids []int
+	harness.EventuallyErr(t, 10*time.Second, func() error {
+		if kids = childPids(t, pid); len(kids) >= n {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d has children %v, want %d", pid, kids, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("children %v", kids)
+	}, fmt.Sprintf("pid %d has %d children", pid, n))
+	return kids
 }
 
 func TestPs(t *testing.T) {
@@ -621,10 +613,7 @@ func TestKillAll(t *testing.T) {
 					t.Errorf("pid %d survived kill --all", p)
 				}
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for len(b.cgroupProcs()) != 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
+			harness.Poll(5*time.Second, func() bool { return len(b.cgroupProcs()) == 0 })
 			if procs := b.cgroupProcs(); len(procs) != 0 {
 				t.Errorf("cgroup still holds %v", procs)
 			}
@@ -672,18 +661,19 @@ func TestPidsLimitForkBomb(t *testing.T) {
 	b.mustRunc("run", "-d", b.ID)
 	pid := b.initPid()
 	// Wait for the kernel to refuse a fork ("max N" in pids.events).
-	deadline := time.Now().Add(10 * time.Second)
-	for refusedForks(b) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the fork bomb was never stopped by pids.max (%d processes)", len(b.cgroupProcs()))
+	harness.EventuallyErr(t, 10*time.Second, func() error {
+		if refusedForks(b) == 0 {
+			return fmt.Errorf("%d processes, no fork refused", len(b.cgroupProcs()))
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	for i := 0; i < 20; i++ {
+		return nil
+	}, "the fork bomb stopped by pids.max")
+	if !harness.Consistently(t, 200*time.Millisecond, func() error {
 		if n := len(b.cgroupProcs()); n > 20 {
-			t.Fatalf("%d processes in a cgroup limited to 20", n)
+			return fmt.Errorf("%d processes in a cgroup limited to 20", n)
 		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	}) {
+		t.FailNow()
 	}
 	if peak, err := os.ReadFile(filepath.Join(pidsDir(b), "pids.peak")); err == nil {
 		if n, _ := strconv.Atoi(strings.TrimSpace(string(peak))); n > 20 {
@@ -814,7 +804,7 @@ func TestEventsStats(t *testing.T) {
 func readEvents(t *testing.T, r *asyncRun) []event {
 	t.Helper()
 	var evs []event
-	out := readAll(r.stdout)
+	out := r.Stdout()
 	out = out[:strings.LastIndexByte(out, '\n')+1] // whole lines only
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
@@ -830,17 +820,14 @@ func readEvents(t *testing.T, r *asyncRun) []event {
 // waitEvent waits for an event of type typ from a background runc events.
 func waitEvent(t *testing.T, r *asyncRun, typ string, timeout time.Duration) []event {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		evs := readEvents(t, r)
-		if slices.ContainsFunc(evs, func(e event) bool { return e.Type == typ }) {
-			return evs
+	var evs []event
+	harness.EventuallyErr(t, timeout, func() error {
+		if evs = readEvents(t, r); slices.ContainsFunc(evs, func(e event) bool { return e.Type == typ }) {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q event in %d events; stderr %q", typ, len(evs), readAll(r.stderr))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("%d events; stderr %q", len(evs), r.Stderr())
+	}, fmt.Sprintf("a %q event", typ))
+	return evs
 }
 
 func TestEventsOOM(t *testing.T) {
@@ -924,9 +911,7 @@ func TestCgroupNamespaceView(t *testing.T) {
 // is refused before the container starts, and by update, naming the field.
 func TestCgroupMissingV1Controller(t *testing.T) {
 	requireCgroupV1(t)
-	if _, err := os.Stat("/sys/fs/cgroup/hugetlb"); err == nil {
-		t.Skip("hugetlb is mounted as v1 here")
-	}
+	harness.Requires(t, harness.Not(harness.HugetlbV1))
 	b := newBundle(t, "true")
 	b.Spec.Linux.Resources.HugepageLimits = []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 * cgMiB}}
 	b.write()

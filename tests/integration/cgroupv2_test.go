@@ -19,24 +19,21 @@ import (
 	"github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // requireCgroupV2 skips unless the host runs the cgroup v2 unified
-// hierarchy.
+// hierarchy (`make test-vm`).
 func requireCgroupV2(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
-		t.Skip("needs cgroup v2 (run `make test-vm`)")
-	}
+	harness.Requires(t, harness.CgroupV2)
 }
 
-// requireSystemd skips unless systemd is PID 1.
+// requireSystemd skips unless systemd is PID 1 on a cgroup v2 host.
 func requireSystemd(t *testing.T) {
 	t.Helper()
-	requireCgroupV2(t)
-	if _, err := os.Stat("/run/systemd/system"); err != nil {
-		t.Skip("needs systemd (run `make test-vm`)")
-	}
+	harness.Requires(t, harness.CgroupV2, harness.Systemd)
 }
 
 // v2Dir is the container's cgroup v2 directory, for the cgroupfs driver
@@ -242,21 +239,22 @@ func kmsgProbe(t *testing.T) *bundle {
 // waitKmsg waits until the probe reports want.
 func (b *bundle) waitKmsg(want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var got string
-	for time.Now().Before(deadline) {
+	read := func() string {
 		data, _ := os.ReadFile(filepath.Join(b.Dir, "rootfs", "kmsg"))
-		if got = strings.TrimSpace(string(data)); got == want {
-			// Twice in a row: the answer after the update.
-			time.Sleep(200 * time.Millisecond)
-			data, _ = os.ReadFile(filepath.Join(b.Dir, "rootfs", "kmsg"))
-			if got = strings.TrimSpace(string(data)); got == want {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+		return strings.TrimSpace(string(data))
 	}
-	b.t.Fatalf("/dev/kmsg probe says %q, want %q", got, want)
+	harness.EventuallyErr(b.t, 20*time.Second, func() error {
+		if got := read(); got != want {
+			return fmt.Errorf("it says %q", got)
+		}
+		// Twice in a row, 200ms apart (the probe writes every 50ms):
+		// the answer after the update.
+		time.Sleep(200 * time.Millisecond)
+		if got := read(); got != want {
+			return fmt.Errorf("it said %q, then %q", want, got)
+		}
+		return nil
+	}, fmt.Sprintf("/dev/kmsg probe says %q", want))
 }
 
 // checkDeviceUpdates: repeated device updates switch access and replace
@@ -408,10 +406,8 @@ func TestSystemdDriverScope(t *testing.T) {
 	if !pidGone(pid) {
 		t.Errorf("init %d survived delete", pid)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for unitProperty(t, unit, "ActiveState") == "active" && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	// checkScopeGone fails the test if the unit is still active at the end.
+	harness.Poll(10*time.Second, func() bool { return unitProperty(t, unit, "ActiveState") != "active" })
 }
 
 func TestSystemdDriverBadPath(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // runScript runs sh -c script in the bundle's container in the foreground
@@ -86,11 +88,7 @@ func TestMaskedAndReadonlyPaths(t *testing.T) {
 	b := newBundle(t)
 	// /proc/acpi (a directory) and /proc/timer_list (a file) are masked
 	// by the default spec; /proc/sys is read-only.
-	for _, p := range []string{"/proc/acpi", "/proc/timer_list"} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("host has no %s", p)
-		}
-	}
+	harness.Requires(t, harness.ProcMasked)
 	out := b.runScript(`ls /proc/acpi | wc -l; wc -c < /proc/timer_list; echo x > /proc/sys/kernel/domainname 2>/dev/null && echo WROTE || echo refused; grep " /proc/sys " /proc/self/mountinfo | grep -c " ro,"`)
 	if got := strings.Join(strings.Fields(out), " "); got != "0 0 refused 1" {
 		t.Fatalf("masked/readonly paths not applied: %q", out)
@@ -366,7 +364,7 @@ func TestNoHostMountsLeak(t *testing.T) {
 
 func TestSpecDefaults(t *testing.T) {
 	dir := t.TempDir()
-	b := &bundle{t: t, Dir: dir, Root: filepath.Join(dir, "state")}
+	b := &bundle{&harness.Bundle{T: t, Bin: runcBin, Dir: dir, Root: filepath.Join(dir, "state")}, t}
 	b.mustRunc("spec")
 	var s specs.Spec
 	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
@@ -389,7 +387,7 @@ func TestSpecMatchesReference(t *testing.T) {
 	for _, args := range [][]string{{"spec"}, {"spec", "--rootless"}} {
 		ours, ref := differential(t, func(t *testing.T, bin string) string {
 			dir := t.TempDir()
-			b := &bundle{t: t, Bin: bin, Dir: dir, Root: filepath.Join(dir, "state")}
+			b := &bundle{&harness.Bundle{T: t, Bin: bin, Dir: dir, Root: filepath.Join(dir, "state")}, t}
 			b.mustRunc(append(args, "--bundle", dir)...)
 			data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 			if err != nil {
@@ -428,7 +426,13 @@ func TestLowRlimitsDoNotStarveInit(t *testing.T) {
 		data, _ := os.ReadFile(out)
 		t.Fatalf("create: %v: %s", err, data)
 	}
-	time.Sleep(300 * time.Millisecond) // the init waits under the limits
+	// The init waits under the limits, and survives it.
+	harness.Consistently(t, 300*time.Millisecond, func() error {
+		if s := b.status(); s != "created" {
+			return fmt.Errorf("status %q while waiting for start under the limits", s)
+		}
+		return nil
+	})
 	b.mustRunc("start", b.ID)
 	b.waitStatus("stopped")
 	if data, _ := os.ReadFile(out); string(data) != "4\n16384\n" {

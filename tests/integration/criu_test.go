@@ -26,6 +26,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -64,24 +65,11 @@ func testCmd(t *testing.T, name, env string) string {
 	return p
 }
 
-var (
-	criuOnce sync.Once
-	criuErr  error
-)
-
 // requireCriu skips the test unless this machine's criu passes `criu
-// check`.
+// check` (`make test-vm-criu` runs it in the VM lane).
 func requireCriu(t *testing.T) {
 	t.Helper()
-	criuOnce.Do(func() {
-		out, err := exec.Command("criu", "check").CombinedOutput()
-		if err != nil {
-			criuErr = fmt.Errorf("%v: %s", err, lastLines(string(out), 3))
-		}
-	})
-	if criuErr != nil {
-		t.Skipf("criu does not work here (criu check: %v); `make test-vm-criu` runs this in the VM lane", criuErr)
-	}
+	harness.Requires(t, harness.Criu)
 }
 
 func lastLines(s string, n int) string {
@@ -157,23 +145,11 @@ func (b *bundle) runcPiped(p *stdioPipes, args ...string) {
 	cmd := exec.Command(runcBin, append([]string{"--root", b.Root, "--log", logFile}, args...)...)
 	cmd.Dir = b.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = p.inR, p.outW, p.outW
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(300 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		b.t.Fatalf("runc %v: timed out", args)
-	}
+	r := harness.RunCmd(b.t, cmd, 300*time.Second)
 	p.closeChildEnds()
-	if err != nil {
+	if r.Code != 0 {
 		log, _ := os.ReadFile(logFile)
-		b.t.Fatalf("runc %s: %v\nlog: %s\noutput: %s", strings.Join(args, " "), err, log, p.output())
+		b.t.Fatalf("runc %s: exit %d\nlog: %s\noutput: %s", strings.Join(args, " "), r.Code, log, p.output())
 	}
 }
 
@@ -181,20 +157,17 @@ func (b *bundle) runcPiped(p *stdioPipes, args ...string) {
 // the output after offset from, and returns the last match's submatches.
 func waitOutput(t *testing.T, what string, get func() string, from int, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	var last []string
+	harness.EventuallyErr(t, 2*time.Minute, func() error {
 		out := get()
-		if from > len(out) {
-			from = len(out)
-		}
+		from := min(from, len(out))
 		if m := re.FindAllStringSubmatch(out[from:], -1); len(m) > 0 {
-			return m[len(m)-1]
+			last = m[len(m)-1]
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %q does not match %s", what, lastLines(out, 10), re)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("%q does not match %s", lastLines(out, 10), re)
+	}, what)
+	return last
 }
 
 var tickRE = regexp.MustCompile(`tick (\d+) pid (\d+) child (\d+)\r?\n`)
@@ -215,22 +188,18 @@ func ticks(t *testing.T, out string) []int {
 }
 
 // waitTick waits for a counter value of at least min after offset from.
-func waitTick(t *testing.T, get func() string, from, min int) int {
+func waitTick(t *testing.T, get func() string, from, least int) int {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	var last int
+	harness.EventuallyErr(t, 2*time.Minute, func() error {
 		out := get()
-		if from > len(out) {
-			from = len(out)
+		if n := ticks(t, out[min(from, len(out)):]); len(n) > 0 && n[len(n)-1] >= least {
+			last = n[len(n)-1]
+			return nil
 		}
-		if n := ticks(t, out[from:]); len(n) > 0 && n[len(n)-1] >= min {
-			return n[len(n)-1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no tick >= %d in %q", min, lastLines(out, 5))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("not in %q", lastLines(out, 5))
+	}, fmt.Sprintf("a tick >= %d", least))
+	return last
 }
 
 // checkContinues checks that the counting after a restore (out) goes on
@@ -443,25 +412,22 @@ func TestCheckpointOpenFileAndSockets(t *testing.T) {
 
 	// In the foreground: runc's own stdout gets the output.
 	r := b.runAsync("restore", "--image-path", img, b.ID)
-	get := func() string { return readAll(r.stdout) }
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	get := r.Stdout
+	harness.EventuallyErr(t, 2*time.Minute, func() error {
+		exited := r.Exited()
 		if all := okRE.FindAllStringSubmatch(get(), -1); len(all) > 0 {
 			if n, _ := strconv.Atoi(all[len(all)-1][1]); n >= last+5 {
-				break
+				return nil
 			}
 		}
-		if strings.Contains(get(), "error:") || time.Now().After(deadline) {
-			t.Fatalf("restored criuhold: stdout %q, stderr %q", lastLines(get(), 5), readAll(r.stderr))
+		if strings.Contains(get(), "error:") {
+			t.Fatalf("restored criuhold: stdout %q, stderr %q", lastLines(get(), 5), r.Stderr())
 		}
-		select {
-		case <-r.done:
-			r.done <- nil
-			t.Fatalf("runc restore exited: stdout %q, stderr %q", lastLines(get(), 5), readAll(r.stderr))
-		default:
+		if exited {
+			t.Fatalf("runc restore exited: stdout %q, stderr %q", lastLines(get(), 5), r.Stderr())
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("stdout %q, stderr %q", lastLines(get(), 5), r.Stderr())
+	}, fmt.Sprintf("restored criuhold counting past %d", last+5))
 	after := okRE.FindAllStringSubmatch(get(), -1)
 	if first, _ := strconv.Atoi(after[0][1]); first > last+1 || after[0][2] != before[0][2] {
 		t.Fatalf("restored at %v, was at %v before the checkpoint", after[0], before[len(before)-1])
@@ -657,13 +623,10 @@ func TestCriuErrorsCheckFails(t *testing.T) {
 // This machine's own criu, if it is installed but fails `criu check`
 // (the CI host's kernel): the same clear error.
 func TestCriuErrorsHostCriu(t *testing.T) {
-	if _, err := exec.LookPath("criu"); err != nil {
-		t.Skip("no criu installed (TestCriuErrorsMissingBinary covers that)")
-	}
+	// Without criu, TestCriuErrorsMissingBinary covers this; where criu
+	// works, the TestCheckpoint* tests run.
+	harness.Requires(t, harness.CriuInstalled, harness.Not(harness.Criu))
 	out, err := exec.Command("criu", "check").CombinedOutput()
-	if err == nil {
-		t.Skip("criu works here: the TestCheckpoint* tests run")
-	}
 	t.Logf("criu check: %v: %s", err, lastLines(string(out), 2))
 	b := newBundle(t, "sleep", "100")
 	b.mustRunc("run", "-d", b.ID)
@@ -802,7 +765,7 @@ func TestCheckpointLazyPages(t *testing.T) {
 		if string(got) != "\x00" {
 			res := cpt.wait()
 			if strings.Contains(res.Stderr, "lacks lazy pages") {
-				t.Skipf("no lazy pages here: %s", errMsg(res.Stderr))
+				harness.Skipf(t, "no lazy pages here: %s", errMsg(res.Stderr))
 			}
 			t.Fatalf("--status-fd got %q; checkpoint: %+v", got, res)
 		}
@@ -857,8 +820,7 @@ func TestCheckpointLazyPages(t *testing.T) {
 	b.runcPiped(io2, "restore", "-d", "--lazy-pages", "--image-path", img, "--bundle", b2, newID)
 	waitTick(t, io2.output, 0, 0)
 	select {
-	case err := <-cpt.done:
-		cpt.done <- err
+	case <-cpt.Done():
 	case <-time.After(2 * time.Minute):
 		t.Fatal("checkpoint --lazy-pages still serving pages 2 minutes after the restore")
 	}

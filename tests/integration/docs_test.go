@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // helpText runs runc with args and returns its output.
@@ -205,9 +207,10 @@ func TestDocsMatchHelp(t *testing.T) {
 // Each man page converts (go-md2man, as `make man` does) when the tool is
 // there.
 func TestManPagesConvert(t *testing.T) {
+	harness.Requires(t, harness.GoMd2man)
 	md2man, err := exec.LookPath("go-md2man")
 	if err != nil {
-		t.Skip("go-md2man is not installed (scripts/deps.sh man)")
+		t.Fatal(err)
 	}
 	pages, _ := filepath.Glob("../../man/*.8.md")
 	if len(pages) == 0 {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -43,29 +43,8 @@ func (b *bundle) runAsyncFiles(attr *syscall.SysProcAttr, extra []*os.File, args
 // runAsyncOpts starts runc in the background (stdin /dev/null).
 func (b *bundle) runAsyncOpts(o runOpts, args ...string) *asyncRun {
 	b.t.Helper()
-	r := &asyncRun{b: b, stdout: b.tempFile(), stderr: b.tempFile(), done: make(chan error, 1)}
-	argv := append(append(append([]string{}, o.wrap...), b.bin(), "--root", b.Root), args...)
-	r.cmd = exec.Command(argv[0], argv[1:]...)
-	r.cmd.Dir = b.Dir
-	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
-	r.cmd.SysProcAttr = o.attr
-	r.cmd.ExtraFiles = o.files
-	if o.env != nil {
-		r.cmd.Env = append(os.Environ(), o.env...)
-	}
-	if err := r.cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	go func() { r.done <- r.cmd.Wait() }()
-	b.t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	return r
+	p := b.Start(harness.Call{Attr: o.attr, Files: o.files, Env: o.env, Wrap: o.wrap}, args...)
+	return &asyncRun{Proc: p, b: b}
 }
 
 // errMsg returns the messages of runc's log lines on stderr (logfmt
@@ -205,26 +184,21 @@ func TestExecStdio(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		data, _ := os.ReadFile(out)
-		if string(data) == "later\n" {
-			break
+	harness.EventuallyErr(t, 10*time.Second, func() error {
+		if data, _ := os.ReadFile(out); string(data) != "later\n" {
+			return fmt.Errorf("runc's stdout holds %q", data)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the detached process did not write to runc's stdout: %q", data)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	}, "the detached process writes to runc's stdout")
 }
 
 func TestExecForwardsSignals(t *testing.T) {
 	b := runningBundle(t, nil)
 	r := b.runAsync("exec", b.ID, "sh", "-c", "trap 'echo got USR1' USR1; trap 'echo got TERM; exit 7' TERM; touch /tmp/ready; while :; do sleep 0.1; done")
 	waitFile(t, filepath.Join(b.Dir, "rootfs/tmp/ready"))
-	r.cmd.Process.Signal(syscall.SIGUSR1)
-	time.Sleep(300 * time.Millisecond)
-	r.cmd.Process.Signal(syscall.SIGTERM)
+	r.Cmd.Process.Signal(syscall.SIGUSR1)
+	harness.Eventually(t, 10*time.Second, func() bool { return strings.Contains(r.Stdout(), "got USR1\n") }, "the exec'd shell handles USR1")
+	r.Cmd.Process.Signal(syscall.SIGTERM)
 	res := r.wait()
 	if res.Code != 7 || !strings.Contains(res.Stdout, "got USR1\n") || !strings.Contains(res.Stdout, "got TERM") {
 		t.Fatalf("exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
@@ -266,8 +240,9 @@ func TestExecStoppedAndPaused(t *testing.T) {
 	b := runningBundle(t, nil)
 	// Paused (frozen by hand, as runc pause does on cgroup v1).
 	freezer := filepath.Join("/sys/fs/cgroup/freezer", b.CgroupPath(), "freezer.state")
+	harness.Requires(t, harness.CgroupV1) // a v1 freezer
 	if _, err := os.Stat(freezer); err != nil {
-		t.Skip("no v1 freezer")
+		t.Fatalf("no v1 freezer: %v", err)
 	}
 	if err := os.WriteFile(freezer, []byte("FROZEN"), 0); err != nil {
 		t.Fatal(err)
@@ -291,7 +266,7 @@ func TestExecStoppedAndPaused(t *testing.T) {
 	// once the container is thawed.
 	a := b.runAsync("exec", "--ignore-paused", b.ID, "echo", "ran")
 	select {
-	case <-a.done:
+	case <-a.Done():
 		t.Fatal("exec --ignore-paused finished in a frozen container")
 	case <-time.After(500 * time.Millisecond):
 	}
@@ -473,8 +448,9 @@ func TestExecCapNeverInheritable(t *testing.T) {
 
 func TestExecSubCgroup(t *testing.T) {
 	b := runningBundle(t, nil)
+	harness.Requires(t, harness.CgroupV1)
 	if _, err := os.Stat("/sys/fs/cgroup/memory" + b.CgroupPath()); err != nil {
-		t.Skip("needs cgroup v1")
+		t.Fatalf("no v1 memory cgroup: %v", err)
 	}
 	for _, h := range testhost.CgroupHierarchies() {
 		dir := filepath.Join(h, b.CgroupPath())
@@ -742,9 +718,7 @@ func TestExecRootless(t *testing.T) {
 
 // An exec'd process gets the container's execution domain, as in runc.
 func TestExecPersonality(t *testing.T) {
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		t.Skip("linux32 is for 64-bit hosts")
-	}
+	harness.Requires(t, harness.Linux32)
 	b := runningBundle(t, func(b *bundle) {
 		b.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 	})

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // TestFeatures: `runc features` prints runtime-spec's features document,
@@ -96,13 +98,14 @@ func TestFeatures(t *testing.T) {
 // in ours, but for acl/noacl, which runc 1.1 lists though the kernel
 // ignores them.
 func TestFeaturesMountOptionsCoverRunc(t *testing.T) {
+	harness.Requires(t, harness.HostRunc)
 	path, err := exec.LookPath("runc")
 	if err != nil {
-		t.Skip("no runc on this host to compare with")
+		t.Fatal(err)
 	}
 	theirs, err := exec.Command(path, "features").Output()
 	if err != nil {
-		t.Skipf("%s features: %v", path, err)
+		harness.Skipf(t, "%s features: %v", path, err)
 	}
 	var rf, f features.Features
 	if err := json.Unmarshal(theirs, &rf); err != nil {

@@ -7,24 +7,14 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
 
-// resctrlMounted reports whether the host has a resctrl filesystem.
-func resctrlMounted(t *testing.T) bool {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Contains(string(data), " - resctrl ")
-}
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
+)
 
 // TestIntelRdtWithoutResctrl: on a host without resctrl (like this one),
 // linux.intelRdt is a clear error and nothing is left behind.
 func TestIntelRdtWithoutResctrl(t *testing.T) {
-	if resctrlMounted(t) {
-		t.Skip("this host has resctrl mounted")
-	}
+	harness.Requires(t, harness.Not(harness.Resctrl))
 	b := newBundle(t, "true")
 	b.Spec.Linux.IntelRdt = &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f", EnableMonitoring: true}
 	b.write()
@@ -39,9 +29,7 @@ func TestIntelRdtWithoutResctrl(t *testing.T) {
 // control group named after it, with the schemata asked for, and the
 // group goes away on delete.
 func TestIntelRdtClosGroup(t *testing.T) {
-	if !resctrlMounted(t) {
-		t.Skip("no resctrl filesystem on this host")
-	}
+	harness.Requires(t, harness.Resctrl)
 	b := newBundle(t, "sleep", "100")
 	b.Spec.Linux.IntelRdt = &specs.LinuxIntelRdt{EnableMonitoring: true}
 	b.write()

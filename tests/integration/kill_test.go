@@ -19,6 +19,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -68,14 +69,9 @@ func (b *bundle) cgroupPids() []int {
 // waitCgroupEmpty waits up to 10s for the container's cgroup to hold no
 // process and returns what is left.
 func (b *bundle) waitCgroupEmpty() []int {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := b.cgroupPids()
-		if len(left) == 0 || time.Now().After(deadline) {
-			return left
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var left []int
+	harness.Poll(10*time.Second, func() bool { left = b.cgroupPids(); return len(left) == 0 })
+	return left
 }
 
 // procAlive reports whether pid exists and is not a zombie.
@@ -166,13 +162,8 @@ func TestKillHostPidNS(t *testing.T) {
 					if err := syscall.Kill(init, syscall.SIGKILL); err != nil {
 						t.Fatal(err)
 					}
-					deadline := time.Now().Add(10 * time.Second)
-					for slices.Contains(b.cgroupPids(), init) {
-						if time.Now().After(deadline) {
-							t.Fatalf("killed init %d still in the cgroup", init)
-						}
-						time.Sleep(10 * time.Millisecond)
-					}
+					harness.Eventually(t, 10*time.Second, func() bool { return !slices.Contains(b.cgroupPids(), init) },
+						fmt.Sprintf("killed init %d gone from the cgroup", init))
 					if s := b.status(); s != "stopped" {
 						t.Fatalf("status %q after the init was killed, want stopped", s)
 					}
@@ -223,8 +214,8 @@ func TestKillAllObsolete(t *testing.T) {
 		// The exec'd sleep would die of SIGUSR1; the init (PID 1 of its
 		// namespace, no handler) ignores it.
 		g.Usr1 = b.outcome("kill", "--all", b.ID, "USR1")
-		time.Sleep(200 * time.Millisecond)
-		g.ExecAlive = procAlive(pid)
+		// Alive 200ms later (a SIGUSR1 kills within microseconds).
+		g.ExecAlive = !harness.Poll(200*time.Millisecond, func() bool { return !procAlive(pid) })
 		g.AllKill = b.outcome("kill", "-a", b.ID, "KILL")
 		b.waitStatus("stopped")
 		g.StoppedAll = b.outcome("kill", "--all", b.ID, "TERM")
@@ -284,7 +275,7 @@ func TestListRoot(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("unshare: %v", err)
 			}
-			return norm(result{stdout.String(), stderr.String(), code})
+			return norm(result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code})
 		}
 		g.Default, g.DefaultQ, g.DefaultJSON = def(), def("-q"), def("-f", "json")
 		// Directories that hold no container are reported and skipped.

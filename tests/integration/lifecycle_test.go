@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 func TestRunForegroundOutputAndExitCode(t *testing.T) {
@@ -45,8 +47,9 @@ func TestRunForwardsSignals(t *testing.T) {
 	b := newBundle(t, "sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.1; done")
 	r := b.runAsync("run", b.ID)
 	b.waitStatus("running")
-	time.Sleep(200 * time.Millisecond) // let the shell set its trap
-	r.cmd.Process.Signal(syscall.SIGTERM)
+	// The shell has set its trap once it says so.
+	harness.Eventually(t, 10*time.Second, func() bool { return strings.Contains(r.Stdout(), "ready\n") }, "the shell sets its trap")
+	r.Cmd.Process.Signal(syscall.SIGTERM)
 	res := r.wait()
 	if res.Code != 7 || !strings.Contains(res.Stdout, "got TERM") {
 		t.Fatalf("exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)

@@ -11,29 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
-func appArmorEnabled() bool {
-	if _, err := os.Stat("/sys/kernel/security/apparmor"); err != nil {
-		return false
-	}
-	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
-	return err == nil && strings.HasPrefix(string(b), "Y")
-}
-
-func seLinuxEnabled() bool {
-	_, err := os.Stat("/sys/fs/selinux/enforce")
-	return err == nil
-}
-
+// requireAppArmor skips unless AppArmor is enabled and its parser is
+// there (`make test-vm-security`).
 func requireAppArmor(t *testing.T) {
 	t.Helper()
-	if !appArmorEnabled() {
-		t.Skip("AppArmor is not enabled on this host (runs in make test-vm-security)")
-	}
-	if _, err := exec.LookPath("apparmor_parser"); err != nil {
-		t.Skip("no apparmor_parser")
-	}
+	harness.Requires(t, harness.AppArmor, harness.AppArmorParser)
 }
 
 // loadAppArmorProfile loads a profile that allows everything but writes
@@ -106,7 +92,6 @@ func TestAppArmorExec(t *testing.T) {
 	requireAppArmor(t)
 	profile := loadAppArmorProfile(t)
 	b := newBundle(t, "sleep", "100")
-	requireExec(t, b)
 	prepareDenied(t, b)
 	b.mustRunc("run", "-d", b.ID)
 	r := b.run(nil, "exec", "--apparmor", profile, b.ID, "sh", "-c", confinedScript)
@@ -135,9 +120,7 @@ func TestAppArmorProfileNotLoaded(t *testing.T) {
 // an error (the process would otherwise run unconfined), and an empty
 // profile is fine.
 func TestAppArmorNotEnabled(t *testing.T) {
-	if appArmorEnabled() {
-		t.Skip("AppArmor is enabled here")
-	}
+	harness.Requires(t, harness.Not(harness.AppArmor))
 	b := newBundle(t, "echo", "CONTAINER-RAN")
 	b.Spec.Process.ApparmorProfile = "docker-default"
 	b.write()
@@ -154,9 +137,7 @@ func TestAppArmorNotEnabled(t *testing.T) {
 // runc's message, and linux.mountLabel is dropped (the kernel would refuse
 // the context= option).
 func TestSELinuxDisabled(t *testing.T) {
-	if seLinuxEnabled() {
-		t.Skip("SELinux is enabled here")
-	}
+	harness.Requires(t, harness.Not(harness.SELinux))
 	t.Run("mountLabel", func(t *testing.T) {
 		b := newBundle(t, "sh", "-c", "grep -c context= /proc/self/mountinfo; true")
 		b.Spec.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2"
@@ -178,7 +159,6 @@ func TestSELinuxDisabled(t *testing.T) {
 	})
 	t.Run("exec --process-label", func(t *testing.T) {
 		b := newBundle(t, "sleep", "100")
-		requireExec(t, b)
 		b.mustRunc("run", "-d", b.ID)
 		r := b.run(nil, "exec", "--process-label", "system_u:system_r:container_t:s0", b.ID, "echo", "CONTAINER-RAN")
 		if r.Code == 0 || strings.Contains(r.Stdout, "CONTAINER-RAN") {

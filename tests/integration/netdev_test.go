@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // hostVeth creates a veth pair on the host (the dummy driver may be
@@ -20,7 +22,7 @@ import (
 // end if it is still there.
 func hostVeth(t *testing.T) string {
 	t.Helper()
-	name := fmt.Sprintf("rit%d", idSeq.Add(1)+int64(os.Getpid()%100000)*100)
+	name := fmt.Sprintf("rit%d", harness.Seq()+int64(os.Getpid()%100000)*100)
 	if len(name) > 14 {
 		name = name[:14]
 	}
@@ -125,7 +127,7 @@ func TestNetDevicesNameTemplateAndConflict(t *testing.T) {
 // namespace's owner to move back.
 func TestNetDevicesJoinedNamespace(t *testing.T) {
 	dev := hostVeth(t)
-	ns := fmt.Sprintf("runc-it-%d-%d", os.Getpid(), idSeq.Add(1))
+	ns := fmt.Sprintf("runc-it-%d-%d", os.Getpid(), harness.Seq())
 	ipCmd(t, "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	b := newBundle(t, "true")

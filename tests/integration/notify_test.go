@@ -187,7 +187,7 @@ func TestNotifySocketForeground(t *testing.T) {
 	host := newNotifyHostSocket(t)
 	b := notifyBundle(t, "sh", "-c", "sdnotify READY=1; sleep 1; exit 3")
 	a := b.runAsyncOpts(runOpts{env: []string{"NOTIFY_SOCKET=" + host.Path}}, "run", b.ID)
-	host.expectReady(t, a.cmd.Process.Pid)
+	host.expectReady(t, a.Cmd.Process.Pid)
 	if r := a.wait(); r.Code != 3 {
 		t.Errorf("run: exit %d stderr %q", r.Code, r.Stderr)
 	}
@@ -275,7 +275,7 @@ func TestNotifySocketUserNS(t *testing.T) {
 	host := newNotifyHostSocket(t)
 	b := withSdnotify(t, userNSBundle(t, "sh", "-c", "sdnotify READY=1; sleep 1"))
 	a := b.runAsyncOpts(runOpts{env: []string{"NOTIFY_SOCKET=" + host.Path}}, "run", b.ID)
-	host.expectReady(t, a.cmd.Process.Pid)
+	host.expectReady(t, a.Cmd.Process.Pid)
 	if r := a.wait(); r.Code != 0 {
 		t.Errorf("run: exit %d stderr %q", r.Code, r.Stderr)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // procStatFields returns the fields of a /proc/<pid>/stat line after the
@@ -46,9 +48,7 @@ func TestProcessScheduler(t *testing.T) {
 	b2 := newBundle(t, "true")
 	b2.Spec.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 10}
 	b2.write()
-	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"); err != nil {
-		t.Skip("no real-time group scheduling on this kernel")
-	}
+	harness.Requires(t, harness.RTGroupSched)
 	_, errOut, code := b2.runc("run", b2.ID)
 	if code == 0 {
 		t.Fatalf("SCHED_FIFO without a real-time budget succeeded")
@@ -78,10 +78,7 @@ func TestProcessIOPriority(t *testing.T) {
 // TestPersonality: linux.personality LINUX32 makes uname report a 32-bit
 // machine in the container.
 func TestPersonality(t *testing.T) {
-	host, err := exec.Command("uname", "-m").Output()
-	if err != nil || strings.TrimSpace(string(host)) != "x86_64" {
-		t.Skipf("needs an x86_64 host (uname -m: %q)", host)
-	}
+	harness.Requires(t, harness.X86_64)
 	b := newBundle(t, "uname", "-m")
 	b.Spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
 	b.write()
@@ -98,9 +95,7 @@ func TestPersonality(t *testing.T) {
 // TestMemoryPolicy: linux.memoryPolicy (set_mempolicy) shows in the
 // process's /proc/self/numa_maps.
 func TestMemoryPolicy(t *testing.T) {
-	if _, err := os.Stat("/proc/self/numa_maps"); err != nil {
-		t.Skip("kernel without NUMA support (no /proc/self/numa_maps)")
-	}
+	harness.Requires(t, harness.NUMA)
 	for _, tc := range []struct {
 		policy *specs.LinuxMemoryPolicy
 		want   string
@@ -141,13 +136,8 @@ func onlineCPUs(t *testing.T) string {
 // whoever ran runc (taskset -c 0 runc run): it gets every CPU, or those of
 // its cpuset.
 func TestCPUAffinityReset(t *testing.T) {
+	harness.Requires(t, harness.SMP, harness.Taskset)
 	online := onlineCPUs(t)
-	if online == "0" {
-		t.Skip("needs more than one CPU")
-	}
-	if _, err := exec.LookPath("taskset"); err != nil {
-		t.Skip("taskset (util-linux) is missing")
-	}
 	run := func(b *bundle) string {
 		cmd := exec.Command("taskset", "-c", "0", runcBin, "--root", b.Root, "run", b.ID)
 		cmd.Dir = b.Dir
@@ -178,9 +168,7 @@ func TestCPUAffinityReset(t *testing.T) {
 // the offsets show in /proc/self/timens_offsets and move the container's
 // boot time (uptime) forward, for exec'd processes too.
 func TestTimeNamespaceOffsets(t *testing.T) {
-	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		t.Skip("kernel without time namespaces")
-	}
+	harness.Requires(t, harness.TimeNS)
 	const monotonic, boottime = 10 * 86400, 20 * 86400
 	b := newBundle(t, "cat", "/proc/self/timens_offsets", "/proc/uptime")
 	b.Spec.Linux.Namespaces = append(b.Spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
@@ -240,10 +228,8 @@ func TestTimeNamespaceOffsets(t *testing.T) {
 // process is reset to every CPU, whatever runc exec's own affinity. The
 // container's init is not affected.
 func TestExecCPUAffinity(t *testing.T) {
+	harness.Requires(t, harness.CPUs01)
 	online := onlineCPUs(t)
-	if online != "0-1" && !strings.HasPrefix(online, "0-") {
-		t.Skipf("needs CPUs 0 and 1 online (have %s)", online)
-	}
 	b := newBundle(t, "sleep", "100")
 	b.Spec.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1"}
 	b.write()

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/ptytest"
 )
 
@@ -39,10 +39,10 @@ func openPty(t *testing.T, rows, cols uint16) (master, peer *os.File) {
 // master.
 type ptyRun struct {
 	t      *testing.T
+	b      *bundle
 	master *os.File
 	peer   *os.File
-	cmd    *exec.Cmd
-	done   chan error
+	p      *harness.Proc
 	eof    chan struct{} // closed when the master reads EOF/EIO
 
 	mu  sync.Mutex
@@ -53,15 +53,11 @@ type ptyRun struct {
 func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
 	b.t.Helper()
 	master, peer := openPty(b.t, rows, cols)
-	r := &ptyRun{t: b.t, master: master, peer: peer, done: make(chan error, 1), eof: make(chan struct{})}
-	r.cmd = exec.Command(b.bin(), append([]string{"--root", b.Root}, args...)...)
-	r.cmd.Dir = b.Dir
-	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = peer, peer, peer
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := r.cmd.Start(); err != nil {
-		b.t.Fatal(err)
-	}
-	go func() { r.done <- r.cmd.Wait() }()
+	r := &ptyRun{t: b.t, b: b, master: master, peer: peer, eof: make(chan struct{})}
+	cmd := b.Cmd(args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = peer, peer, peer
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	r.p = harness.StartCmd(b.t, cmd)
 	go func() {
 		defer close(r.eof)
 		buf := make([]byte, 4096)
@@ -75,14 +71,6 @@ func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
 			}
 		}
 	}()
-	b.t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			r.cmd.Process.Kill()
-			<-r.done
-		}
-	})
 	return r
 }
 
@@ -119,13 +107,12 @@ func (r *ptyRun) typeLine(s string) {
 // expect waits up to 10s until the output contains want.
 func (r *ptyRun) expect(want string) {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(r.output(), want) {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("terminal output %q does not contain %q", r.output(), want)
+	harness.EventuallyErr(r.t, 10*time.Second, func() error {
+		if out := r.output(); !strings.Contains(out, want) {
+			return fmt.Errorf("terminal output %q", out)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	}, fmt.Sprintf("%q on the terminal", want))
 }
 
 // termios returns the terminal settings of our pty (for a master, the
@@ -152,15 +139,12 @@ func (r *ptyRun) resize(rows, cols uint16) {
 func (r *ptyRun) wait() int {
 	r.t.Helper()
 	select {
-	case err := <-r.done:
-		r.done <- err
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
+	case <-r.p.Done():
+		res := r.p.Result()
+		if res.Code == -1 {
+			r.t.Fatal(res.Stderr)
 		}
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		return 0
+		return res.Code
 	case <-time.After(60 * time.Second):
 		r.t.Fatalf("runc on the pty did not exit; output %q", r.output())
 	}
@@ -291,19 +275,15 @@ func (s *consoleSession) typeLine(line string) {
 
 func (s *consoleSession) expect(want string) {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	harness.EventuallyErr(s.t, 10*time.Second, func() error {
 		s.mu.Lock()
 		out := s.out.String()
 		s.mu.Unlock()
-		if strings.Contains(out, want) {
-			return
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("console output %q", out)
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("console output %q does not contain %q", out, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	}, fmt.Sprintf("%q on the console", want))
 }
 
 // pidfdPid returns the pid a pidfd refers to (from its fdinfo).

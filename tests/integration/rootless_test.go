@@ -14,10 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -42,12 +42,7 @@ type rootlessUser struct {
 // unprivileged users create user namespaces.
 func needRootlessUser(t *testing.T) *rootlessUser {
 	t.Helper()
-	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil && strings.TrimSpace(string(b)) == "0" {
-		t.Skip("user namespaces are disabled (user.max_user_namespaces = 0)")
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_userns_clone"); err == nil && strings.TrimSpace(string(b)) == "0" {
-		t.Skip("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)")
-	}
+	harness.Requires(t, harness.UserNS)
 	for _, tool := range []string{"useradd", "userdel", "setpriv", "newuidmap", "newgidmap"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is missing (scripts/deps.sh test installs it): %v", tool, err)
@@ -117,22 +112,18 @@ func appendLine(file, line string) error {
 }
 
 // rlBundle is a bundle owned by the rootless user, with the config that
-// user's `runc spec --rootless` wrote.
+// user's `runc spec --rootless` wrote (a harness.Bundle whose runc runs as
+// the user: Bin is the runc run as the user, the reference in a
+// differential test).
 type rlBundle struct {
-	t    *testing.T
-	u    *rootlessUser
-	ID   string
-	Dir  string // the bundle, owned by the user
-	Root string // --root, inside Dir
-	XDG  string // XDG_RUNTIME_DIR, inside Dir
-	Spec *specs.Spec
+	*harness.Bundle
+	t   *testing.T
+	u   *rootlessUser
+	XDG string // XDG_RUNTIME_DIR, inside Dir
 	// NoRoot leaves --root out (the default state root is then used).
 	NoRoot bool
 	// Path is the PATH runc runs with (userPath if empty).
 	Path string
-	// Bin is the runc run as the user (runcBin if empty; the reference
-	// in a differential test).
-	Bin string
 }
 
 // newRootlessBundle makes a bundle owned by u with a copy of the busybox
@@ -141,22 +132,26 @@ type rlBundle struct {
 // the container as u and checks its state directory is gone.
 func newRootlessBundle(t *testing.T, u *rootlessUser, args ...string) *rlBundle {
 	t.Helper()
+	// Not t.TempDir(): the user must reach it.
 	dir, err := os.MkdirTemp("", "runc-it-rootless-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	b := &rlBundle{
-		t:    t,
-		u:    u,
-		ID:   fmt.Sprintf("rl%d-%d", os.Getpid(), idSeq.Add(1)),
-		Dir:  dir,
-		Root: filepath.Join(dir, "state"),
-		XDG:  filepath.Join(dir, "xdg"),
+		Bundle: &harness.Bundle{
+			T:    t,
+			Bin:  runcBin,
+			ID:   harness.NewID(fmt.Sprintf("rl%d", os.Getpid())),
+			Dir:  dir,
+			Root: filepath.Join(dir, "state"),
+		},
+		t:   t,
+		u:   u,
+		XDG: filepath.Join(dir, "xdg"),
 	}
-	if out, err := exec.Command("cp", "-a", rootfsSrc, filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil {
-		t.Fatalf("copy rootfs: %v: %s", err, out)
-	}
+	b.Command = b.command
+	harness.CopyRootfs(t, filepath.Join(dir, "rootfs"))
 	if err := os.Mkdir(b.XDG, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -174,11 +169,7 @@ func newRootlessBundle(t *testing.T, u *rootlessUser, args ...string) *rlBundle 
 	if err := json.Unmarshal(data, &b.Spec); err != nil {
 		t.Fatal(err)
 	}
-	b.Spec.Process.Terminal = false
-	b.Spec.Root.Readonly = false
-	if len(args) > 0 {
-		b.Spec.Process.Args = args
-	}
+	harness.Edit(b.Spec, args)
 	b.write()
 	t.Cleanup(b.cleanup)
 	return b
@@ -186,26 +177,17 @@ func newRootlessBundle(t *testing.T, u *rootlessUser, args ...string) *rlBundle 
 
 func (b *rlBundle) write() {
 	b.t.Helper()
-	data, err := json.MarshalIndent(b.Spec, "", "\t")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	p := filepath.Join(b.Dir, "config.json")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.Chown(p, b.u.uid, b.u.gid); err != nil {
+	b.Write()
+	if err := os.Chown(filepath.Join(b.Dir, "config.json"), b.u.uid, b.u.gid); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
 func (b *rlBundle) cleanup() {
 	b.NoRoot = false
-	_, _, _ = b.runc("delete", "--force", b.ID)
-	for _, dir := range []string{filepath.Join(b.Root, b.ID), filepath.Join(b.XDG, "runc", b.ID)} {
-		if _, err := os.Stat(dir); err == nil {
-			b.t.Errorf("state directory %s left behind", dir)
-		}
+	b.Cleanup()
+	if _, err := os.Stat(filepath.Join(b.XDG, "runc", b.ID)); err == nil {
+		b.t.Errorf("state directory %s left behind", filepath.Join(b.XDG, "runc", b.ID))
 	}
 }
 
@@ -216,14 +198,10 @@ func (b *rlBundle) command(args ...string) *exec.Cmd {
 	if path == "" {
 		path = userPath
 	}
-	bin := b.Bin
-	if bin == "" {
-		bin = runcBin
-	}
 	argv := []string{
 		"--reuid", strconv.Itoa(b.u.uid), "--regid", strconv.Itoa(b.u.gid), "--init-groups", "--",
 		"/usr/bin/env", "-i", "PATH=" + path, "HOME=" + b.Dir, "USER=" + b.u.name, "XDG_RUNTIME_DIR=" + b.XDG,
-		bin,
+		b.Bin,
 	}
 	if !b.NoRoot {
 		argv = append(argv, "--root", b.Root)
@@ -236,28 +214,8 @@ func (b *rlBundle) command(args ...string) *exec.Cmd {
 // runc runs runc as the user and returns its output and exit code.
 func (b *rlBundle) runc(args ...string) (string, string, int) {
 	b.t.Helper()
-	cmd := b.command(args...)
-	stdout, stderr := b.tempFile(), b.tempFile()
-	defer stdout.Close()
-	defer stderr.Close()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := runWithTimeout(cmd)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		b.t.Fatalf("runc %v: %v", args, err)
-	}
-	return readAll(stdout), readAll(stderr), code
-}
-
-func (b *rlBundle) tempFile() *os.File {
-	f, err := os.CreateTemp("", "runc-it-out-")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	os.Remove(f.Name())
-	return f
+	r := b.Run(args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func (b *rlBundle) mustRunc(args ...string) string {
@@ -278,23 +236,6 @@ func (b *rlBundle) state() map[string]any {
 		b.t.Fatalf("state JSON: %v: %s", err, out)
 	}
 	return st
-}
-
-// runWithTimeout runs cmd, killing it after 60 seconds.
-func runWithTimeout(cmd *exec.Cmd) error {
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("timed out")
-	}
 }
 
 // TestRootlessSpec: `runc spec --rootless` as an ordinary user writes the
@@ -818,14 +759,11 @@ func underNofile(t *testing.T, cmd *exec.Cmd, nofile string) (string, string, in
 		defer (*f).Close()
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err = runWithTimeout(cmd)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%v: %v", cmd.Args, err)
+	r := harness.RunCmd(t, cmd, harness.RunTimeout)
+	if r.Code == -1 {
+		t.Fatalf("%v: %s", cmd.Args, r.Stderr)
 	}
-	return readAll(stdout), readAll(stderr), code
+	return readAll(stdout), readAll(stderr), r.Code
 }
 
 // TestRlimitNofileLikeRunc: a caller whose RLIMIT_NOFILE soft limit is

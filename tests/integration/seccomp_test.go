@@ -12,6 +12,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // moduleRoot is the repository root, from tests/integration.
@@ -149,17 +151,12 @@ func TestSeccompInitFiltered(t *testing.T) {
 			pid := b.initPid()
 			b.mustRunc("start", b.ID)
 			b.waitStatus("running")
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				st := procStatus(t, pid)
-				if st["Seccomp"] == "2" && st["Seccomp_filters"] == "1" {
-					break
+			harness.EventuallyErr(t, 5*time.Second, func() error {
+				if st := procStatus(t, pid); st["Seccomp"] != "2" || st["Seccomp_filters"] != "1" {
+					return fmt.Errorf("Seccomp %q, Seccomp_filters %q", st["Seccomp"], st["Seccomp_filters"])
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("init %d: Seccomp %q, Seccomp_filters %q; want 2 and 1", pid, st["Seccomp"], st["Seccomp_filters"])
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			}, fmt.Sprintf("init %d: Seccomp 2, Seccomp_filters 1", pid))
 			if want := map[bool]string{false: "0", true: "1"}[nnp]; procStatus(t, pid)["NoNewPrivs"] != want {
 				t.Errorf("NoNewPrivs %q, want %s", procStatus(t, pid)["NoNewPrivs"], want)
 			}
@@ -312,7 +309,6 @@ func TestSeccompExec(t *testing.T) {
 	for _, nnp := range []bool{false, true} {
 		t.Run(fmt.Sprintf("noNewPrivileges=%v", nnp), func(t *testing.T) {
 			b := newBundle(t, "sleep", "100")
-			requireExec(t, b)
 			b.Spec.Process.NoNewPrivileges = nnp
 			b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
 				DefaultAction: specs.ActAllow,
@@ -338,7 +334,6 @@ func TestSeccompExec(t *testing.T) {
 func TestSeccompNotifyExec(t *testing.T) {
 	a := startAgent(t)
 	b := newBundle(t, "sleep", "100")
-	requireExec(t, b)
 	b.Spec.Linux.Seccomp = notifyProfile(a.socket, "meta-exec")
 	b.write()
 	b.mustRunc("run", "-d", b.ID)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // setupBundle is newBundleWith without ambient capabilities, as runc
@@ -361,25 +363,23 @@ func createWithStdio(t *testing.T, b *bundle) (code int, stdout, stderr *os.File
 	t.Cleanup(func() { stdout.Close(); stderr.Close() })
 	cmd := exec.Command(b.bin(), "--root", b.Root, "create", b.ID)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = b.Dir, stdout, stderr
-	err := runWithTimeout(cmd)
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), stdout, stderr
-	} else if err != nil {
-		t.Fatal(err)
+	r := harness.RunCmd(t, cmd, harness.RunTimeout)
+	if r.Code == -1 {
+		t.Fatal(r.Stderr)
 	}
-	return 0, stdout, stderr
+	return r.Code, stdout, stderr
 }
 
-// waitWritten waits (up to 10s) for f to hold something and returns it.
-func waitWritten(f *os.File) string {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if s := readAll(f); s != "" || time.Now().After(deadline) {
-			return s
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+// waitWritten waits (up to 10s) for read to give something and returns it
+// ("" if nothing came).
+func waitWritten(read func() string) string {
+	var s string
+	harness.Poll(10*time.Second, func() bool { s = read(); return s != "" })
+	return s
 }
+
+// fileText reads f when called.
+func fileText(f *os.File) func() string { return func() string { return readAll(f) } }
 
 // TestExecveFailureReported: an execve that fails once the container is
 // created (a script whose interpreter is missing) is printed by the init
@@ -412,7 +412,7 @@ func TestExecveFailureReported(t *testing.T) {
 		o.createErr = readAll(stderr)
 		_, o.startErr, o.startCode = b.runc("start", b.ID)
 		b.waitStatus("stopped")
-		o.containerErr = waitWritten(stderr)
+		o.containerErr = waitWritten(fileText(stderr))
 
 		b = setupBundle(t, bin, "sleep", "100")
 		badInterpreter(t, b)
@@ -422,7 +422,7 @@ func TestExecveFailureReported(t *testing.T) {
 		o.execDetached = r.wait()
 		o.execDetached.Stderr = ""
 		// the process's stderr is runc exec -d's
-		o.execDetachedProcessErr = waitWritten(r.stderr)
+		o.execDetachedProcessErr = waitWritten(r.Stderr)
 		return o
 	})
 	want := out{
@@ -467,7 +467,7 @@ func TestStartContainerHookFailureReported(t *testing.T) {
 		}
 		_, _, o.startCode = b.runc("start", b.ID)
 		b.waitStatus("stopped")
-		o.startErr = waitWritten(stderr) + readAll(stdout)
+		o.startErr = waitWritten(fileText(stderr)) + readAll(stdout)
 		return o
 	})
 	for name, r := range map[string]out{"ours": ours, "runc 1.5.3": ref} {

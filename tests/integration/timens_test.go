@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // The offsets of the tests: far enough apart from the host's clocks that
@@ -28,9 +30,7 @@ const timensScript = "cat /proc/self/timens_offsets; cut -d' ' -f1 /proc/uptime"
 
 func needTimeNS(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
-		t.Fatalf("kernel without time namespaces: %v", err)
-	}
+	harness.Requires(t, harness.TimeNS)
 }
 
 // addTimeNS gives spec a new time namespace with the tests' offsets.

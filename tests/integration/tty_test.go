@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // terminalSession drives an interactive busybox sh through runc on a pty:
@@ -30,22 +33,34 @@ func terminalSession(t *testing.T, r *ptyRun, before *unix.Termios) {
 	r.expect("24 80")
 	// ...and follows it.
 	r.resize(30, 100)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(r.output(), "30 100") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the container's pty was not resized: %q", r.output())
+	var typed time.Time
+	harness.EventuallyErr(t, 10*time.Second, func() error {
+		if strings.Contains(r.output(), "30 100") {
+			return nil
 		}
-		r.typeLine("stty size")
-		time.Sleep(100 * time.Millisecond)
-	}
+		if time.Since(typed) >= 100*time.Millisecond { // ask again, not flooding the shell
+			r.typeLine("stty size")
+			typed = time.Now()
+		}
+		return fmt.Errorf("output %q", r.output())
+	}, "the container's pty resized")
 	// The process has the pty as its controlling terminal, from the
 	// container's own devpts.
 	r.typeLine("tty; ls /dev/pts/ | tr '\\n' ' '; echo END")
 	r.expect("/dev/pts/0")
 	r.expect("ptmx END")
 	// A Ctrl-C typed goes to the container's shell, not to runc.
+	// Once sleep runs (the shell made it the terminal's foreground
+	// before its exec).
 	r.typeLine("sleep 30")
-	time.Sleep(300 * time.Millisecond)
+	harness.Eventually(t, 10*time.Second, func() bool {
+		for _, pid := range r.b.cgroupProcs() {
+			if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); string(cmdline) == "sleep\x0030\x00" {
+				return true
+			}
+		}
+		return false
+	}, "sleep 30 runs in the container")
 	if _, err := r.master.Write([]byte{3}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // mountsByPoint parses "mountpoint fstype options" lines (the visible,
@@ -147,9 +149,10 @@ func TestUserNSSysfsFallback(t *testing.T) {
 // sees are what runc gives it, checked side by side with the installed
 // runc on the same bundle.
 func TestUserNSDevicesLikeRunc(t *testing.T) {
+	harness.Requires(t, harness.HostRunc)
 	path, err := exec.LookPath("runc")
 	if err != nil {
-		t.Skip("no runc on this host to compare with")
+		t.Fatal(err)
 	}
 	const script = `stat -c '%n %F %t:%T %u:%g %a' / /dev /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx /dev/pts /dev/shm /dev/fd /dev/stdin /dev/stdout /dev/stderr /proc /sys`
 	b := userNSBundle(t, "sh", "-c", script)

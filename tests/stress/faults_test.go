@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // The stages of create at which the runtime (with _RUNC_TEST_FAULT, see
@@ -44,7 +46,7 @@ func faultProc(t *testing.T, b *bundle, stage string, byInit bool, args ...strin
 	if err != nil {
 		t.Fatalf("fault line %q", line)
 	}
-	if !waitFor(10*time.Second, func() bool {
+	if !harness.Poll(10*time.Second, func() bool {
 		if byInit {
 			for _, p := range b.cgroupProcs() {
 				if strings.HasPrefix(procComm(p), "runc:[") {
@@ -140,14 +142,14 @@ func TestKillRuntimeDuringCreate(t *testing.T) {
 			} else {
 				b.checkStatus("runtime stopped "+s.what, "creating")
 			}
-			p.cmd.Process.Kill()
+			p.Cmd.Process.Kill()
 			if r := p.wait(10 * time.Second); r.Code != 128+int(syscall.SIGKILL) {
 				t.Errorf("runtime: %s", r)
 			}
 			// The init is left stopped at init:mounts; otherwise it sees
 			// its runtime gone and exits.
 			if !s.byInit {
-				waitFor(5*time.Second, func() bool { return len(reapOrphans()) == 0 })
+				harness.Poll(5*time.Second, func() bool { return len(reapOrphans()) == 0 })
 			}
 			b.checkStatus("runtime killed "+s.what, "stopped")
 			if r := b.runc("start", b.ID); r.Code == 0 || !strings.Contains(r.Stderr, "cannot start a container that has stopped") {
@@ -245,7 +247,7 @@ func TestKillWhileWaitingForStart(t *testing.T) {
 	b.mustRunc("create", b.ID)
 	pid := b.initPid()
 	unix.Kill(pid, unix.SIGKILL)
-	waitFor(5*time.Second, func() bool { return procState(pid) == "" || procState(pid) == "Z" })
+	harness.Poll(5*time.Second, func() bool { return procState(pid) == "" || procState(pid) == "Z" })
 	b.checkStatus("init killed before start", "stopped")
 	if r := b.runc("start", b.ID); r.Code == 0 || !strings.Contains(r.Stderr, "cannot start a container that has stopped") {
 		t.Errorf("start: %s", r)
@@ -262,13 +264,13 @@ func TestKillForegroundRun(t *testing.T) {
 	defer b.remove()
 	before := takeSnapshot(b.Root)
 	p := b.start(call{}, "run", b.ID)
-	if !waitFor(10*time.Second, func() bool {
+	if !harness.Poll(10*time.Second, func() bool {
 		st, _ := b.stateOf()
 		return st != nil && st["status"] == "running"
 	}) {
 		t.Fatal("container did not start")
 	}
-	p.cmd.Process.Kill()
+	p.Cmd.Process.Kill()
 	p.wait(10 * time.Second)
 	b.checkStatus("runc run killed", "running")
 	b.mustRunc("delete", "--force", b.ID)
@@ -402,9 +404,6 @@ func TestStateRootFaults(t *testing.T) {
 // its stages: the container must be left as it was, and delete --force
 // must leave nothing.
 func TestKillDuringExec(t *testing.T) {
-	if !execWorks {
-		t.Skip("TODO: runc exec is not implemented yet (enables itself when `runc exec --help` shows its options)")
-	}
 	for _, tc := range []struct {
 		stage  string
 		byInit bool
@@ -424,7 +423,7 @@ func TestKillDuringExec(t *testing.T) {
 			p, stopped := faultProc(t, b, tc.stage, tc.byInit, "exec", b.ID, "sleep", "999")
 			switch {
 			case tc.victim == "runtime":
-				p.cmd.Process.Kill()
+				p.Cmd.Process.Kill()
 				p.wait(10 * time.Second)
 				if tc.byInit {
 					// Left stopped in the container: kill -a gets it.
@@ -450,7 +449,7 @@ func TestKillDuringExec(t *testing.T) {
 			if b.initPid() != initPid {
 				t.Errorf("init pid changed")
 			}
-			if !waitFor(5*time.Second, func() bool { return len(b.cgroupProcs()) == 1 }) {
+			if !harness.Poll(5*time.Second, func() bool { return len(b.cgroupProcs()) == 1 }) {
 				t.Errorf("processes in the container after a killed exec: %v", b.cgroupProcs())
 			}
 			b.mustRunc("delete", "--force", b.ID)

@@ -12,16 +12,12 @@
 package stress
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 var (
@@ -37,32 +33,29 @@ var (
 	tag      = fmt.Sprintf("rs%d", os.Getpid())
 	cgPrefix = "/runc-stress-" + tag
 
-	baseDir  string // bundles, state roots, the rootfs copy
-	rootfs   string // a read-only busybox rootfs shared by most bundles
-	baseSpec []byte // `runc spec` output
-
-	// execWorks is set when `runc exec` is implemented (its --help shows
-	// its options): the tests then exec into containers too.
-	execWorks bool
+	baseDir string // bundles, state roots, the rootfs copy
+	rootfs  string // a read-only busybox rootfs shared by most bundles
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	// Every orphan of what we start (a container's init once its stage 0
+	// exits, a stage 0 whose runtime was killed) becomes our child, as
+	// under containerd's shim: "no new processes" is "no children left".
+	// They are reaped promptly, as a shim would: a pid namespace's init
+	// cannot finish dying while a process of its namespace whose parent
+	// is outside (an exec'd process whose runc was killed) is not reaped.
+	os.Exit(harness.Main(m, harness.Suite{
+		Name:         "stress",
+		Target:       "make test-stress",
+		IDPrefix:     tag,
+		CgroupPrefix: cgPrefix,
+		Subreaper:    true,
+		Setup:        setup,
+	}))
 }
 
-func run(m *testing.M) int {
-	runcBin = envPath("RUNC_BINARY", "../../runc")
-	rootfsSrc = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
-	for _, p := range []string{runcBin, rootfsSrc + "/bin/busybox"} {
-		if _, err := os.Stat(p); err != nil {
-			fmt.Fprintf(os.Stderr, "stress: %v (run `make test-stress`)\n", err)
-			return 1
-		}
-	}
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "stress: these tests need root")
-		return 1
-	}
+func setup() (func(), error) {
+	runcBin, rootfsSrc = harness.Bin, harness.Rootfs
 	refRunc = os.Getenv("REF_RUNC")
 	if refRunc == "" {
 		refRunc = "/usr/sbin/runc"
@@ -70,83 +63,16 @@ func run(m *testing.M) int {
 	if _, err := os.Stat(refRunc); err != nil {
 		refRunc = ""
 	}
-	// Every orphan of what we start (a container's init once its stage 0
-	// exits, a stage 0 whose runtime was killed) becomes our child, as
-	// under containerd's shim: "no new processes" is "no children left".
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "stress: set child subreaper: %v\n", err)
-		return 1
-	}
-	// Reap them promptly, as a shim would: a pid namespace's init cannot
-	// finish dying while a process of its namespace whose parent is
-	// outside (an exec'd process whose runc was killed) is not reaped.
-	go func() {
-		for {
-			time.Sleep(20 * time.Millisecond)
-			reapOrphans()
-		}
-	}()
 	var err error
 	if baseDir, err = os.MkdirTemp("", "runc-stress-"+tag+"-"); err != nil {
-		fmt.Fprintln(os.Stderr, "stress:", err)
-		return 1
+		return nil, err
 	}
-	defer os.RemoveAll(baseDir)
+	teardown := func() { os.RemoveAll(baseDir) }
 	rootfs = filepath.Join(baseDir, "rootfs")
-	if out, err := combinedOutput("cp", "-a", rootfsSrc, rootfs); err != nil {
-		fmt.Fprintf(os.Stderr, "stress: copy rootfs: %v: %s\n", err, out)
-		return 1
+	if out, err := harness.Output("cp", "-a", rootfsSrc, rootfs); err != nil {
+		teardown()
+		return nil, fmt.Errorf("copy rootfs: %v: %s", err, out)
 	}
-	specDir := filepath.Join(baseDir, "spec")
-	os.Mkdir(specDir, 0o755)
-	if out, err := combinedOutput(runcBin, "spec", "--bundle", specDir); err != nil {
-		fmt.Fprintf(os.Stderr, "stress: runc spec: %v: %s\n", err, out)
-		return 1
-	}
-	if baseSpec, err = os.ReadFile(filepath.Join(specDir, "config.json")); err != nil {
-		fmt.Fprintln(os.Stderr, "stress:", err)
-		return 1
-	}
-	if out, err := combinedOutput(runcBin, "exec", "--help"); err == nil && strings.Contains(string(out), "--tty") {
-		execWorks = true
-	}
-	fmt.Printf("stress: runc %s, reference %q, long=%v strict=%v exec=%v\n", runcBin, refRunc, long, strict, execWorks)
-
-	code := m.Run()
-	reapOrphans()
-	if left := removeCgroups(cgPrefix); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "stress: cgroups left behind: %s\n", strings.Join(left, ", "))
-		code = 1
-	}
-	return code
-}
-
-func envPath(name, def string) string {
-	p := os.Getenv(name)
-	if p == "" {
-		p = def
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		panic(err)
-	}
-	return abs
-}
-
-// newSpec returns the `runc spec` config changed to run args without a
-// terminal on the shared read-only rootfs, in cgroup cgPath.
-func newSpec(t testing.TB, cgPath string, args ...string) *specs.Spec {
-	t.Helper()
-	var s specs.Spec
-	if err := json.Unmarshal(baseSpec, &s); err != nil {
-		t.Fatal(err)
-	}
-	s.Root.Path = rootfs
-	s.Root.Readonly = true
-	s.Process.Terminal = false
-	if len(args) > 0 {
-		s.Process.Args = args
-	}
-	s.Linux.CgroupsPath = cgPath
-	return &s
+	fmt.Printf("stress: runc %s, reference %q, long=%v strict=%v\n", runcBin, refRunc, long, strict)
+	return teardown, nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // TestParallel creates and starts 100 containers at once under one state
@@ -97,7 +99,7 @@ func TestParallel(t *testing.T) {
 	pidLine := regexp.MustCompile(`^\s*(\d+)\s+(\S+)$`)
 	phase("check", func(i int, b *bundle) error {
 		var out string
-		if !waitFor(30*time.Second, func() bool {
+		if !harness.Poll(30*time.Second, func() bool {
 			data, _ := os.ReadFile(filepath.Join(b.Dir, "out"))
 			out = string(data)
 			return strings.Contains(out, "end\n")
@@ -122,32 +124,28 @@ func TestParallel(t *testing.T) {
 		}
 		return nil
 	})
-	if execWorks {
-		phase("exec", func(i int, b *bundle) error {
-			r := b.runc("exec", b.ID, "sh", "-c", "hostname; ps -o pid,comm")
-			if err := ok(r); err != nil {
-				return err
-			}
-			// Its hostname, then (after ps's header) sleep as pid 1 and
-			// the exec'd process (ps, which sh may exec): nothing of
-			// another container.
-			lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
-			var procs []string
-			for _, l := range lines[min(2, len(lines)):] {
-				procs = append(procs, strings.Join(strings.Fields(l), ":"))
-			}
-			bad := lines[0] != b.ID || len(procs) < 2 || procs[0] != "1:sleep" || !strings.HasSuffix(procs[len(procs)-1], ":ps")
-			for _, p := range procs[min(1, len(procs)):] {
-				bad = bad || !(strings.HasSuffix(p, ":sh") || strings.HasSuffix(p, ":ps"))
-			}
-			if bad {
-				return fmt.Errorf("exec sees %q, want hostname %s and only 1:sleep and the exec'd sh/ps", r.Stdout, b.ID)
-			}
-			return nil
-		})
-	} else {
-		t.Log("TODO: exec into each container once `runc exec` is implemented (enables itself)")
-	}
+	phase("exec", func(i int, b *bundle) error {
+		r := b.runc("exec", b.ID, "sh", "-c", "hostname; ps -o pid,comm")
+		if err := ok(r); err != nil {
+			return err
+		}
+		// Its hostname, then (after ps's header) sleep as pid 1 and
+		// the exec'd process (ps, which sh may exec): nothing of
+		// another container.
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		var procs []string
+		for _, l := range lines[min(2, len(lines)):] {
+			procs = append(procs, strings.Join(strings.Fields(l), ":"))
+		}
+		bad := lines[0] != b.ID || len(procs) < 2 || procs[0] != "1:sleep" || !strings.HasSuffix(procs[len(procs)-1], ":ps")
+		for _, p := range procs[min(1, len(procs)):] {
+			bad = bad || !(strings.HasSuffix(p, ":sh") || strings.HasSuffix(p, ":ps"))
+		}
+		if bad {
+			return fmt.Errorf("exec sees %q, want hostname %s and only 1:sleep and the exec'd sh/ps", r.Stdout, b.ID)
+		}
+		return nil
+	})
 	list = bundles[0].mustRunc("list", "-q")
 	if got := len(strings.Fields(list.Stdout)); got != n {
 		t.Errorf("list -q: %d containers, want %d", got, n)

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // signalOutcome runs `sleep` in the foreground with bin, sends it sig with
@@ -31,7 +33,7 @@ func signalOutcome(t *testing.T, bin string, sig int, pidns bool) string {
 	p := b.start(call{}, "run", b.ID)
 	// Running, and past its execve: both runtimes report "running" a
 	// moment before (while runc init, a Go program, would take the signal).
-	if !waitFor(10*time.Second, func() bool {
+	if !harness.Poll(10*time.Second, func() bool {
 		st, _ := b.stateOf()
 		if st == nil || st["status"] != "running" {
 			return false
@@ -39,14 +41,14 @@ func signalOutcome(t *testing.T, bin string, sig int, pidns bool) string {
 		pid, _ := st["pid"].(float64)
 		return procComm(int(pid)) == "sleep"
 	}) {
-		p.cmd.Process.Kill()
+		p.Cmd.Process.Kill()
 		return "did not start: " + p.wait(10*time.Second).Stderr
 	}
 	if r := b.runc("kill", b.ID, fmt.Sprint(sig)); r.Code != 0 {
 		return "kill failed: " + strings.TrimSpace(r.Stderr)
 	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 		r := p.result()
 		if r.Code != 128+sig && r.Stderr != "" {
 			t.Logf("%s: run after signal %d: %s", bin, sig, r)
@@ -69,7 +71,7 @@ func signalOutcome(t *testing.T, bin string, sig int, pidns bool) string {
 // (default actions).
 func TestSignalExitCodes(t *testing.T) {
 	if refRunc == "" {
-		t.Skip("no reference runc (REF_RUNC, /usr/sbin/runc)")
+		harness.Skip(t, "no reference runc (REF_RUNC, /usr/sbin/runc)")
 	}
 	before := takeSnapshot()
 	type key struct {
@@ -141,7 +143,7 @@ func TestForegroundRunReaps(t *testing.T) {
 			b.write()
 			before := takeSnapshot(b.Root)
 			p := b.start(call{}, "run", b.ID)
-			run := p.cmd.Process.Pid
+			run := p.Cmd.Process.Pid
 			adopted, zombiesInside := 0, 0
 			seen := map[int]int{} // zombie children of run -> times seen
 			for i := 0; i < 12; i++ {
