@@ -118,7 +118,7 @@ func TestConsistently(t *testing.T) {
 }
 
 func TestRequires(t *testing.T) {
-	missing := &Feature{Name: "missing", What: "a thing", Where: "elsewhere", probe: func() error { return errors.New("not here") }}
+	missing := &Feature{Name: "missing", What: "a thing", Where: "runs elsewhere", probe: func() error { return errors.New("not here") }}
 	present := &Feature{Name: "present", What: "another", Where: "here", probe: func() error { return nil }}
 	mandatory = regexp.MustCompile(`^TestCVE_`)
 	defer func() { mandatory, required = nil, map[string]bool{}; skips = nil }()
@@ -128,7 +128,7 @@ func TestRequires(t *testing.T) {
 		t.Errorf("a present feature: %+v", f)
 	}
 	f := run("TestX/sub", func(t testing.TB) { Requires(t, present, missing) })
-	if !f.skipped || f.failed || !strings.Contains(f.msgs[0], "needs a thing (not here); runs in elsewhere") {
+	if !f.skipped || f.failed || !strings.Contains(f.msgs[0], "needs a thing (not here); runs elsewhere") {
 		t.Errorf("a missing feature: %+v", f)
 	}
 	if s := Summary(); !strings.Contains(s, "1 skipped") || !strings.Contains(s, "missing:\n    TestX/sub: needs a thing") {

@@ -26,7 +26,8 @@ type Feature struct {
 	Name string
 	// What the host must have, as "needs ..." reads.
 	What string
-	// Where tests that need it run when this host lacks it.
+	// Where tests that need it run when this host lacks it ("runs in
+	// `make test-vm`").
 	Where string
 
 	probe func() error
@@ -105,11 +106,11 @@ func Features() []string {
 
 // Where the tests run.
 const (
-	thisHost = "`make test` on the CI host"
-	vm       = "`make test-vm`"
-	vmSec    = "`make test-vm-security`"
-	vmCriu   = "`make test-vm-criu`"
-	nowhere  = "no lane yet"
+	thisHost = "runs in `make test` on the CI host"
+	vm       = "runs in `make test-vm`"
+	vmSec    = "runs in `make test-vm-security`"
+	vmCriu   = "runs in `make test-vm-criu`"
+	nowhere  = "no lane runs it yet"
 )
 
 // The features the suites ask for.
@@ -354,7 +355,7 @@ func Requires(t testing.TB, fs ...*Feature) {
 		if err == nil {
 			continue
 		}
-		msg := fmt.Sprintf("needs %s (%v); runs in %s", f.What, err, f.Where)
+		msg := fmt.Sprintf("needs %s (%v); %s", f.What, err, f.Where)
 		switch {
 		case isMandatory(t):
 			t.Fatalf("%s; a mandatory test may not skip", msg)
