@@ -40,6 +40,11 @@ func TestSameIDContention(t *testing.T) {
 	}
 	b := newBundle(t, "", "sleep", "1000")
 	defer b.remove()
+	// The state root exists, as after any first create: the race is on
+	// the ID (`list` of a root that does not exist fails, as runc's).
+	if err := os.MkdirAll(b.Root, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	before := takeSnapshot(b.Root)
 	stateFile := filepath.Join(b.Root, b.ID, "state.json")
 
