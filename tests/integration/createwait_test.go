@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -48,16 +49,11 @@ func freezeV1(t *testing.T, dir string) {
 func (r *asyncRun) within(d time.Duration, what string) result {
 	r.b.t.Helper()
 	select {
-	case err := <-r.done:
-		r.done <- err
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return result{readAll(r.stdout), readAll(r.stderr), code}
+	case <-r.Done():
+		return r.Result()
 	case <-time.After(d):
-		r.cmd.Process.Kill()
-		r.b.t.Fatalf("%s: runc still waiting after %s (it hangs); stderr %q", what, d, readAll(r.stderr))
+		r.Cmd.Process.Kill()
+		r.b.t.Fatalf("%s: runc still waiting after %s (it hangs); stderr %q", what, d, r.Stderr())
 		return result{}
 	}
 }
@@ -279,14 +275,7 @@ func TestCreateRefusesProcessInAnyHierarchy(t *testing.T) {
 // _RUNC_TEST_FAULT stage (libcontainer/fault.go).
 func faultLine(t *testing.T, r *asyncRun, stage string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(readAll(r.stderr), "_RUNC_TEST_FAULT "+stage) {
-		if time.Now().After(deadline) {
-			r.cmd.Process.Kill()
-			t.Fatalf("runc never reached %s: %q", stage, readAll(r.stderr))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r.WaitStderr("_RUNC_TEST_FAULT "+stage, 20*time.Second)
 }
 
 // stuckInitPid returns the pid in a "runc init (pid N) is ..." error.
@@ -311,16 +300,18 @@ func checkCreateCleanedUp(t *testing.T, b *bundle, pid int) {
 		t.Errorf("cgroups left behind: %v", d)
 	}
 	// Dead: gone, or a zombie that its new parent (pid 1) reaps.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(st), ") Z ") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("runc init %d left alive: %s", pid, st)
-			return
-		}
+	if err := harness.Await(5*time.Second, func() error { return initDead(pid) }); err != nil {
+		t.Errorf("runc init %d left alive: %v", pid, err)
 	}
+}
+
+// initDead says how pid is alive, nil once it is gone or a zombie.
+func initDead(pid int) error {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil || strings.Contains(string(st), ") Z ") {
+		return nil
+	}
+	return fmt.Errorf("%s", st)
 }
 
 // TestCreateGivesUpOnStoppedInit: an init stopped half-way (here by the
@@ -401,24 +392,17 @@ func TestCreateGivesUpOnInitFrozenByAncestor(t *testing.T) {
 	}
 	writeCgroupFile(t, filepath.Join(freezerDir(parent), "freezer.state"), "THAWED")
 	pid, _ := strconv.Atoi(m[1])
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(st), ") Z ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("killed init %d alive once thawed: %s", pid, st)
-		}
-	}
+	harness.EventuallyErr(t, 5*time.Second, func() error { return initDead(pid) }, fmt.Sprintf("killed init %d dead once thawed", pid))
 	// Left, as said: removable once the dead init is reaped (by pid 1).
 	if d := cgroupDirsOf(b.Spec.Linux.CgroupsPath); len(d) == 0 {
 		t.Errorf("no cgroup left, though the error said so")
 	}
-	for deadline := time.Now().Add(20 * time.Second); removeCgroups(b.Spec.Linux.CgroupsPath) != nil || len(cgroupDirsOf(b.Spec.Linux.CgroupsPath)) > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("cannot remove the cgroups left: %v", cgroupDirsOf(b.Spec.Linux.CgroupsPath))
+	harness.EventuallyErr(t, 20*time.Second, func() error {
+		if removeCgroups(b.Spec.Linux.CgroupsPath) != nil || len(cgroupDirsOf(b.Spec.Linux.CgroupsPath)) > 0 {
+			return fmt.Errorf("left: %v", cgroupDirsOf(b.Spec.Linux.CgroupsPath))
 		}
-	}
+		return nil
+	}, "the cgroups left removed")
 }
 
 // TestExecIntoFrozenCgroup: exec into a container whose cgroup an ancestor
@@ -447,15 +431,13 @@ func TestExecIntoFrozenCgroup(t *testing.T) {
 		writeCgroupFile(t, filepath.Join(freezerDir(parent), "freezer.state"), "THAWED")
 		// The killed exec'd process dies once thawed.
 		ct := filepath.Join(freezerDir(b.Spec.Linux.CgroupsPath), "cgroup.procs")
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		harness.EventuallyErr(t, 10*time.Second, func() error {
 			data, _ := os.ReadFile(ct)
 			if procs := strings.Fields(string(data)); len(procs) == 1 && procs[0] == strconv.Itoa(b.initPid()) {
-				break
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("processes in the container after the failed exec: %q", data)
-			}
-		}
+			return fmt.Errorf("processes in the container: %q", data)
+		}, "the container has its init alone after the failed exec")
 		b.mustRunc("delete", "--force", b.ID)
 	})
 	t.Run("ignore-paused", func(t *testing.T) {
@@ -463,12 +445,14 @@ func TestExecIntoFrozenCgroup(t *testing.T) {
 		b.mustRunc("run", "-d", b.ID)
 		b.mustRunc("pause", b.ID)
 		r := b.runAsync("exec", "--ignore-paused", b.ID, "echo", "resumed")
-		time.Sleep(7 * time.Second)
-		select {
-		case err := <-r.done:
-			r.done <- err
-			t.Fatalf("exec --ignore-paused ended while paused: %v, %q", err, readAll(r.stderr))
-		default:
+		// Longer than any give-up: it waits for the resume.
+		if !harness.Consistently(t, 7*time.Second, func() error {
+			if r.Exited() {
+				return fmt.Errorf("exec --ignore-paused ended while paused: %s", r.Result())
+			}
+			return nil
+		}) {
+			t.FailNow()
 		}
 		b.mustRunc("resume", b.ID)
 		res := r.within(20*time.Second, "exec --ignore-paused after resume")
