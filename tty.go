@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer"
+	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
 )
 
 // tty is the runtime's end of a foreground process's stdio: either a pty
@@ -136,7 +137,7 @@ func (t *tty) recvConsole() error {
 	if t.recv == nil {
 		return nil
 	}
-	f, err := libcontainer.RecvFile(t.recv)
+	f, err := fdpass.Recv(t.recv)
 	t.recv.Close()
 	t.recv = nil
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
 
@@ -130,7 +131,7 @@ func enterMountNS(pid int) error {
 // namespace the container joined.
 func (b *bindSources) userns(pid int, m *specs.Mount) (*os.File, error) {
 	uids, gids := m.UIDMappings, m.GIDMappings
-	if len(uids) == 0 && len(gids) == 0 && newNamespace(b.spec, specs.UserNamespace) {
+	if len(uids) == 0 && len(gids) == 0 && namespaces.IsNew(b.spec, specs.UserNamespace) {
 		uids, gids = b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings
 	}
 	key := ""

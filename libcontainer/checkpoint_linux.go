@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
 // descriptorsFile, in the images directory, holds the targets of the
@@ -257,7 +258,7 @@ func maskedFiles(spec *specs.Spec, pid int) []string {
 // namespace, or on cgroup v2, they are real mounts CRIU handles itself.
 func (c *Container) cgroupV1Mounts(paths map[string]string) []criu.ExtMount {
 	spec := c.state.Config
-	if cgroups.IsCgroup2UnifiedMode() || hasNamespace(spec, specs.CgroupNamespace) {
+	if cgroups.IsCgroup2UnifiedMode() || namespaces.Has(spec, specs.CgroupNamespace) {
 		return nil
 	}
 	var dests []string

@@ -7,6 +7,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
 )
 
 // setupConsole allocates the process's pty from the container's devpts,
@@ -46,7 +48,7 @@ func setupConsole(consoleFd int, mountConsole bool, size *specs.Box) error {
 			return err
 		}
 	}
-	if err := SendFile(sock, "/dev/ptmx", ptmx); err != nil {
+	if err := fdpass.Send(sock, "/dev/ptmx", ptmx); err != nil {
 		return fmt.Errorf("send pty master to console socket: %w", err)
 	}
 	// The C stage made us a session leader already (a process group
@@ -148,25 +150,4 @@ func mountDevConsole(peer int) error {
 // /proc/self/fd, for kernels without the new mount API.
 func mountByProcFd(src, dst int) error {
 	return unix.Mount(fmt.Sprintf("/proc/self/fd/%d", src), fmt.Sprintf("/proc/self/fd/%d", dst), "", unix.MS_BIND, "")
-}
-
-// SendFile sends fd over a unix socket with SCM_RIGHTS, with name as the
-// message (runc's console-socket protocol: containerd and conmon read it).
-func SendFile(sock *os.File, name string, fd int) error {
-	return unix.Sendmsg(int(sock.Fd()), []byte(name), unix.UnixRights(fd), nil, 0)
-}
-
-// RecvFile receives one fd sent by SendFile.
-func RecvFile(sock *os.File) (*os.File, error) {
-	name := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), name, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	fd := parseRights(oob[:oobn])
-	if fd < 0 {
-		return nil, errors.New("no file descriptor received")
-	}
-	return os.NewFile(uintptr(fd), string(name[:n])), nil
 }

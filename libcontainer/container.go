@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
@@ -351,7 +352,7 @@ func (c *Container) Destroy() error {
 	}
 	if c.state.Config != nil && c.state.Config.Hooks != nil {
 		// A failing poststop hook is reported but does not stop the delete.
-		if err := runHooks(c.state.Config.Hooks.Poststop, "poststop", c.state.hookState(Stopped, 0)); err != nil {
+		if err := hooks.Run(c.state.Config.Hooks.Poststop, "poststop", c.state.hookState(Stopped, 0)); err != nil {
 			logrus.Warn(err)
 		}
 	}

@@ -15,10 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
-	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
@@ -168,8 +170,8 @@ func (c *Container) start(o *CreateOptions) error {
 			Process:      withEnv(spec.Process, o.ExtraEnv),
 			NoPivot:      o.NoPivot,
 			NoNewKeyring: o.NoNewKeyring,
-			InUserNS:     hasNamespace(spec, specs.UserNamespace),
-			NewCgroupNS:  newNamespace(spec, specs.CgroupNamespace),
+			InUserNS:     namespaces.Has(spec, specs.UserNamespace),
+			NewCgroupNS:  namespaces.IsNew(spec, specs.CgroupNamespace),
 			Rootless:     o.Rootless,
 			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
 		},
@@ -285,7 +287,7 @@ func (c *Container) start(o *CreateOptions) error {
 			// runc does (see rootless_linux.go).
 			c.state.CgroupPaths = rootlessCgroupPaths(spec, c.state.CgroupPaths)
 		}
-		testFault("create:cgroup")
+		testfault.At("create:cgroup")
 		if err := c.applyIntelRdt(pid); err != nil {
 			return nil, err
 		}
@@ -312,7 +314,7 @@ func (c *Container) start(o *CreateOptions) error {
 	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
-	if idx := rootfs.BindSourceIndices(spec, hasNamespace(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
+	if idx := rootfs.BindSourceIndices(spec, namespaces.Has(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
 		b := &bindSources{spec: spec, bundle: o.Bundle, idx: idx}
 		defer b.close()
 		sp.config.BindSources = idx
@@ -339,7 +341,7 @@ func (c *Container) start(o *CreateOptions) error {
 			return fmt.Errorf("set cgroup resources: %w", err)
 		}
 		logrus.Debug("cgroup resources set")
-		if !hasNamespace(spec, specs.MountNamespace) {
+		if !namespaces.Has(spec, specs.MountNamespace) {
 			if err := c.recordHostRoot(pid); err != nil {
 				return err
 			}
@@ -348,7 +350,7 @@ func (c *Container) start(o *CreateOptions) error {
 		if err := saveState(c.dir, c.state); err != nil {
 			return err
 		}
-		testFault("create:ready")
+		testfault.At("create:ready")
 		return nil
 	}
 	pid, err := sp.run()
@@ -393,10 +395,10 @@ func runCreateHooks(h *specs.Hooks, hs *specs.State) error {
 	if h == nil {
 		return nil
 	}
-	if err := runHooks(h.Prestart, "prestart", hs); err != nil {
+	if err := hooks.Run(h.Prestart, "prestart", hs); err != nil {
 		return err
 	}
-	return runHooks(h.CreateRuntime, "createRuntime", hs)
+	return hooks.Run(h.CreateRuntime, "createRuntime", hs)
 }
 
 // makeFifo creates exec.fifo, which the init opens for writing (blocking)
@@ -442,24 +444,13 @@ func RootIDs(l *specs.Linux) (int, int) {
 	return uid, gid
 }
 
-var nsFlags = map[specs.LinuxNamespaceType]uint32{
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
-}
-
 // bootstrapFor builds the C stage's message. A new cgroup namespace is left
 // to the Go init (unless cgroupNS), which unshares it once the parent has
 // moved it into its cgroup.
 func bootstrapFor(spec *specs.Spec, rootless, cgroupNS bool) nsenter.Bootstrap {
 	b := nsenter.Bootstrap{Rootless: rootless}
 	for _, ns := range spec.Linux.Namespaces {
-		flag := nsFlags[ns.Type]
+		flag := namespaces.Flags[ns.Type]
 		if ns.Path == "" {
 			if flag != unix.CLONE_NEWCGROUP || cgroupNS {
 				b.CloneFlags |= flag
@@ -486,7 +477,7 @@ func timeOffsets(offsets map[string]specs.LinuxTimeOffset) string {
 func namespacePaths(spec *specs.Spec, pid int) map[specs.LinuxNamespaceType]string {
 	paths := make(map[specs.LinuxNamespaceType]string)
 	for _, ns := range spec.Linux.Namespaces {
-		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, criu.NsNames[ns.Type])
+		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, namespaces.ProcNames[ns.Type])
 	}
 	return paths
 }

@@ -14,7 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 )
 
 // ExecOptions are the runtime's choices for a process started in a
@@ -79,7 +81,7 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	}
 	defer func() {
 		for _, f := range nsFiles {
-			f.file.Close()
+			f.Close()
 		}
 	}()
 	if !c.state.initAlive() {
@@ -105,7 +107,7 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 				Resources:    cpusOnly(cfg.Linux.Resources),
 			}},
 			NoNewKeyring: c.state.NoNewKeyring,
-			InUserNS:     hasNamespace(cfg, specs.UserNamespace),
+			InUserNS:     namespaces.Has(cfg, specs.UserNamespace),
 			Rootless:     c.state.Rootless,
 		},
 		// --ignore-paused: the process waits, frozen, for the resume.
@@ -154,9 +156,9 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		if err := c.joinIntelRdt(pid); err != nil {
 			return nil, err
 		}
-		return nil, SetInitialCPUAffinity(pid, p)
+		return nil, procattr.SetInitialCPUAffinity(pid, p)
 	}
-	if !hasNamespace(cfg, specs.MountNamespace) {
+	if !namespaces.Has(cfg, specs.MountNamespace) {
 		// No mount namespace to join: the process enters the
 		// container's root through the init's (runc 1.5 leaves it on
 		// the host's root).
@@ -217,20 +219,14 @@ func inheritProcess(p, base *specs.Process) *specs.Process {
 	return &cp
 }
 
-// nsFile is an open namespace of the container, for the C stage to join.
-type nsFile struct {
-	typ  uint32 // CLONE_NEW*
-	file *os.File
-}
-
 // openNamespaces opens every namespace the container's init is in (as
 // recorded at create), in the order of linux.namespaces.
-func (c *Container) openNamespaces() (_ []nsFile, err error) {
-	var files []nsFile
+func (c *Container) openNamespaces() (_ []namespaces.File, err error) {
+	var files []namespaces.File
 	defer func() {
 		if err != nil {
 			for _, f := range files {
-				f.file.Close()
+				f.Close()
 			}
 		}
 	}()
@@ -239,7 +235,7 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 		if !ok {
 			continue
 		}
-		flag, ok := nsFlags[ns.Type]
+		flag, ok := namespaces.Flags[ns.Type]
 		if !ok {
 			return nil, fmt.Errorf("linux.namespaces: unknown namespace type %q", ns.Type)
 		}
@@ -252,14 +248,14 @@ func (c *Container) openNamespaces() (_ []nsFile, err error) {
 				// The init, non-dumpable until start, serves them
 				// (nssock_linux.go).
 				for _, f := range files {
-					f.file.Close()
+					f.Close()
 				}
 				files = nil
 				return c.namespacesFromInit(err)
 			}
 			return nil, fmt.Errorf("open %s namespace of the container: %w", ns.Type, err)
 		}
-		files = append(files, nsFile{typ: flag, file: f})
+		files = append(files, namespaces.File{Type: flag, File: f})
 	}
 	return files, nil
 }

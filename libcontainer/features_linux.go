@@ -2,6 +2,9 @@ package libcontainer
 
 import (
 	"sort"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 )
 
 // What this libcontainer implements, for `runc features`.
@@ -10,7 +13,7 @@ import (
 // join.
 func KnownNamespaces() []string {
 	var out []string
-	for t := range nsFlags {
+	for t := range namespaces.Flags {
 		out = append(out, string(t))
 	}
 	sort.Strings(out)
@@ -24,20 +27,7 @@ func KnownHooks() []string {
 }
 
 // KnownMemoryPolicyModes returns the linux.memoryPolicy modes.
-func KnownMemoryPolicyModes() []string {
-	return sortedKeys(mpolModes)
-}
+func KnownMemoryPolicyModes() []string { return procattr.MemoryPolicyModes() }
 
 // KnownMemoryPolicyFlags returns the linux.memoryPolicy flags.
-func KnownMemoryPolicyFlags() []string {
-	return sortedKeys(mpolFlags)
-}
-
-func sortedKeys[K ~string, V any](m map[K]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, string(k))
-	}
-	sort.Strings(out)
-	return out
-}
+func KnownMemoryPolicyFlags() []string { return procattr.MemoryPolicyFlags() }

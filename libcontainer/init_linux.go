@@ -22,6 +22,9 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/apparmor"
 	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
+	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
 	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
@@ -133,7 +136,7 @@ type linuxInit struct {
 	created bool
 	// nsFiles are the init's own namespaces, served on NsSockFd while it
 	// waits for start (nssock_linux.go).
-	nsFiles []nsFile
+	nsFiles []namespaces.File
 }
 
 // expect reads the next frame of type want from the parent, taking note of
@@ -290,11 +293,11 @@ func (l *linuxInit) finish() error {
 	logrus.Debug("init: run")
 	// In the cgroup with its limits set, before seccomp and the
 	// capability drop: personality, scheduler, I/O priority, memory
-	// policy, and the CPU affinity (see process_attrs_linux.go).
-	if err := l.applyProcessAttrs(); err != nil {
+	// policy, and the CPU affinity (see package procattr).
+	if err := procattr.Apply(p, l.specLinux()); err != nil {
 		return err
 	}
-	if err := setFinalCPUAffinity(p, l.cfg.Mode); err != nil {
+	if err := procattr.SetFinalCPUAffinity(p, l.cfg.Mode == initSetns); err != nil {
 		return err
 	}
 	// The cwd is entered as root, before the user change: the user
@@ -396,7 +399,7 @@ func (l *linuxInit) finish() error {
 		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
 		// A hook without env gets the process's environment, as in
 		// runc; its cwd is the process's.
-		if err := runHooksEnv(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st, env); err != nil {
+		if err := hooks.RunEnv(l.cfg.Spec.Hooks.StartContainer, "startContainer", &st, env); err != nil {
 			return err
 		}
 	}
@@ -418,6 +421,15 @@ func (l *linuxInit) finish() error {
 	// "exec /run.sh: no such file or directory" (the script's
 	// interpreter is missing), as runc prints it.
 	return &os.PathError{Op: "exec", Path: name, Err: err}
+}
+
+// specLinux returns the linux section of the container's config given to
+// the init (nil if none).
+func (l *linuxInit) specLinux() *specs.Linux {
+	if l.cfg.Spec != nil {
+		return l.cfg.Spec.Linux
+	}
+	return nil
 }
 
 // seccompConfig returns the filter the process gets: the container's

@@ -6,6 +6,9 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
+	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
 // setnsInit prepares a process joining a running container (runc exec):
@@ -13,7 +16,7 @@ import (
 // into its cgroup. It joins the container's session keyring, gets its pty
 // if it asked for one, and finishes like the container's own process.
 func (l *linuxInit) setnsInit() error {
-	testFault("init:setns")
+	testfault.At("init:setns")
 	if l.cfg.InitRoot {
 		if err := l.enterInitRoot(); err != nil {
 			return err
@@ -65,7 +68,7 @@ func sendPidfd(sockFd int, name string) error {
 		return fmt.Errorf("failed to pidfd_open: %w", err)
 	}
 	defer unix.Close(pidfd)
-	if err := SendFile(sock, name, pidfd); err != nil {
+	if err := fdpass.Send(sock, name, pidfd); err != nil {
 		return fmt.Errorf("failed to send pidfd on socket: %w", err)
 	}
 	return nil

@@ -11,8 +11,11 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
+	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
 // standardInit sets up a new container: network loopback, root
@@ -23,14 +26,14 @@ func (l *linuxInit) standardInit() (err error) {
 	if spec == nil || spec.Linux == nil {
 		return errors.New("init config has no linux spec")
 	}
-	if newNamespace(spec, specs.NetworkNamespace) {
+	if namespaces.IsNew(spec, specs.NetworkNamespace) {
 		if err := loopbackUp(); err != nil {
 			return err
 		}
 	}
 	// Without a mount namespace of its own, the container works in the
 	// runtime's, as runc runs it (see rootfs/hostns.go).
-	hostMountNS := !hasNamespace(spec, specs.MountNamespace)
+	hostMountNS := !namespaces.Has(spec, specs.MountNamespace)
 	rc := &rootfs.Config{
 		BindSource:  l.bindSource,
 		Spec:        spec,
@@ -44,7 +47,7 @@ func (l *linuxInit) standardInit() (err error) {
 				return err
 			}
 			c.CgroupPaths = l.cfg.CgroupPaths
-			testFault("init:mounts")
+			testfault.At("init:mounts")
 			return nil
 		},
 	}
@@ -130,27 +133,9 @@ func (l *linuxInit) beforePivot() error {
 		// In the container's namespaces, with the rootfs as cwd (see
 		// rootfs.Prepare) and, without env, an empty environment, as in
 		// runc.
-		return runHooksEnv(h.CreateContainer, "createContainer", l.cfg.HookState, []string{})
+		return hooks.RunEnv(h.CreateContainer, "createContainer", l.cfg.HookState, []string{})
 	}
 	return nil
-}
-
-func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == t {
-			return true
-		}
-	}
-	return false
-}
-
-func newNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == t {
-			return ns.Path == ""
-		}
-	}
-	return false
 }
 
 // loopbackUp brings up "lo" in a new network namespace, as runc does.

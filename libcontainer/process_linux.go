@@ -13,7 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
 // Process is the I/O of a process the runtime starts: a container's init or
@@ -56,7 +58,7 @@ type spawn struct {
 	initRoot *os.File
 	// joinFiles are open namespaces (exec) the C stage joins through
 	// /proc/self/fd, added to boot.Join.
-	joinFiles []nsFile
+	joinFiles []namespaces.File
 	// cgroupJoin, if set, makes runc init be born in its cgroups (see
 	// cgroupjoin_linux.go); the caller closes it.
 	cgroupJoin *cgroupJoin
@@ -144,8 +146,8 @@ func (sp *spawn) run() (pid int, err error) {
 		files = append(files, sp.io.PidfdSocket)
 	}
 	for _, ns := range sp.joinFiles {
-		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.typ, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
-		files = append(files, ns.file)
+		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.Type, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
+		files = append(files, ns.File)
 	}
 	if sp.cgroupJoin != nil {
 		for _, f := range sp.cgroupJoin.tasks {
@@ -168,7 +170,7 @@ func (sp *spawn) run() (pid int, err error) {
 		ExtraFiles:  files,
 		SysProcAttr: sp.cgroupJoin.sysProcAttr(),
 	}
-	cmd.Env = append(cmd.Env, testFaultEnv()...)
+	cmd.Env = append(cmd.Env, testfault.Env()...)
 	logrus.Debugf("starting runc init (%s)", cmd.Path)
 	err = cmd.Start()
 	child.Close()
@@ -206,7 +208,7 @@ func (sp *spawn) run() (pid int, err error) {
 	if _, err = parent.Write(msg); err != nil {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
-	testFault("spawn:started")
+	testfault.At("spawn:started")
 	if sp.afterStart != nil {
 		if err = sp.afterStart(cmd.Process.Pid); err != nil {
 			return 0, err

@@ -20,6 +20,8 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
 // RestoreOptions describe a container to restore from a checkpoint.
@@ -216,7 +218,7 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 // restored records the restored init in the state.
 func (c *Container) restored(pid int) error {
 	spec := c.state.Config
-	if !hasNamespace(spec, specs.TimeNamespace) && otherNamespace(pid, criu.NsNames[specs.TimeNamespace]) {
+	if !namespaces.Has(spec, specs.TimeNamespace) && otherNamespace(pid, namespaces.ProcNames[specs.TimeNamespace]) {
 		// CRIU restores into a new time namespace (so the monotonic
 		// clocks go on from the checkpoint): exec must join it too.
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
@@ -312,7 +314,7 @@ func sendConsole(sock *os.File, n *criu.Notification) error {
 	if sock == nil {
 		return errors.New("the restored process has a terminal: give a console socket (--console-socket)")
 	}
-	return SendFile(sock, "/dev/ptmx", int(n.Files[0].Fd()))
+	return fdpass.Send(sock, "/dev/ptmx", int(n.Files[0].Fd()))
 }
 
 // bindCriuRoot bind-mounts the rootfs (recursively) on criu-root in the

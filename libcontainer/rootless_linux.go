@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
 // rootlessCgroupPaths returns the cgroup directories of a rootless
@@ -28,7 +30,7 @@ func rootlessCgroupPaths(spec *specs.Spec, paths map[string]string) map[string]s
 		return kept
 	}
 	logrus.Debugf("rootless container: cgroups kept %v of %v", kept, paths)
-	if !newNamespace(spec, specs.PIDNamespace) {
+	if !namespaces.IsNew(spec, specs.PIDNamespace) {
 		logrus.Warn("Creating a rootless container with no cgroup and no private pid namespace. " +
 			"Such configuration is strongly discouraged (as it is impossible to properly kill all container's processes) " +
 			"and will result in an error in a future runc version.")

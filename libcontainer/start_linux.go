@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/nssock"
 )
 
 // Start lets a created container's init exec the process (runc start), then
@@ -31,7 +34,7 @@ func (c *Container) Start() error {
 // started. A failing hook kills the container, as in runc.
 func (c *Container) Poststart() error {
 	if h := c.state.Config.Hooks; h != nil && len(h.Poststart) > 0 {
-		if err := runHooks(h.Poststart, "poststart", c.state.hookState(Running, c.state.InitPid)); err != nil {
+		if err := hooks.Run(h.Poststart, "poststart", c.state.hookState(Running, c.state.InitPid)); err != nil {
 			_ = c.signalInit(unix.SIGKILL)
 			return err
 		}
@@ -78,7 +81,7 @@ func (c *Container) openFifo() error {
 					return err
 				}
 				// The init no longer serves it (nssock_linux.go).
-				_ = os.Remove(filepath.Join(c.dir, nsSockName))
+				_ = os.Remove(filepath.Join(c.dir, nssock.Name))
 				return waitExec(fd, pidfd)
 			}
 			return errors.New("cannot start an already running container")

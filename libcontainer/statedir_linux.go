@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
 // The state directory <root>/<id> of a container never exists without a
@@ -83,13 +85,13 @@ func (c *Container) makeStateDir(root string) (err error) {
 		}
 		os.RemoveAll(tmp)
 		lock.Close()
-		testFault("create:statedir")
+		testfault.At("create:statedir")
 		return nil
 	default:
 		return stateDirError(dir, err)
 	}
 	c.dir, c.lock = dir, lock
-	testFault("create:statedir")
+	testfault.At("create:statedir")
 	return nil
 }
 

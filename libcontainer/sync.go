@@ -52,6 +52,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
 )
 
 type syncType uint32
@@ -180,7 +182,7 @@ func (s syncSock) read() (syncType, []byte, *os.File, error) {
 			return 0, nil, nil, rerr
 		}
 		if oobn > 0 && file == nil {
-			if fd := parseRights(oob[:oobn]); fd >= 0 {
+			if fd := fdpass.FirstRight(oob[:oobn]); fd >= 0 {
 				file = os.NewFile(uintptr(fd), "received fd")
 			}
 		}
@@ -202,30 +204,6 @@ func (s syncSock) read() (syncType, []byte, *os.File, error) {
 		return 0, nil, nil, fmt.Errorf("read %s: %w", t, err)
 	}
 	return t, payload, file, nil
-}
-
-// parseRights returns the first fd of an SCM_RIGHTS message (closing any
-// others), or -1.
-func parseRights(oob []byte) int {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return -1
-	}
-	first := -1
-	for i := range msgs {
-		fds, err := unix.ParseUnixRights(&msgs[i])
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			if first < 0 {
-				first = fd
-			} else {
-				unix.Close(fd)
-			}
-		}
-	}
-	return first
 }
 
 var errAborted = errors.New("aborted by the runtime")

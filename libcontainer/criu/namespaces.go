@@ -8,15 +8,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
-)
 
-// NsNames are the names of the namespaces in /proc/<pid>/ns, which CRIU
-// uses too.
-var NsNames = map[specs.LinuxNamespaceType]string{
-	specs.NetworkNamespace: "net", specs.PIDNamespace: "pid", specs.MountNamespace: "mnt",
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
-}
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+)
 
 // externalKey is the key an external namespace is recorded under in the
 // images (as runc names it, so images move between the two runtimes).
@@ -59,7 +53,7 @@ func (c *Criu) dumpNamespaces(r *rpc.CriuOpts, spec *specs.Spec) error {
 		if err := unix.Stat(ns.Path, &st); err != nil {
 			return fmt.Errorf("%s: %w", field, &os.PathError{Op: "stat", Path: ns.Path, Err: err})
 		}
-		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", NsNames[ns.Type], st.Ino, key))
+		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", namespaces.ProcNames[ns.Type], st.Ino, key))
 	}
 	return nil
 }
@@ -96,7 +90,7 @@ func (c *Criu) restoreNamespaces(r *rpc.CriuOpts, spec *specs.Spec, extra *[]*os
 		if ns.Type == specs.CgroupNamespace {
 			return fmt.Errorf("%s: criu cannot restore into an existing cgroup namespace", field)
 		}
-		name, ok := NsNames[ns.Type]
+		name, ok := namespaces.ProcNames[ns.Type]
 		if !ok {
 			return fmt.Errorf("%s: unknown namespace type", field)
 		}

@@ -1,4 +1,7 @@
-package libcontainer
+// Package hooks runs OCI hooks: the runtime runs prestart, createRuntime,
+// poststart and poststop hooks, runc init the createContainer and
+// startContainer ones (in the container's namespaces).
+package hooks
 
 import (
 	"bytes"
@@ -14,23 +17,23 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// runHooks runs hooks in order with state as JSON on stdin. The first one
+// Run runs hooks in order with state as JSON on stdin. The first one
 // that fails (non-zero exit, or still running after its timeout) stops the
 // rest and its error names the hook, its exit and its output. Poststop
 // hooks are the exception (runtime-spec, lifecycle step 13): a failing one
 // is only worth a warning and the remaining ones still run, so all of them
 // run and their errors are joined.
 //
-// runHooks is for the hooks the runtime runs (prestart, createRuntime,
+// Run is for the hooks the runtime runs (prestart, createRuntime,
 // poststart, poststop): one without env inherits the runtime's environment,
 // as in runc (a hook such as nvidia-container-runtime-hook needs its PATH).
-func runHooks(hooks []specs.Hook, kind string, state *specs.State) error {
-	return runHooksEnv(hooks, kind, state, nil)
+func Run(hooks []specs.Hook, kind string, state *specs.State) error {
+	return RunEnv(hooks, kind, state, nil)
 }
 
-// runHooksEnv runs hooks giving those without env defaultEnv (nil: the
+// RunEnv runs hooks giving those without env defaultEnv (nil: the
 // runtime's own environment).
-func runHooksEnv(hooks []specs.Hook, kind string, state *specs.State, defaultEnv []string) error {
+func RunEnv(hooks []specs.Hook, kind string, state *specs.State, defaultEnv []string) error {
 	if len(hooks) == 0 {
 		return nil
 	}

@@ -1,6 +1,5 @@
-package libcontainer
-
-// DEBUG ONLY: fault injection for tests/stress. Not part of any interface.
+// Package testfault is fault injection for tests/stress, DEBUG ONLY: not
+// part of any interface.
 //
 // With _RUNC_TEST_FAULT=<stage> in its environment, the runtime (and the
 // `runc init` it starts, which is passed the variable) prints
@@ -18,6 +17,7 @@ package libcontainer
 // (spawn:started also applies to runc exec.)
 //
 // Unset, it costs a string comparison.
+package testfault
 
 import (
 	"fmt"
@@ -33,10 +33,10 @@ const envTestFault = "_RUNC_TEST_FAULT"
 // environment early.
 var testFaultStage = os.Getenv(envTestFault)
 
-// testFault stops the process if the test asked for stage. The init of a
+// At stops the process if the test asked for stage. The init of a
 // pid namespace cannot stop itself (its own SIGSTOP is dropped): it blocks
 // in pause(2) instead.
-func testFault(stage string) {
+func At(stage string) {
 	if testFaultStage != stage {
 		return
 	}
@@ -54,8 +54,8 @@ func testFault(stage string) {
 	}
 }
 
-// testFaultEnv passes the variable on to runc init.
-func testFaultEnv() []string {
+// Env passes the variable on to runc init.
+func Env() []string {
 	if testFaultStage == "" {
 		return nil
 	}

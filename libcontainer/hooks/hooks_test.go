@@ -1,4 +1,4 @@
-package libcontainer
+package hooks
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestRunHooksFailure(t *testing.T) {
 				{Path: "/bin/false", Args: []string{"false"}},
 				{Path: "/bin/sh", Args: []string{"sh", "-c", "echo ran >> " + out}},
 			}
-			err := runHooks(hooks, tc.kind, &specs.State{Version: specs.Version, ID: "c", Status: specs.StateStopped})
+			err := Run(hooks, tc.kind, &specs.State{Version: specs.Version, ID: "c", Status: specs.StateStopped})
 			if err == nil || !strings.Contains(err.Error(), tc.kind+" hook #0") {
 				t.Fatalf("err = %v, want the failure of %s hook #0", err, tc.kind)
 			}

@@ -1,13 +1,15 @@
-package libcontainer
-
-// Process attributes of runtime-spec 1.1 and later that the init sets on
-// itself before it execs the container's process: they all belong to the
-// calling thread (the init's locked main thread, the one that execs) and
-// survive execve.
+// Package procattr sets the process attributes of runtime-spec 1.1 and
+// later: the init sets them on itself before it execs the container's
+// process (they all belong to the calling thread, the init's locked main
+// thread, the one that execs, and survive execve), but for the initial CPU
+// affinity of an exec'd process, which the runtime sets on its runc init.
+// It also lists, for `runc features`, the memory policies it knows.
+package procattr
 
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -16,17 +18,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// applyProcessAttrs applies linux.personality, process.scheduler,
-// process.ioPriority and linux.memoryPolicy (to every process, exec'd ones
-// included). It runs
-// before the capabilities are dropped: a real-time policy or I/O class
-// needs CAP_SYS_NICE or CAP_SYS_ADMIN.
-func (l *linuxInit) applyProcessAttrs() error {
-	p := l.cfg.Process
-	var lx *specs.Linux
-	if l.cfg.Spec != nil {
-		lx = l.cfg.Spec.Linux
-	}
+// Apply applies linux.personality, process.scheduler, process.ioPriority
+// and linux.memoryPolicy of p and lx (which may be nil) to the calling
+// thread (to every process, exec'd ones included). It runs before the
+// capabilities are dropped: a real-time policy or I/O class needs
+// CAP_SYS_NICE or CAP_SYS_ADMIN.
+func Apply(p *specs.Process, lx *specs.Linux) error {
 	if lx != nil && lx.Personality != nil {
 		if err := setPersonality(lx.Personality); err != nil {
 			return err
@@ -288,14 +285,14 @@ func allCPUs() *unix.CPUSet {
 	return &set
 }
 
-// setFinalCPUAffinity gives the calling thread, right before it execs the
-// process, the CPUs process.execCPUAffinity.final names (runc exec) or,
-// when the spec says nothing about affinity, every CPU of its cpuset, so
-// that the container does not inherit the mask of whoever ran runc (as
+// SetFinalCPUAffinity gives the calling thread, right before it execs the
+// process, the CPUs process.execCPUAffinity.final names (runc exec: exec)
+// or, when the spec says nothing about affinity, every CPU of its cpuset,
+// so that the container does not inherit the mask of whoever ran runc (as
 // runc 1.4 does). With only an initial set, the process keeps it.
-func setFinalCPUAffinity(p *specs.Process, mode initMode) error {
+func SetFinalCPUAffinity(p *specs.Process, exec bool) error {
 	set := allCPUs()
-	if a := p.ExecCPUAffinity; a != nil && mode == initSetns {
+	if a := p.ExecCPUAffinity; a != nil && exec {
 		switch {
 		case a.Final != "":
 			var err error
@@ -307,7 +304,7 @@ func setFinalCPUAffinity(p *specs.Process, mode initMode) error {
 		}
 	}
 	if err := unix.SchedSetaffinity(0, set); err != nil {
-		if p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Final != "" && mode == initSetns {
+		if p.ExecCPUAffinity != nil && p.ExecCPUAffinity.Final != "" && exec {
 			return fmt.Errorf("process.execCPUAffinity.final %q: sched_setaffinity: %w", p.ExecCPUAffinity.Final, err)
 		}
 		return fmt.Errorf("reset CPU affinity: %w", err)
@@ -330,4 +327,23 @@ func SetInitialCPUAffinity(pid int, p *specs.Process) error {
 		return fmt.Errorf("process.execCPUAffinity.initial %q: sched_setaffinity: %w", p.ExecCPUAffinity.Initial, err)
 	}
 	return nil
+}
+
+// MemoryPolicyModes returns the linux.memoryPolicy modes, sorted.
+func MemoryPolicyModes() []string {
+	return sortedKeys(mpolModes)
+}
+
+// MemoryPolicyFlags returns the linux.memoryPolicy flags, sorted.
+func MemoryPolicyFlags() []string {
+	return sortedKeys(mpolFlags)
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, string(k))
+	}
+	sort.Strings(out)
+	return out
 }
