@@ -3,9 +3,9 @@ package libcontainer
 // Bind sources opened by the runtime, on request of the init (see
 // rootfs/bindsources.go): id-mapped mounts, and every bind of a container
 // in a user namespace when the runtime is privileged. When the init
-// reaches such a mount it sends syncMountRequest with the mount's index;
+// reaches such a mount it sends protocol.SyncMountRequest with the mount's index;
 // the runtime opens the source from a thread in the container's mount
-// namespace, where the earlier mounts are, and answers with syncMountFd.
+// namespace, where the earlier mounts are, and answers with protocol.SyncMountFd.
 
 import (
 	"encoding/binary"
@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
 
@@ -220,19 +221,19 @@ func (l *linuxInit) bindSource(i int) (*os.File, error) {
 	}
 	var payload [4]byte
 	binary.NativeEndian.PutUint32(payload[:], uint32(i))
-	if err := l.sock.write(syncMountRequest, payload[:]); err != nil {
+	if err := l.sock.Write(protocol.SyncMountRequest, payload[:]); err != nil {
 		return nil, err
 	}
-	_, file, err := l.expectFile(syncMountFd)
+	_, file, err := l.expectFile(protocol.SyncMountFd)
 	if err == nil && file == nil {
-		err = fmt.Errorf("%s without a file", syncMountFd)
+		err = fmt.Errorf("%s without a file", protocol.SyncMountFd)
 	}
 	return file, err
 }
 
 // answerBindSource answers the init's request for a bind source (payload:
-// the mount's index) with the source, sent as a syncMountFd frame.
-func (sp *spawn) answerBindSource(sock syncSock, pid int, payload []byte) error {
+// the mount's index) with the source, sent as a protocol.SyncMountFd frame.
+func (sp *spawn) answerBindSource(sock protocol.Sock, pid int, payload []byte) error {
 	if sp.onMountRequest == nil || len(payload) != 4 {
 		return errors.New("unexpected bind source request from runc init")
 	}
@@ -241,5 +242,5 @@ func (sp *spawn) answerBindSource(sock syncSock, pid int, payload []byte) error 
 		return err
 	}
 	defer f.Close()
-	return sock.writeFd(syncMountFd, int(f.Fd()))
+	return sock.WriteFd(protocol.SyncMountFd, int(f.Fd()))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
@@ -153,7 +154,7 @@ func cgroupConfig(s *State) *cgroups.Config {
 	return cc
 }
 
-// start launches the init of a new container (see sync.go).
+// start launches the init of a new container (see package protocol).
 func (c *Container) start(o *CreateOptions) error {
 	spec := o.Spec
 	var (
@@ -163,8 +164,8 @@ func (c *Container) start(o *CreateOptions) error {
 	sp := &spawn{
 		boot: bootstrapFor(spec, o.Rootless, false),
 		io:   &o.IO,
-		config: &initConfig{
-			Mode:         initStandard,
+		config: &protocol.InitConfig{
+			Mode:         protocol.ModeStandard,
 			ID:           o.ID,
 			Spec:         spec,
 			Process:      withEnv(spec.Process, o.ExtraEnv),

@@ -17,6 +17,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 )
 
 // ExecOptions are the runtime's choices for a process started in a
@@ -93,8 +94,8 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		boot:      nsenter.Bootstrap{Rootless: c.state.Rootless},
 		joinFiles: nsFiles,
 		io:        io,
-		config: &initConfig{
-			Mode:    initSetns,
+		config: &protocol.InitConfig{
+			Mode:    protocol.ModeSetns,
 			ID:      c.state.ID,
 			Process: p,
 			Seccomp: seccomp,
@@ -119,7 +120,7 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	// while it joins the namespaces and forks, which pays the v1 attach's
 	// RCU grace period (some 8ms), and the process itself (quick then)
 	// once it is known. It cannot run anything of its own before: it
-	// waits for syncRun, which comes after syncCgroupDone.
+	// waits for protocol.SyncRun, which comes after protocol.SyncCgroupDone.
 	var cgDirs []string // nil: no cgroup to join
 	if c.state.CgroupPaths != nil {
 		if cgDirs, err = c.execCgroupDirs(o.SubCgroupPaths); err != nil {

@@ -1,7 +1,7 @@
 package libcontainer
 
 // The child side of `runc init`, after the C stage (nsenter) has put the
-// process into the container's namespaces. Init reads its initConfig from
+// process into the container's namespaces. Init reads its protocol.InitConfig from
 // the init socket, sets up what the container needs, and execs the
 // container's process. It never returns: on failure it reports the error to
 // the parent and exits.
@@ -25,58 +25,20 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
 	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
 
-type initMode string
-
-const (
-	initStandard initMode = "standard" // a new container
-	initSetns    initMode = "setns"    // runc exec
-)
-
-// initConfig is what the parent sends the init after the C stage.
-type initConfig struct {
-	Mode    initMode       `json:"mode"`
-	ID      string         `json:"id"`
-	Spec    *specs.Spec    `json:"spec,omitempty"` // standard only
-	Process *specs.Process `json:"process"`
-	// Seccomp is the container's linux.seccomp for an exec'd process
-	// (setns mode has no Spec); a new container's comes from Spec.
-	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
-	// HookState is the state given to createContainer and startContainer
-	// hooks.
-	HookState    *specs.State      `json:"hook_state,omitempty"`
-	ParentHooks  bool              `json:"parent_hooks,omitempty"` // ask the parent to run prestart/createRuntime
-	NoPivot      bool              `json:"no_pivot,omitempty"`
-	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
-	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
-	InUserNS     bool              `json:"in_userns,omitempty"`
-	// NewCgroupNS: unshare the cgroup namespace once in the cgroup.
-	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
-	Rootless    bool `json:"rootless,omitempty"`
-	// File descriptors the init got (0 when absent).
-	PreserveFds int `json:"preserve_fds,omitempty"` // fds 3..3+n-1 stay open for the process
-	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
-	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
-	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
-	NsSockFd    int `json:"ns_sock_fd,omitempty"`   // rootless create: serve our namespaces on it until start
-	// BindSources are the indices in Spec.Mounts of the bind sources the
-	// init asks the parent for (see bindsources_linux.go).
-	BindSources []int `json:"bind_sources,omitempty"`
-	// InitRoot (setns, for a container without a mount namespace): the
-	// parent sends the root directory of the container's init right
-	// after the config, to chroot into.
-	InitRoot bool `json:"init_root,omitempty"`
-}
+// errAborted is the init's error when the runtime sent SyncAbort.
+var errAborted = errors.New("aborted by the runtime")
 
 // Init is the entry point of `runc init`.
 func Init() {
 	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread()
 
-	fd, err := strconv.Atoi(os.Getenv("_RUNC_INITPIPE"))
+	fd, err := strconv.Atoi(os.Getenv(protocol.EnvInitPipe))
 	if err != nil || fd < 3 {
 		fmt.Fprintln(os.Stderr, "runc init: this command is run by runc itself, not by users")
 		os.Exit(1)
@@ -84,7 +46,7 @@ func Init() {
 	initLogging()
 	logrus.Debug("child process in init()") // runc's words, which tests grep
 	os.Clearenv()
-	sock := syncSock{os.NewFile(uintptr(fd), "init socket")}
+	sock := protocol.NewSock(os.NewFile(uintptr(fd), "init socket"))
 	l := &linuxInit{sock: sock}
 	err = l.run()
 	switch {
@@ -97,7 +59,7 @@ func Init() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(255)
 	}
-	if werr := sock.write(syncError, []byte(err.Error())); werr != nil {
+	if werr := sock.Write(protocol.SyncError, []byte(err.Error())); werr != nil {
 		// Nobody to tell but the process's stderr.
 		fmt.Fprintln(os.Stderr, err)
 	}
@@ -105,11 +67,11 @@ func Init() {
 }
 
 func (l *linuxInit) run() error {
-	payload, err := l.expect(syncConfig)
+	payload, err := l.expect(protocol.SyncConfig)
 	if err != nil {
 		return err
 	}
-	var cfg initConfig
+	var cfg protocol.InitConfig
 	if err := json.Unmarshal(payload, &cfg); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
@@ -117,16 +79,16 @@ func (l *linuxInit) run() error {
 		return errors.New("init config has no process")
 	}
 	logrus.Debugf("init: %s config received", cfg.Mode)
-	l.cfg, l.inCgroup = &cfg, cfg.Mode != initStandard
-	if cfg.Mode == initStandard {
+	l.cfg, l.inCgroup = &cfg, cfg.Mode != protocol.ModeStandard
+	if cfg.Mode == protocol.ModeStandard {
 		return l.standardInit()
 	}
 	return l.setnsInit()
 }
 
 type linuxInit struct {
-	sock syncSock
-	cfg  *initConfig
+	sock protocol.Sock
+	cfg  *protocol.InitConfig
 	// inCgroup is set once the parent has moved us into our cgroup (or
 	// there is no such step).
 	inCgroup bool
@@ -140,8 +102,8 @@ type linuxInit struct {
 }
 
 // expect reads the next frame of type want from the parent, taking note of
-// a syncCgroupDone on the way.
-func (l *linuxInit) expect(want syncType) ([]byte, error) {
+// a protocol.SyncCgroupDone on the way.
+func (l *linuxInit) expect(want protocol.Type) ([]byte, error) {
 	payload, file, err := l.expectFile(want)
 	if file != nil {
 		file.Close()
@@ -151,9 +113,9 @@ func (l *linuxInit) expect(want syncType) ([]byte, error) {
 
 // expectFile is expect for a frame that may carry a file, which it
 // returns (the caller closes it).
-func (l *linuxInit) expectFile(want syncType) ([]byte, *os.File, error) {
+func (l *linuxInit) expectFile(want protocol.Type) ([]byte, *os.File, error) {
 	for {
-		t, payload, file, err := l.sock.read()
+		t, payload, file, err := l.sock.Read()
 		if err != nil {
 			return nil, nil, fmt.Errorf("wait for %s: %w", want, err)
 		}
@@ -164,13 +126,13 @@ func (l *linuxInit) expectFile(want syncType) ([]byte, *os.File, error) {
 			file.Close()
 		}
 		switch t {
-		case syncCgroupDone:
+		case protocol.SyncCgroupDone:
 			if err := l.cgroupDone(payload); err != nil {
 				return nil, nil, err
 			}
-		case syncError:
+		case protocol.SyncError:
 			return nil, nil, errors.New(string(payload))
-		case syncAbort:
+		case protocol.SyncAbort:
 			return nil, nil, errAborted
 		default:
 			return nil, nil, fmt.Errorf("got %s, want %s", t, want)
@@ -225,7 +187,7 @@ func (l *linuxInit) waitCgroup() error {
 	if l.inCgroup {
 		return nil
 	}
-	payload, err := l.expect(syncCgroupDone)
+	payload, err := l.expect(protocol.SyncCgroupDone)
 	if err != nil {
 		return err
 	}
@@ -284,10 +246,10 @@ func (l *linuxInit) finish() error {
 	if err := l.waitCgroup(); err != nil {
 		return err
 	}
-	if err := l.sock.write(syncReady, nil); err != nil {
+	if err := l.sock.Write(protocol.SyncReady, nil); err != nil {
 		return err
 	}
-	if _, err := l.expect(syncRun); err != nil {
+	if _, err := l.expect(protocol.SyncRun); err != nil {
 		return err
 	}
 	logrus.Debug("init: run")
@@ -297,7 +259,7 @@ func (l *linuxInit) finish() error {
 	if err := procattr.Apply(p, l.specLinux()); err != nil {
 		return err
 	}
-	if err := procattr.SetFinalCPUAffinity(p, l.cfg.Mode == initSetns); err != nil {
+	if err := procattr.SetFinalCPUAffinity(p, l.cfg.Mode == protocol.ModeSetns); err != nil {
 		return err
 	}
 	// The cwd is entered as root, before the user change: the user
@@ -357,7 +319,7 @@ func (l *linuxInit) finish() error {
 	}
 	if p.User.Umask != nil {
 		unix.Umask(int(*p.User.Umask))
-	} else if l.cfg.Mode == initStandard {
+	} else if l.cfg.Mode == protocol.ModeStandard {
 		unix.Umask(0o022)
 	}
 
@@ -375,7 +337,7 @@ func (l *linuxInit) finish() error {
 		logrus.Debug("init: closing the pipe to signal completion")
 		logrus.Debug("init: about to wait on exec fifo")
 		l.created = true
-		l.sock.f.Close()
+		l.sock.File().Close()
 		closeLogPipe()
 		stop := l.serveNamespaces()
 		err := waitFifo(l.cfg.FifoFd)
@@ -394,7 +356,7 @@ func (l *linuxInit) finish() error {
 	// once it has been (poststart hooks come after that), but nothing is
 	// sent on it any more.
 	l.created = true
-	if l.cfg.Mode == initStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
+	if l.cfg.Mode == protocol.ModeStandard && l.cfg.Spec.Hooks != nil && l.cfg.HookState != nil {
 		st := *l.cfg.HookState
 		st.Status, st.Pid = specs.StateCreated, unix.Getpid()
 		// A hook without env gets the process's environment, as in
@@ -406,7 +368,7 @@ func (l *linuxInit) finish() error {
 	// The socket and the log pipe are close-on-exec: the execve is what
 	// signals completion to the parent, when there is no exec fifo.
 	switch {
-	case l.cfg.Mode == initSetns:
+	case l.cfg.Mode == protocol.ModeSetns:
 		logrus.Debug("setns_init: about to exec")
 	case l.cfg.FifoFd <= 0:
 		logrus.Debug("init: closing the pipe to signal completion")
@@ -453,13 +415,13 @@ func (l *linuxInit) loadSeccomp(filter *seccomp.Filter) error {
 	}
 	if fd >= 0 {
 		defer unix.Close(fd)
-		if l.sock.f == nil {
+		if l.sock.File() == nil {
 			return errors.New("seccomp notify fd cannot be passed at this stage")
 		}
-		if err := l.sock.writeFd(syncSeccompFd, fd); err != nil {
+		if err := l.sock.WriteFd(protocol.SyncSeccompFd, fd); err != nil {
 			return err
 		}
-		if _, err := l.expect(syncSeccompDone); err != nil {
+		if _, err := l.expect(protocol.SyncSeccompDone); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
@@ -37,9 +38,9 @@ func (l *linuxInit) setnsInit() error {
 // which the parent sends: a container without a mount namespace has none
 // for the C stage to join, and its root is a chroot (see rootfs/hostns.go).
 func (l *linuxInit) enterInitRoot() error {
-	_, f, err := l.expectFile(syncMountFd)
+	_, f, err := l.expectFile(protocol.SyncMountFd)
 	if err == nil && f == nil {
-		err = fmt.Errorf("%s without a file", syncMountFd)
+		err = fmt.Errorf("%s without a file", protocol.SyncMountFd)
 	}
 	if err != nil {
 		return err

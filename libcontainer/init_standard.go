@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
@@ -122,10 +123,10 @@ func (l *linuxInit) beforePivot() error {
 		return err
 	}
 	if l.cfg.ParentHooks {
-		if err := l.sock.write(syncHooks, nil); err != nil {
+		if err := l.sock.Write(protocol.SyncHooks, nil); err != nil {
 			return err
 		}
-		if _, err := l.expect(syncHooksDone); err != nil {
+		if _, err := l.expect(protocol.SyncHooksDone); err != nil {
 			return err
 		}
 	}

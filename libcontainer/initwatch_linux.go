@@ -2,7 +2,7 @@ package libcontainer
 
 // The way out of the runtime's waits on runc init.
 //
-// The runtime waits for runc init on the init socket (sync.go): for a
+// The runtime waits for runc init on the init socket (package protocol): for a
 // frame, for room to write one, for the end of the socket. An init that
 // dies closes the socket, and the wait ends there. An init that lives on
 // without getting anywhere would keep the runtime waiting for good: one

@@ -8,16 +8,13 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 )
 
 // The init logs through a pipe to the runtime (never to the container's
 // stderr): JSON lines, which the runtime re-logs at their level, so they end
 // up in runc's own log (--log, --log-format) like everything else.
-
-const (
-	envLogPipe  = "_RUNC_LOGPIPE"
-	envLogLevel = "_RUNC_LOGLEVEL"
-)
 
 // logPipe is the init's end of the log pipe.
 var logPipe *os.File
@@ -25,7 +22,7 @@ var logPipe *os.File
 // initLogging points the init's logrus at the log pipe named in its
 // environment.
 func initLogging() {
-	fd, err := strconv.Atoi(os.Getenv(envLogPipe))
+	fd, err := strconv.Atoi(os.Getenv(protocol.EnvLogPipe))
 	if err != nil || fd < 3 {
 		logrus.SetOutput(discard{})
 		return
@@ -33,7 +30,7 @@ func initLogging() {
 	logPipe = os.NewFile(uintptr(fd), "log pipe")
 	logrus.SetOutput(logPipe)
 	logrus.SetFormatter(&logrus.JSONFormatter{})
-	if lvl, err := logrus.ParseLevel(os.Getenv(envLogLevel)); err == nil {
+	if lvl, err := logrus.ParseLevel(os.Getenv(protocol.EnvLogLevel)); err == nil {
 		logrus.SetLevel(lvl)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
+	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
@@ -49,7 +50,7 @@ func Prepare() { exeseal.Prepare() }
 // messages through the callbacks (any may be nil).
 type spawn struct {
 	boot   nsenter.Bootstrap
-	config *initConfig
+	config *protocol.InitConfig
 	io     *Process
 	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
 	nsSock *os.File // listening socket on which a rootless create's init serves its namespaces
@@ -72,10 +73,10 @@ type spawn struct {
 	onPid      func(pid int) error // the final process pid, before its config is sent
 	// onMountRequest, if set, returns the bind source of mounts[i] the
 	// init asks for (see bindsources_linux.go); it is sent as a
-	// syncMountFd frame and closed.
+	// protocol.SyncMountFd frame and closed.
 	onMountRequest func(pid, i int) (*os.File, error)
 	// inCgroup, if set, is called after the config was sent and must put
-	// pid into its cgroup; its result goes to the init as syncCgroupDone
+	// pid into its cgroup; its result goes to the init as protocol.SyncCgroupDone
 	// (nil: the paths of the config stand).
 	inCgroup  func(pid int) (map[string]string, error)
 	onHooks   func(pid int) error
@@ -86,7 +87,7 @@ type spawn struct {
 	frozenOK bool
 }
 
-// run starts the init and drives the protocol (see sync.go) until the init
+// run starts the init and drives the protocol (see package protocol) until the init
 // closes its end. It returns the pid of the process. On error the init is
 // killed.
 func (sp *spawn) run() (pid int, err error) {
@@ -160,9 +161,9 @@ func (sp *spawn) run() (pid int, err error) {
 		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
 		Args: []string{"runc", "init"},
 		Env: []string{
-			"_RUNC_INITPIPE=" + strconv.Itoa(initFd),
-			envLogPipe + "=" + strconv.Itoa(logFd),
-			envLogLevel + "=" + logrus.GetLevel().String(),
+			protocol.EnvInitPipe + "=" + strconv.Itoa(initFd),
+			protocol.EnvLogPipe + "=" + strconv.Itoa(logFd),
+			protocol.EnvLogLevel + "=" + logrus.GetLevel().String(),
 		},
 		Stdin:       orStd(sp.io.Stdin, os.Stdin),
 		Stdout:      orStd(sp.io.Stdout, os.Stdout),
@@ -179,7 +180,7 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, fmt.Errorf("start runc init: %w", err)
 	}
 	logrus.Debugf("runc init started: %d", cmd.Process.Pid)
-	sock := syncSock{parent}
+	sock := protocol.NewSock(parent)
 	stage0Done := false
 	w := newInitWatch(parent, sp.frozenOK)
 	defer w.close()
@@ -217,7 +218,7 @@ func (sp *spawn) run() (pid int, err error) {
 
 	ready := false
 	for {
-		t, payload, file, rerr := sock.read()
+		t, payload, file, rerr := sock.Read()
 		if rerr == nil {
 			w.expect("runc init to set up the container")
 		}
@@ -231,20 +232,20 @@ func (sp *spawn) run() (pid int, err error) {
 		if rerr != nil {
 			return pid, rerr
 		}
-		var reply syncType
+		var reply protocol.Type
 		logrus.Debugf("runc init: %s", t)
 		switch t {
-		case syncError:
-			return pid, sp.duringInit(initFailed(payload))
-		case syncUsermapPls:
+		case protocol.SyncError:
+			return pid, sp.duringInit(protocol.InitFailed(payload))
+		case protocol.SyncUsermapPls:
 			if sp.onUsermap != nil {
 				err = sp.onUsermap(cmd.Process.Pid)
 			}
-			reply = syncUsermapAck
-		case syncTimeOffsetsPls:
+			reply = protocol.SyncUsermapAck
+		case protocol.SyncTimeOffsetsPls:
 			err = writeTimeOffsets(cmd.Process.Pid, sp.boot.TimeOffsets)
-			reply = syncTimeOffsetsAck
-		case syncChildPid:
+			reply = protocol.SyncTimeOffsetsAck
+		case protocol.SyncChildPid:
 			logrus.Debugf("runc init: container process is %d", int32(binary.NativeEndian.Uint32(payload)))
 			if len(payload) != 4 {
 				return pid, errors.New("bad child pid message")
@@ -268,41 +269,41 @@ func (sp *spawn) run() (pid int, err error) {
 					return pid, err
 				}
 			}
-			if err = sock.writeJSON(syncConfig, sp.config); err != nil {
-				return pid, sp.fromInit(sock.peerError(err))
+			if err = sock.WriteJSON(protocol.SyncConfig, sp.config); err != nil {
+				return pid, sp.fromInit(sock.PeerError(err))
 			}
 			if sp.initRoot != nil {
-				if err = sock.writeFd(syncMountFd, int(sp.initRoot.Fd())); err != nil {
-					return pid, sp.fromInit(sock.peerError(err))
+				if err = sock.WriteFd(protocol.SyncMountFd, int(sp.initRoot.Fd())); err != nil {
+					return pid, sp.fromInit(sock.PeerError(err))
 				}
 			}
 			if sp.inCgroup != nil {
 				paths, cerr := sp.inCgroup(pid)
 				if cerr != nil {
-					_ = sock.write(syncAbort, nil)
-					return pid, sp.fromInit(cgroupMoveError(sock, pid, cerr))
+					_ = sock.Write(protocol.SyncAbort, nil)
+					return pid, sp.fromInit(protocol.CgroupMoveError(sock, pid, cerr))
 				}
 				// No paths: the init keeps those of its config.
 				if paths == nil {
-					err = sock.write(syncCgroupDone, nil)
+					err = sock.Write(protocol.SyncCgroupDone, nil)
 				} else {
-					err = sock.writeJSON(syncCgroupDone, paths)
+					err = sock.WriteJSON(protocol.SyncCgroupDone, paths)
 				}
 				if err != nil {
-					return pid, sp.fromInit(sock.peerError(err))
+					return pid, sp.fromInit(sock.PeerError(err))
 				}
 			}
 			continue
-		case syncMountRequest:
+		case protocol.SyncMountRequest:
 			if err = sp.answerBindSource(sock, pid, payload); err == nil {
 				continue
 			}
-		case syncHooks:
+		case protocol.SyncHooks:
 			if sp.onHooks != nil {
 				err = sp.onHooks(pid)
 			}
-			reply = syncHooksDone
-		case syncSeccompFd:
+			reply = protocol.SyncHooksDone
+		case protocol.SyncSeccompFd:
 			if file == nil {
 				err = errors.New("seccomp notify fd message without an fd")
 			} else if sp.onSeccomp != nil {
@@ -311,8 +312,8 @@ func (sp *spawn) run() (pid int, err error) {
 			if file != nil {
 				file.Close()
 			}
-			reply = syncSeccompDone
-		case syncReady:
+			reply = protocol.SyncSeccompDone
+		case protocol.SyncReady:
 			if sp.io.OnReady != nil {
 				err = sp.io.OnReady()
 			}
@@ -320,31 +321,31 @@ func (sp *spawn) run() (pid int, err error) {
 				err = sp.onReady(pid)
 			}
 			ready = true
-			reply = syncRun
+			reply = protocol.SyncRun
 			w.expect("runc init to finish (exec the process, or wait for runc start)")
 		default:
 			err = fmt.Errorf("unexpected %s from runc init", t)
 		}
-		if file != nil && t != syncSeccompFd {
+		if file != nil && t != protocol.SyncSeccompFd {
 			file.Close()
 		}
 		if err != nil {
-			_ = sock.write(syncAbort, nil)
-			if t == syncUsermapPls {
+			_ = sock.Write(protocol.SyncAbort, nil)
+			if t == protocol.SyncUsermapPls {
 				return pid, err
 			}
 			// A hook, the cgroup limits, the seccomp agent: runc
 			// reports these as the init's too.
 			return pid, sp.duringInit(err)
 		}
-		if err = sock.write(reply, nil); err != nil {
-			if t == syncReady && (errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET)) {
+		if err = sock.Write(reply, nil); err != nil {
+			if t == protocol.SyncReady && (errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET)) {
 				// Killed once set up, when others could see it as
 				// created (a concurrent `runc kill`): a container that
-				// stopped, as when it exits right after syncRun.
+				// stopped, as when it exits right after protocol.SyncRun.
 				return pid, nil
 			}
-			return pid, sp.fromInit(sock.peerError(err))
+			return pid, sp.fromInit(sock.PeerError(err))
 		}
 	}
 }
@@ -353,16 +354,16 @@ func (sp *spawn) run() (pid int, err error) {
 // runc 1.5 reports it: "error during container init: ...". An exec's is
 // returned as it is (as in runc).
 func (sp *spawn) duringInit(err error) error {
-	if err == nil || sp.config.Mode != initStandard {
+	if err == nil || sp.config.Mode != protocol.ModeStandard {
 		return err
 	}
-	return fmt.Errorf(initErrorPrefix+"%w", err)
+	return fmt.Errorf(protocol.InitErrorPrefix+"%w", err)
 }
 
-// fromInit is duringInit for the init's own error (syncError); any other
+// fromInit is duringInit for the init's own error (protocol.SyncError); any other
 // is returned as it is.
 func (sp *spawn) fromInit(err error) error {
-	var f *initFailure
+	var f *protocol.InitFailure
 	if errors.As(err, &f) {
 		return sp.duringInit(err)
 	}
@@ -384,19 +385,6 @@ func reap(cmd *exec.Cmd) {
 		}
 	}
 	_ = cmd.Wait()
-}
-
-// cgroupMoveError is what to report when moving the init into its cgroup
-// failed with cerr. The init sets up its rootfs meanwhile: if that failed,
-// it sent its error and exited, and once it was reaped the move found no
-// process (ESRCH). Its error, still unread, is the one to report.
-func cgroupMoveError(sock syncSock, pid int, cerr error) error {
-	if errors.Is(cerr, unix.ESRCH) || unix.Kill(pid, 0) == unix.ESRCH {
-		if ierr := sock.initError(); ierr != nil {
-			return ierr
-		}
-	}
-	return cerr
 }
 
 func orStd(f, std *os.File) *os.File {

@@ -232,32 +232,6 @@ func TestReopenFd(t *testing.T) {
 	}
 }
 
-// TestPeerError: when the init failed and closed its end, a write to it
-// fails with EPIPE and the init's own error, still unread, is reported.
-func TestPeerError(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := syncSock{os.NewFile(uintptr(fds[0]), "parent")}
-	child := syncSock{os.NewFile(uintptr(fds[1]), "child")}
-	defer parent.f.Close()
-	if err := child.write(syncError, []byte("mount /proc: it went wrong")); err != nil {
-		t.Fatal(err)
-	}
-	child.f.Close()
-	werr := parent.write(syncCgroupDone, []byte("{}"))
-	if werr == nil {
-		t.Fatal("write to a closed peer succeeded")
-	}
-	if got := parent.peerError(werr); got == nil || got.Error() != "mount /proc: it went wrong" {
-		t.Fatalf("peerError = %v, want the init's error", got)
-	}
-	if got := parent.peerError(os.ErrDeadlineExceeded); got != os.ErrDeadlineExceeded {
-		t.Fatalf("other errors must pass through, got %v", got)
-	}
-}
-
 // TestMountDevConsole is CVE-2025-52565's check: the pty peer is bound on
 // /dev/console only if that is a plain file or character device; a symlink
 // (to a file the container wants covered) or a directory is refused and

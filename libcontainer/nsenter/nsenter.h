@@ -12,7 +12,8 @@
 #define ATTR_ROOTLESS 4
 #define ATTR_CGROUP_TASKS 5
 
-/* sync frame types used by the C stage (see sync.go for the Go ones) */
+/* sync frame types used by the C stage (see libcontainer/protocol/sync.go
+ * for the Go ones) */
 #define SYNC_ERROR 1
 #define SYNC_USERMAP_PLS 2
 #define SYNC_USERMAP_ACK 3

@@ -1,4 +1,4 @@
-package libcontainer
+package protocol
 
 import (
 	"errors"
@@ -15,21 +15,21 @@ import (
 // for a bind mount whose source was missing). A cgroup error with the init
 // alive is reported as it is, without waiting on the socket.
 func TestCgroupMoveError(t *testing.T) {
-	pair := func() (parent, child syncSock) {
+	pair := func() (parent, child Sock) {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return syncSock{os.NewFile(uintptr(fds[0]), "parent")}, syncSock{os.NewFile(uintptr(fds[1]), "child")}
+		return Sock{os.NewFile(uintptr(fds[0]), "parent")}, Sock{os.NewFile(uintptr(fds[1]), "child")}
 	}
 	esrch := fmt.Errorf("apply cgroup: write cgroup.procs: %w", unix.ESRCH)
 
 	parent, child := pair()
-	if err := child.write(syncError, []byte("mounts[7]: open source: no such file or directory")); err != nil {
+	if err := child.Write(SyncError, []byte("mounts[7]: open source: no such file or directory")); err != nil {
 		t.Fatal(err)
 	}
 	child.f.Close()
-	got := cgroupMoveError(parent, os.Getpid(), esrch)
+	got := CgroupMoveError(parent, os.Getpid(), esrch)
 	if got == nil || got.Error() != "mounts[7]: open source: no such file or directory" {
 		t.Fatalf("got %v, want the init's error", got)
 	}
@@ -38,7 +38,7 @@ func TestCgroupMoveError(t *testing.T) {
 	// gone without a word: the cgroup's error
 	parent, child = pair()
 	child.f.Close()
-	if got := cgroupMoveError(parent, os.Getpid(), esrch); !errors.Is(got, unix.ESRCH) {
+	if got := CgroupMoveError(parent, os.Getpid(), esrch); !errors.Is(got, unix.ESRCH) {
 		t.Fatalf("got %v, want the cgroup error", got)
 	}
 	parent.f.Close()
@@ -49,7 +49,7 @@ func TestCgroupMoveError(t *testing.T) {
 	defer parent.f.Close()
 	defer child.f.Close()
 	other := errors.New("apply cgroup: permission denied")
-	if got := cgroupMoveError(parent, os.Getpid(), other); got != other {
+	if got := CgroupMoveError(parent, os.Getpid(), other); got != other {
 		t.Fatalf("got %v, want %v", got, other)
 	}
 }

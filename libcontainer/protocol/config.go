@@ -1,0 +1,60 @@
+package protocol
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+// The environment the runtime starts runc init with.
+const (
+	// EnvInitPipe names the fd of the init's end of the init socket.
+	EnvInitPipe = "_RUNC_INITPIPE"
+	// EnvLogPipe names the fd of the log pipe: the init logs on it in
+	// JSON lines (logrus's JSONFormatter: "level", "msg"), which the
+	// runtime re-logs at their level in its own log.
+	EnvLogPipe = "_RUNC_LOGPIPE"
+	// EnvLogLevel is the runtime's log level, for the init to log at.
+	EnvLogLevel = "_RUNC_LOGLEVEL"
+)
+
+// Mode is what runc init does: set up a new container, or start a
+// process in a running one.
+type Mode string
+
+const (
+	ModeStandard Mode = "standard" // a new container
+	ModeSetns    Mode = "setns"    // runc exec
+)
+
+// InitConfig is what the parent sends the init after the C stage
+// (SyncConfig).
+type InitConfig struct {
+	Mode    Mode           `json:"mode"`
+	ID      string         `json:"id"`
+	Spec    *specs.Spec    `json:"spec,omitempty"` // standard only
+	Process *specs.Process `json:"process"`
+	// Seccomp is the container's linux.seccomp for an exec'd process
+	// (setns mode has no Spec); a new container's comes from Spec.
+	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
+	// HookState is the state given to createContainer and startContainer
+	// hooks.
+	HookState    *specs.State      `json:"hook_state,omitempty"`
+	ParentHooks  bool              `json:"parent_hooks,omitempty"` // ask the parent to run prestart/createRuntime
+	NoPivot      bool              `json:"no_pivot,omitempty"`
+	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
+	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
+	InUserNS     bool              `json:"in_userns,omitempty"`
+	// NewCgroupNS: unshare the cgroup namespace once in the cgroup.
+	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
+	Rootless    bool `json:"rootless,omitempty"`
+	// File descriptors the init got (0 when absent).
+	PreserveFds int `json:"preserve_fds,omitempty"` // fds 3..3+n-1 stay open for the process
+	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
+	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
+	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
+	NsSockFd    int `json:"ns_sock_fd,omitempty"`   // rootless create: serve our namespaces on it until start
+	// BindSources are the indices in Spec.Mounts of the bind sources the
+	// init asks the parent for (see libcontainer/bindsources_linux.go).
+	BindSources []int `json:"bind_sources,omitempty"`
+	// InitRoot (setns, for a container without a mount namespace): the
+	// parent sends the root directory of the container's init right
+	// after the config, to chroot into.
+	InitRoot bool `json:"init_root,omitempty"`
+}
