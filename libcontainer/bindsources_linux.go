@@ -9,7 +9,6 @@ package libcontainer
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -229,18 +228,4 @@ func (l *linuxInit) bindSource(i int) (*os.File, error) {
 		err = fmt.Errorf("%s without a file", protocol.SyncMountFd)
 	}
 	return file, err
-}
-
-// answerBindSource answers the init's request for a bind source (payload:
-// the mount's index) with the source, sent as a protocol.SyncMountFd frame.
-func (sp *spawn) answerBindSource(sock protocol.Sock, pid int, payload []byte) error {
-	if sp.onMountRequest == nil || len(payload) != 4 {
-		return errors.New("unexpected bind source request from runc init")
-	}
-	f, err := sp.onMountRequest(pid, int(binary.NativeEndian.Uint32(payload)))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return sock.WriteFd(protocol.SyncMountFd, int(f.Fd()))
 }

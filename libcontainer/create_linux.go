@@ -3,10 +3,8 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
-	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
@@ -154,13 +151,10 @@ func cgroupConfig(s *State) *cgroups.Config {
 	return cc
 }
 
-// start launches the init of a new container (see package protocol).
+// start launches the init of a new container: runc init, driven by a
+// createHandler (see package protocol for the sequence).
 func (c *Container) start(o *CreateOptions) error {
 	spec := o.Spec
-	var (
-		cg   cgroups.Manager
-		warm chan struct{}
-	)
 	sp := &spawn{
 		boot: bootstrapFor(spec, o.Rootless, false),
 		io:   &o.IO,
@@ -177,6 +171,8 @@ func (c *Container) start(o *CreateOptions) error {
 			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
 		},
 	}
+	h := &createHandler{c: c, o: o, spec: spec, cfg: sp.config, timeOffsets: sp.boot.TimeOffsets}
+	sp.h = h
 	if o.UseFifo {
 		fifo, err := c.makeFifo(spec)
 		if err != nil {
@@ -195,164 +191,15 @@ func (c *Container) start(o *CreateOptions) error {
 			}
 		}
 	}
-	// The cgroup. With the cgroupfs driver and a privileged runtime it is
-	// made now and runc init is born in it (cgroupjoin_linux.go).
-	// Otherwise it is made while the init starts, with a first move (of
-	// stage 0) that pays the v1 attach's RCU grace period early, so that
-	// moving the init itself is quick.
-	newCgroup := func() error {
-		var err error
-		if cg, err = cgroups.New(cgroupConfig(c.state)); err != nil {
-			return err
-		}
-		// Before it is ours (a cgroup we refuse is not removed): one
-		// in use, or frozen, which runc init would freeze in.
-		if err := cgroups.CheckUnused(cg.Paths()); err != nil {
-			return err
-		}
-		c.cg = cg
-		sp.config.CgroupPaths = cg.Paths()
-		// The state records the cgroup paths before the cgroup exists,
-		// for a delete after a create killed half-way.
-		snap := *c.state
-		snap.CgroupPaths = sp.config.CgroupPaths
-		return saveState(c.dir, &snap)
-	}
 	if !o.Rootless && !c.state.Systemd {
-		// Made while runc seals its binary: done by the time the init
-		// starts.
-		made := make(chan error, 1)
-		go func() {
-			made <- func() error {
-				if err := newCgroup(); err != nil {
-					return err
-				}
-				if err := cg.Apply(-1); err != nil {
-					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
-				}
-				j, err := openCgroupJoin(slices.Collect(maps.Values(sp.config.CgroupPaths)))
-				if err != nil {
-					return fmt.Errorf("unable to apply cgroup configuration: %w", err)
-				}
-				sp.cgroupJoin = j
-				return nil
-			}()
-		}()
-		var madeErr error
-		sp.beforeStart = func() error {
-			if made != nil {
-				madeErr, made = <-made, nil
-			}
-			return madeErr
-		}
-		defer func() {
-			_ = sp.beforeStart() // not left running if run failed first
-			sp.cgroupJoin.Close()
-		}()
+		h.startCgroup()
 	}
-	sp.afterStart = func(stage0 int) error {
-		if sp.cgroupJoin != nil {
-			return nil
-		}
-		if cg == nil {
-			if err := newCgroup(); err != nil {
-				return err
-			}
-		}
-		// Not with systemd: the early move would start the scope around
-		// stage 0, which may empty (and lose it) before the init joins;
-		// its attach is a D-Bus call anyway.
-		if !c.state.Systemd {
-			warm = make(chan struct{})
-			go func() {
-				defer close(warm)
-				_ = cg.Apply(stage0)
-			}()
-		}
-		return nil
-	}
-	sp.inCgroup = func(pid int) (map[string]string, error) {
-		if sp.cgroupJoin == nil {
-			if warm != nil {
-				<-warm
-			}
-			err := cg.Apply(pid)
-			if err != nil && !errors.Is(err, cgroups.ErrRootless) {
-				return nil, fmt.Errorf("unable to apply cgroup configuration: %w", err)
-			}
-		}
-		logrus.Debugf("cgroup applied to %d", pid)
-		c.state.CgroupPaths = cg.Paths()
-		if o.Rootless {
-			// Without access to (some of) the cgroup, run without it, as
-			// runc does (see rootless_linux.go).
-			c.state.CgroupPaths = rootlessCgroupPaths(spec, c.state.CgroupPaths)
-		}
-		testfault.At("create:cgroup")
-		if err := c.applyIntelRdt(pid); err != nil {
-			return nil, err
-		}
-		var err error
-		if c.state.NetDevices, err = moveNetDevices(spec.Linux.NetDevices, pid); err != nil {
-			return nil, err
-		}
-		if spec.Process.OOMScoreAdj != nil {
-			adj := fmt.Sprint(*spec.Process.OOMScoreAdj)
-			if err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(adj), 0); err != nil {
-				return nil, fmt.Errorf("set process.oomScoreAdj: %w", err)
-			}
-		}
-		if !o.Rootless {
-			return nil, nil // the paths the config gave the init
-		}
-		// Those the runtime could join: maybe none, which is not nil
-		// (nil keeps the config's paths).
-		if c.state.CgroupPaths == nil {
-			return map[string]string{}, nil
-		}
-		return c.state.CgroupPaths, nil
-	}
-	sp.onUsermap = func(pid int) error { return writeIDMaps(pid, spec.Linux, o.Rootless) }
+	defer h.close() // not left running if run failed first
 	// The bind sources the init may not reach from its user namespace
 	// are opened here (a rootless runtime has no more access than it).
 	if idx := rootfs.BindSourceIndices(spec, namespaces.Has(spec, specs.UserNamespace) && !o.Rootless, o.Bundle); len(idx) > 0 {
-		b := &bindSources{spec: spec, bundle: o.Bundle, idx: idx}
-		defer b.close()
+		h.binds = &bindSources{spec: spec, bundle: o.Bundle, idx: idx}
 		sp.config.BindSources = idx
-		sp.onMountRequest = b.open
-	}
-	sp.onSeccomp = func(f *os.File) error {
-		pid := c.state.InitPid
-		return sendSeccompListener(spec.Linux.Seccomp, c.state.hookState(Creating, pid), pid, f)
-	}
-	sp.onPid = func(pid int) error {
-		if err := c.recordInit(pid); err != nil {
-			return fmt.Errorf("container init: %w", err)
-		}
-		sp.config.HookState = c.state.hookState(Creating, pid)
-		return nil
-	}
-	sp.onHooks = func(pid int) error {
-		return runCreateHooks(spec.Hooks, c.state.hookState(Creating, pid))
-	}
-	sp.onReady = func(pid int) error {
-		// Also without linux.resources: Set(nil) still applies the
-		// default device rules (a new cgroup allows every device).
-		if err := cg.Set(spec.Linux.Resources); err != nil {
-			return fmt.Errorf("set cgroup resources: %w", err)
-		}
-		logrus.Debug("cgroup resources set")
-		if !namespaces.Has(spec, specs.MountNamespace) {
-			if err := c.recordHostRoot(pid); err != nil {
-				return err
-			}
-		}
-		c.state.Creating = false
-		if err := saveState(c.dir, c.state); err != nil {
-			return err
-		}
-		testfault.At("create:ready")
-		return nil
 	}
 	pid, err := sp.run()
 	o.IO.Pid = pid

@@ -16,7 +16,6 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
-	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 )
 
@@ -114,50 +113,18 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		// --ignore-paused: the process waits, frozen, for the resume.
 		frozenOK: status == Paused,
 	}
-	// The cgroup. runc init is born in it (cgroupjoin_linux.go), but for
-	// a rootless runtime, which may not write it, or a paused container
-	// (stage 0 would freeze as it joined). Otherwise stage 0 is moved
-	// while it joins the namespaces and forks, which pays the v1 attach's
-	// RCU grace period (some 8ms), and the process itself (quick then)
-	// once it is known. It cannot run anything of its own before: it
-	// waits for protocol.SyncRun, which comes after protocol.SyncCgroupDone.
-	var cgDirs []string // nil: no cgroup to join
+	h := &execHandler{c: c, io: io, p: p, seccomp: seccomp}
+	sp.h = h
 	if c.state.CgroupPaths != nil {
-		if cgDirs, err = c.execCgroupDirs(o.SubCgroupPaths); err != nil {
+		if h.cgDirs, err = c.execCgroupDirs(o.SubCgroupPaths); err != nil {
 			return 0, err
 		}
 	}
-	if cgDirs != nil && !c.state.Rootless && status != Paused {
-		if sp.cgroupJoin, err = openCgroupJoin(cgDirs); err != nil {
+	if h.cgDirs != nil && !c.state.Rootless && status != Paused {
+		if h.join, err = openCgroupJoin(h.cgDirs); err != nil {
 			return 0, fmt.Errorf("error adding pid to cgroups: %w", err)
 		}
-		defer sp.cgroupJoin.Close()
-	}
-	var warm chan struct{}
-	sp.afterStart = func(stage0 int) error {
-		if sp.cgroupJoin != nil {
-			return nil
-		}
-		warm = make(chan struct{})
-		go func() {
-			defer close(warm)
-			_ = c.joinCgroup(stage0, cgDirs) // errors: see below
-		}()
-		return nil
-	}
-	sp.inCgroup = func(pid int) (map[string]string, error) {
-		if sp.cgroupJoin == nil {
-			<-warm
-			if err := c.joinCgroup(pid, cgDirs); err != nil {
-				return nil, err
-			}
-		}
-		// In the cgroup (joining a cpuset would reset it): the resctrl
-		// groups and process.execCPUAffinity.initial.
-		if err := c.joinIntelRdt(pid); err != nil {
-			return nil, err
-		}
-		return nil, procattr.SetInitialCPUAffinity(pid, p)
+		defer h.join.Close()
 	}
 	if !namespaces.Has(cfg, specs.MountNamespace) {
 		// No mount namespace to join: the process enters the
@@ -170,13 +137,6 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		defer root.Close()
 		sp.config.InitRoot = true
 		sp.initRoot = root
-	}
-	var execPid int
-	sp.onPid = func(pid int) error { execPid = pid; return nil }
-	// A filter with a listener: its fd goes to the seccomp agent, with the
-	// exec'd process's pid.
-	sp.onSeccomp = func(f *os.File) error {
-		return sendSeccompListener(seccomp, c.state.hookState(Running, c.state.InitPid), execPid, f)
 	}
 	pid, err = sp.run()
 	io.Pid = pid

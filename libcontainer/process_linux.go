@@ -1,10 +1,7 @@
 package libcontainer
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -46,12 +43,13 @@ type Process struct {
 func Prepare() { exeseal.Prepare() }
 
 // spawn is the parent's side of one `runc init`: it starts the binary,
-// feeds the C stage its bootstrap message, and answers the init's sync
-// messages through the callbacks (any may be nil).
+// feeds the C stage its bootstrap message, and drives the protocol
+// (protocol.Drive) with a handler of the steps: create's or exec's.
 type spawn struct {
 	boot   nsenter.Bootstrap
 	config *protocol.InitConfig
 	io     *Process
+	h      initHandler
 	fifo   *os.File // O_PATH exec.fifo, for a create that waits for start
 	nsSock *os.File // listening socket on which a rootless create's init serves its namespaces
 	// initRoot, for an exec into a container without a mount namespace,
@@ -60,36 +58,27 @@ type spawn struct {
 	// joinFiles are open namespaces (exec) the C stage joins through
 	// /proc/self/fd, added to boot.Join.
 	joinFiles []namespaces.File
-	// cgroupJoin, if set, makes runc init be born in its cgroups (see
-	// cgroupjoin_linux.go); the caller closes it.
-	cgroupJoin *cgroupJoin
-
-	// beforeStart, if set, is called right before runc init starts.
-	beforeStart func() error
-	// afterStart is called with the pid of stage 0 once it has its
-	// bootstrap: work done here overlaps the start of the init.
-	afterStart func(pid int) error
-	onUsermap  func(pid int) error
-	onPid      func(pid int) error // the final process pid, before its config is sent
-	// onMountRequest, if set, returns the bind source of mounts[i] the
-	// init asks for (see bindsources_linux.go); it is sent as a
-	// protocol.SyncMountFd frame and closed.
-	onMountRequest func(pid, i int) (*os.File, error)
-	// inCgroup, if set, is called after the config was sent and must put
-	// pid into its cgroup; its result goes to the init as protocol.SyncCgroupDone
-	// (nil: the paths of the config stand).
-	inCgroup  func(pid int) (map[string]string, error)
-	onHooks   func(pid int) error
-	onReady   func(pid int) error
-	onSeccomp func(f *os.File) error
 	// frozenOK: the init may stay frozen (exec --ignore-paused into a
 	// paused container), which the runtime waits out.
 	frozenOK bool
 }
 
-// run starts the init and drives the protocol (see package protocol) until the init
-// closes its end. It returns the pid of the process. On error the init is
-// killed.
+// initHandler is the runtime's part in starting one runc init: the steps
+// of the protocol, and what comes around the start of the process.
+type initHandler interface {
+	protocol.Handler
+	// beforeStart is called right before runc init starts. It returns
+	// the cgroup runc init is to be born in (cgroupjoin_linux.go), or
+	// nil: the handler moves it (JoinCgroup).
+	beforeStart() (*cgroupJoin, error)
+	// afterStart is called with the pid of stage 0 once it has its
+	// bootstrap: work done here overlaps the start of the init.
+	afterStart(stage0 int) error
+}
+
+// run starts the init and drives the protocol (protocol.Drive) until the
+// init closes its end. It returns the pid of the process. On error the
+// init is killed.
 func (sp *spawn) run() (pid int, err error) {
 	exe, err := exeseal.Open()
 	if err != nil {
@@ -98,10 +87,9 @@ func (sp *spawn) run() (pid int, err error) {
 	defer exe.Close()
 	logrus.Debug("runc binary sealed")
 	logrus.Debug("runc exeseal: using /proc/self/exe clone") // runc's words
-	if sp.beforeStart != nil {
-		if err := sp.beforeStart(); err != nil {
-			return 0, err
-		}
+	join, err := sp.h.beforeStart()
+	if err != nil {
+		return 0, err
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -150,8 +138,8 @@ func (sp *spawn) run() (pid int, err error) {
 		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.Type, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
 		files = append(files, ns.File)
 	}
-	if sp.cgroupJoin != nil {
-		for _, f := range sp.cgroupJoin.tasks {
+	if join != nil {
+		for _, f := range join.tasks {
 			sp.boot.CgroupTasks = append(sp.boot.CgroupTasks, 3+len(files))
 			files = append(files, f)
 		}
@@ -169,7 +157,7 @@ func (sp *spawn) run() (pid int, err error) {
 		Stdout:      orStd(sp.io.Stdout, os.Stdout),
 		Stderr:      orStd(sp.io.Stderr, os.Stderr),
 		ExtraFiles:  files,
-		SysProcAttr: sp.cgroupJoin.sysProcAttr(),
+		SysProcAttr: join.sysProcAttr(),
 	}
 	cmd.Env = append(cmd.Env, testfault.Env()...)
 	logrus.Debugf("starting runc init (%s)", cmd.Path)
@@ -180,27 +168,25 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, fmt.Errorf("start runc init: %w", err)
 	}
 	logrus.Debugf("runc init started: %d", cmd.Process.Pid)
-	sock := protocol.NewSock(parent)
-	stage0Done := false
-	w := newInitWatch(parent, sp.frozenOK)
-	defer w.close()
+	procs := &initProcs{stage0: cmd, watch: newInitWatch(parent, sp.frozenOK)}
+	defer procs.watch.close()
 	defer func() {
 		if err != nil {
-			err = w.explain(err)
+			err = procs.watch.explain(err)
 			if pid > 0 {
 				_ = unix.Kill(pid, unix.SIGKILL)
 			}
-			if !stage0Done {
+			if !procs.stage0Done {
 				_ = cmd.Process.Kill()
 				reap(cmd)
 			}
 		}
 	}()
 	// A child not yet waited for: its pid names it.
-	if err = w.follow(cmd.Process.Pid, "runc init stage 0"); err != nil {
+	if err = procs.watch.follow(cmd.Process.Pid, "runc init stage 0"); err != nil {
 		return 0, err
 	}
-	w.expect("the pid of the container's init")
+	procs.watch.expect("the pid of the container's init")
 
 	msg, err := sp.boot.Encode()
 	if err != nil {
@@ -210,164 +196,42 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
 	testfault.At("spawn:started")
-	if sp.afterStart != nil {
-		if err = sp.afterStart(cmd.Process.Pid); err != nil {
-			return 0, err
-		}
+	if err = sp.h.afterStart(cmd.Process.Pid); err != nil {
+		return 0, err
 	}
-
-	ready := false
-	for {
-		t, payload, file, rerr := sock.Read()
-		if rerr == nil {
-			w.expect("runc init to set up the container")
-		}
-		// A killed init may reset the connection rather than close it.
-		if rerr == io.EOF || errors.Is(rerr, unix.ECONNRESET) {
-			if !ready {
-				return pid, sp.duringInit(errors.New("runc init exited before the container was set up"))
-			}
-			return pid, nil
-		}
-		if rerr != nil {
-			return pid, rerr
-		}
-		var reply protocol.Type
-		logrus.Debugf("runc init: %s", t)
-		switch t {
-		case protocol.SyncError:
-			return pid, sp.duringInit(protocol.InitFailed(payload))
-		case protocol.SyncUsermapPls:
-			if sp.onUsermap != nil {
-				err = sp.onUsermap(cmd.Process.Pid)
-			}
-			reply = protocol.SyncUsermapAck
-		case protocol.SyncTimeOffsetsPls:
-			err = writeTimeOffsets(cmd.Process.Pid, sp.boot.TimeOffsets)
-			reply = protocol.SyncTimeOffsetsAck
-		case protocol.SyncChildPid:
-			logrus.Debugf("runc init: container process is %d", int32(binary.NativeEndian.Uint32(payload)))
-			if len(payload) != 4 {
-				return pid, errors.New("bad child pid message")
-			}
-			pid = int(int32(binary.NativeEndian.Uint32(payload)))
-			// Stage 0 exits now (it may be stuck on the way, frozen).
-			w.expect("runc init stage 0 to exit")
-			if err = w.waitExit(); err != nil {
-				return pid, err
-			}
-			stage0Done = true
-			if werr := cmd.Wait(); werr != nil {
-				return pid, fmt.Errorf("runc init stage 0: %w", werr)
-			}
-			if err = w.follow(pid, "runc init"); err != nil {
-				return pid, err
-			}
-			w.expect("runc init to set up the container")
-			if sp.onPid != nil {
-				if err = sp.onPid(pid); err != nil {
-					return pid, err
-				}
-			}
-			if err = sock.WriteJSON(protocol.SyncConfig, sp.config); err != nil {
-				return pid, sp.fromInit(sock.PeerError(err))
-			}
-			if sp.initRoot != nil {
-				if err = sock.WriteFd(protocol.SyncMountFd, int(sp.initRoot.Fd())); err != nil {
-					return pid, sp.fromInit(sock.PeerError(err))
-				}
-			}
-			if sp.inCgroup != nil {
-				paths, cerr := sp.inCgroup(pid)
-				if cerr != nil {
-					_ = sock.Write(protocol.SyncAbort, nil)
-					return pid, sp.fromInit(protocol.CgroupMoveError(sock, pid, cerr))
-				}
-				// No paths: the init keeps those of its config.
-				if paths == nil {
-					err = sock.Write(protocol.SyncCgroupDone, nil)
-				} else {
-					err = sock.WriteJSON(protocol.SyncCgroupDone, paths)
-				}
-				if err != nil {
-					return pid, sp.fromInit(sock.PeerError(err))
-				}
-			}
-			continue
-		case protocol.SyncMountRequest:
-			if err = sp.answerBindSource(sock, pid, payload); err == nil {
-				continue
-			}
-		case protocol.SyncHooks:
-			if sp.onHooks != nil {
-				err = sp.onHooks(pid)
-			}
-			reply = protocol.SyncHooksDone
-		case protocol.SyncSeccompFd:
-			if file == nil {
-				err = errors.New("seccomp notify fd message without an fd")
-			} else if sp.onSeccomp != nil {
-				err = sp.onSeccomp(file)
-			}
-			if file != nil {
-				file.Close()
-			}
-			reply = protocol.SyncSeccompDone
-		case protocol.SyncReady:
-			if sp.io.OnReady != nil {
-				err = sp.io.OnReady()
-			}
-			if err == nil && sp.onReady != nil {
-				err = sp.onReady(pid)
-			}
-			ready = true
-			reply = protocol.SyncRun
-			w.expect("runc init to finish (exec the process, or wait for runc start)")
-		default:
-			err = fmt.Errorf("unexpected %s from runc init", t)
-		}
-		if file != nil && t != protocol.SyncSeccompFd {
-			file.Close()
-		}
-		if err != nil {
-			_ = sock.Write(protocol.SyncAbort, nil)
-			if t == protocol.SyncUsermapPls {
-				return pid, err
-			}
-			// A hook, the cgroup limits, the seccomp agent: runc
-			// reports these as the init's too.
-			return pid, sp.duringInit(err)
-		}
-		if err = sock.Write(reply, nil); err != nil {
-			if t == protocol.SyncReady && (errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ECONNRESET)) {
-				// Killed once set up, when others could see it as
-				// created (a concurrent `runc kill`): a container that
-				// stopped, as when it exits right after protocol.SyncRun.
-				return pid, nil
-			}
-			return pid, sp.fromInit(sock.PeerError(err))
-		}
-	}
+	return protocol.Drive(protocol.Init{
+		Sock:   protocol.NewSock(parent),
+		Stage0: cmd.Process.Pid,
+		Config: sp.config,
+		Root:   sp.initRoot,
+		Watch:  procs,
+	}, sp.h)
 }
 
-// duringInit returns err, met while a new container's init set it up, as
-// runc 1.5 reports it: "error during container init: ...". An exec's is
-// returned as it is (as in runc).
-func (sp *spawn) duringInit(err error) error {
-	if err == nil || sp.config.Mode != protocol.ModeStandard {
+// initProcs are the processes of one runc init, for protocol.Drive to
+// wait on: stage 0, then the init, which the watch follows.
+type initProcs struct {
+	stage0     *exec.Cmd
+	stage0Done bool // exited and reaped
+	watch      *initWatch
+}
+
+func (p *initProcs) Expect(what string) { p.watch.expect(what) }
+
+func (p *initProcs) Handover(pid int) error {
+	p.watch.expect("runc init stage 0 to exit")
+	if err := p.watch.waitExit(); err != nil {
 		return err
 	}
-	return fmt.Errorf(protocol.InitErrorPrefix+"%w", err)
-}
-
-// fromInit is duringInit for the init's own error (protocol.SyncError); any other
-// is returned as it is.
-func (sp *spawn) fromInit(err error) error {
-	var f *protocol.InitFailure
-	if errors.As(err, &f) {
-		return sp.duringInit(err)
+	p.stage0Done = true
+	if err := p.stage0.Wait(); err != nil {
+		return fmt.Errorf("runc init stage 0: %w", err)
 	}
-	return err
+	if err := p.watch.follow(pid, "runc init"); err != nil {
+		return err
+	}
+	p.watch.expect("runc init to set up the container")
+	return nil
 }
 
 // reap waits for the killed stage 0 of runc init, for a moment: frozen on

@@ -163,38 +163,19 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 		}
 	}()
 
-	pid := 0
+	h := &restoreHandler{c: c, cg: cg, console: o.IO.ConsoleSocket}
 	s := &criu.Session{
 		Criu:       cr,
 		Stdin:      orStd(o.IO.Stdin, os.Stdin),
 		Stdout:     orStd(o.IO.Stdout, os.Stdout),
 		Stderr:     orStd(o.IO.Stderr, os.Stderr),
 		ExtraFiles: extra,
-		// criu joins the container's cgroup and resctrl group before it
-		// forks the processes, which inherit both.
-		Started: func(criuPid int, req *rpc.CriuReq) error {
-			if err := c.restoreCgroup(cg, criuPid, req); err != nil {
-				return err
-			}
-			return c.applyIntelRdt(criuPid)
-		},
-		Notify: func(n *criu.Notification) error {
-			switch n.Script {
-			case "setup-namespaces":
-				if err := runCreateHooks(spec.Hooks, c.state.hookState(Creating, n.Pid)); err != nil {
-					return err
-				}
-			case "post-restore":
-				pid = n.Pid
-			case "orphan-pts-master":
-				return sendConsole(o.IO.ConsoleSocket, n)
-			}
-			criu.CloseFiles(n)
-			return nil
-		},
+		Started:    h.started,
+		Notify:     h.notify,
 	}
 	logrus.Debugf("criu RESTORE of %s from %s", o.ID, opts.ImagesDirectory)
 	resp, err := s.Run(req)
+	pid := h.pid
 	if err != nil {
 		if pid > 0 {
 			_ = unix.Kill(pid, unix.SIGKILL)

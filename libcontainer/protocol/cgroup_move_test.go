@@ -29,7 +29,7 @@ func TestCgroupMoveError(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.f.Close()
-	got := CgroupMoveError(parent, os.Getpid(), esrch)
+	got := cgroupMoveError(parent, os.Getpid(), esrch)
 	if got == nil || got.Error() != "mounts[7]: open source: no such file or directory" {
 		t.Fatalf("got %v, want the init's error", got)
 	}
@@ -38,7 +38,7 @@ func TestCgroupMoveError(t *testing.T) {
 	// gone without a word: the cgroup's error
 	parent, child = pair()
 	child.f.Close()
-	if got := CgroupMoveError(parent, os.Getpid(), esrch); !errors.Is(got, unix.ESRCH) {
+	if got := cgroupMoveError(parent, os.Getpid(), esrch); !errors.Is(got, unix.ESRCH) {
 		t.Fatalf("got %v, want the cgroup error", got)
 	}
 	parent.f.Close()
@@ -49,7 +49,7 @@ func TestCgroupMoveError(t *testing.T) {
 	defer parent.f.Close()
 	defer child.f.Close()
 	other := errors.New("apply cgroup: permission denied")
-	if got := CgroupMoveError(parent, os.Getpid(), other); got != other {
+	if got := cgroupMoveError(parent, os.Getpid(), other); got != other {
 		t.Fatalf("got %v, want %v", got, other)
 	}
 }

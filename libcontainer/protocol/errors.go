@@ -6,25 +6,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// PeerError is what to report when writing to the init failed with werr.
+// peerError is what to report when writing to the init failed with werr.
 // An init that fails exits after sending SyncError, and our next write then
 // meets a closed socket (EPIPE): the reason is in the frames still unread,
 // which a closed peer lets us read without blocking. Any other write error
 // is returned as it is.
-func (s Sock) PeerError(werr error) error {
+func (s Sock) peerError(werr error) error {
 	if !errors.Is(werr, unix.EPIPE) && !errors.Is(werr, unix.ECONNRESET) {
 		return werr
 	}
-	if err := s.InitError(); err != nil {
+	if err := s.initError(); err != nil {
 		return err
 	}
 	return werr
 }
 
-// InitError returns the error an init that has exited sent before it did,
+// initError returns the error an init that has exited sent before it did,
 // or nil if it sent none. It reads up to the end of the socket: call it
 // only once the init is gone.
-func (s Sock) InitError() error {
+func (s Sock) initError() error {
 	for {
 		t, payload, file, err := s.Read()
 		if file != nil {
@@ -34,32 +34,32 @@ func (s Sock) InitError() error {
 			return nil
 		}
 		if t == SyncError {
-			return InitFailed(payload)
+			return initFailed(payload)
 		}
 	}
 }
 
-// CgroupMoveError is what to report when moving the init into its cgroup
+// cgroupMoveError is what to report when moving the init into its cgroup
 // failed with cerr. The init sets up its rootfs meanwhile: if that failed,
 // it sent its error and exited, and once it was reaped the move found no
 // process (ESRCH). Its error, still unread, is the one to report.
-func CgroupMoveError(sock Sock, pid int, cerr error) error {
+func cgroupMoveError(sock Sock, pid int, cerr error) error {
 	if errors.Is(cerr, unix.ESRCH) || unix.Kill(pid, 0) == unix.ESRCH {
-		if ierr := sock.InitError(); ierr != nil {
+		if ierr := sock.initError(); ierr != nil {
 			return ierr
 		}
 	}
 	return cerr
 }
 
-// InitFailure is an error the init reported (SyncError).
-type InitFailure struct{ msg string }
+// initFailure is an error the init reported (SyncError).
+type initFailure struct{ msg string }
 
-func (e *InitFailure) Error() string { return e.msg }
+func (e *initFailure) Error() string { return e.msg }
 
-// InitFailed returns the error of a SyncError frame.
-func InitFailed(payload []byte) error { return &InitFailure{string(payload)} }
+// initFailed returns the error of a SyncError frame.
+func initFailed(payload []byte) error { return &initFailure{string(payload)} }
 
-// InitErrorPrefix is how runc 1.5 introduces what went wrong while a new
+// initErrorPrefix is how runc 1.5 introduces what went wrong while a new
 // container's init set it up.
-const InitErrorPrefix = "error during container init: "
+const initErrorPrefix = "error during container init: "

@@ -25,10 +25,10 @@ func TestPeerError(t *testing.T) {
 	if werr == nil {
 		t.Fatal("write to a closed peer succeeded")
 	}
-	if got := parent.PeerError(werr); got == nil || got.Error() != "mount /proc: it went wrong" {
+	if got := parent.peerError(werr); got == nil || got.Error() != "mount /proc: it went wrong" {
 		t.Fatalf("peerError = %v, want the init's error", got)
 	}
-	if got := parent.PeerError(os.ErrDeadlineExceeded); got != os.ErrDeadlineExceeded {
+	if got := parent.peerError(os.ErrDeadlineExceeded); got != os.ErrDeadlineExceeded {
 		t.Fatalf("other errors must pass through, got %v", got)
 	}
 }
