@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli"
 
-	"github.com/seed4bdd2c93/runc/libcontainer"
+	"github.com/seed4bdd2c93/runc/libcontainer/initproc"
 	_ "github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 )
 
@@ -14,7 +14,7 @@ import (
 // line parsing.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		libcontainer.Init()
+		initproc.Init()
 	}
 }
 
@@ -23,7 +23,7 @@ var initCommand = cli.Command{
 	Usage:  `initialize the namespaces and launch the process (do not call it outside of runc)`,
 	Hidden: true,
 	Action: func(*cli.Context) error {
-		libcontainer.Init()
+		initproc.Init()
 		return nil
 	},
 }

@@ -3,12 +3,12 @@ package libcontainer
 // Bind sources opened by the runtime, on request of the init (see
 // rootfs/bindsources.go): id-mapped mounts, and every bind of a container
 // in a user namespace when the runtime is privileged. When the init
-// reaches such a mount it sends protocol.SyncMountRequest with the mount's index;
-// the runtime opens the source from a thread in the container's mount
-// namespace, where the earlier mounts are, and answers with protocol.SyncMountFd.
+// reaches such a mount it sends SyncMountRequest with the mount's index
+// (initproc/bindsource_linux.go); the runtime opens the source from a
+// thread in the container's mount namespace, where the earlier mounts
+// are, and answers with SyncMountFd (protocol.Drive, createHandler).
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,7 +21,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
-	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
 
@@ -210,22 +209,4 @@ func sysIDMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 		out[i] = syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)}
 	}
 	return out
-}
-
-// bindSource asks the parent for the source of mounts[i] if it is one the
-// parent opens (the init side of bindSources), or returns nil.
-func (l *linuxInit) bindSource(i int) (*os.File, error) {
-	if !slices.Contains(l.cfg.BindSources, i) {
-		return nil, nil
-	}
-	var payload [4]byte
-	binary.NativeEndian.PutUint32(payload[:], uint32(i))
-	if err := l.sock.Write(protocol.SyncMountRequest, payload[:]); err != nil {
-		return nil, err
-	}
-	_, file, err := l.expectFile(protocol.SyncMountFd)
-	if err == nil && file == nil {
-		err = fmt.Errorf("%s without a file", protocol.SyncMountFd)
-	}
-	return file, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,6 +205,16 @@ func (c *Container) start(o *CreateOptions) error {
 	pid, err := sp.run()
 	o.IO.Pid = pid
 	return err
+}
+
+// withEnv returns p, or a copy of it with env appended to its environment.
+func withEnv(p *specs.Process, env []string) *specs.Process {
+	if len(env) == 0 {
+		return p
+	}
+	cp := *p
+	cp.Env = append(slices.Clip(p.Env), env...)
+	return &cp
 }
 
 // recordInit records pid as the container's init in the state: its start

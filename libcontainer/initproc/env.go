@@ -1,4 +1,4 @@
-package libcontainer
+package initproc
 
 import (
 	"os"
@@ -30,16 +30,6 @@ func dedupEnv(env []string) []string {
 	}
 	slices.Reverse(out)
 	return out
-}
-
-// withEnv returns p, or a copy of it with env appended to its environment.
-func withEnv(p *specs.Process, env []string) *specs.Process {
-	if len(env) == 0 {
-		return p
-	}
-	cp := *p
-	cp.Env = append(slices.Clip(p.Env), env...)
-	return &cp
 }
 
 // processEnv returns the process's environment. HOME, when the config
