@@ -1,7 +1,10 @@
 // Package protocol is what the runtime and `runc init` say to each other
 // while a container is created or a process is exec'd into it: the frames
-// on the init socket, the init's config, and the errors that cross the
-// socket. Both processes import it; it imports neither.
+// on the init socket (this file), the init's config (config.go), the
+// errors that cross the socket (errors.go), and the runtime's side of the
+// sequence below, Drive (drive.go), which calls a Handler for each step
+// that asks something of the runtime. Both processes import it
+// (libcontainer and libcontainer/initproc); it imports neither.
 //
 // The runtime starts `runc init` with one end of a socketpair at the fd named
 // by _RUNC_INITPIPE (EnvInitPipe). Every message in both directions is a
@@ -44,6 +47,22 @@
 // Either side may send SyncError {text} instead of the next message; the
 // parent may send SyncAbort to make the child exit quietly.
 // The numbers below 10 are shared with nsenter.h.
+//
+// On the runtime's side, Drive answers each frame of the init with the
+// Handler method for its step:
+//
+//	SyncUsermapPls      IDMaps
+//	SyncTimeOffsetsPls  TimeOffsets
+//	SyncChildPid        Watcher.Handover (stage 0 exits), InitPid; then
+//	                    SyncConfig goes, and JoinCgroup's paths with
+//	                    SyncCgroupDone
+//	SyncMountRequest    BindSource
+//	SyncHooks           Hooks
+//	SyncSeccompFd       SeccompFd
+//	SyncReady           Ready
+//
+// The init's side is package initproc (libcontainer/initproc), the C
+// stage's libcontainer/nsenter/nsexec.c.
 package protocol
 
 import (
