@@ -272,7 +272,7 @@ func TestCreateRefusesProcessInAnyHierarchy(t *testing.T) {
 }
 
 // faultLine waits for the line runc init prints on reaching a
-// _RUNC_TEST_FAULT stage (libcontainer/fault.go).
+// _RUNC_TEST_FAULT stage (libcontainer/testfault/testfault.go).
 func faultLine(t *testing.T, r *asyncRun, stage string) {
 	t.Helper()
 	r.WaitStderr("_RUNC_TEST_FAULT "+stage, 20*time.Second)

@@ -2,7 +2,7 @@ package integration
 
 // One regression test per runc CVE. Each performs the attack against the
 // runtime under test and shows that it fails; the checks that make it fail
-// also have unit tests in their packages (libcontainer/security_test.go,
+// also have unit tests in their packages (libcontainer/initproc/security_test.go,
 // libcontainer/rootfs/security_test.go, libcontainer/exeseal, ...).
 //
 // Attacks that need something inside the container to act while the

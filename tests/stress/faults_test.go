@@ -18,7 +18,7 @@ import (
 )
 
 // The stages of create at which the runtime (with _RUNC_TEST_FAULT, see
-// libcontainer/fault.go) stops itself or its init, in order.
+// libcontainer/testfault/testfault.go) stops itself or its init, in order.
 var createStages = []struct {
 	stage, what string
 	byInit      bool // the init stops, not the runtime
