@@ -141,6 +141,21 @@ test-clients: runc $(ROOTFS)
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
 		$(GO) test -count=1 -timeout 30m -v $(TESTFLAGS) ./tests/clients/
 
+# Under Kubernetes: containerd 2.4's CRI plugin with two runtime handlers
+# (the runc shim with ./runc, and with runc 1.5.3), critest v1.37.0 (the
+# CRI validation suite) against both, failing on a test ours fails and
+# runc 1.5.3 passes, then what a kubelet does, with crictl (tests/cri).
+# containerd, crictl and critest are built once into .cache/cri-*/bin
+# (scripts/deps.sh cri); e.g. TESTFLAGS="-run TestCrictl" for the crictl
+# scenarios alone (tests/cri/README.md). test-cri-vm: the same on a
+# cgroup v2 + systemd node (SystemdCgroup = true) in the VM lane.
+.PHONY: test-cri test-cri-vm
+test-cri: runc $(ROOTFS)
+	@scripts/deps.sh test
+	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		RUNC_REFERENCE=$$(scripts/deps.sh reference) CRI_BIN=$$(scripts/deps.sh cri) \
+		$(GO) test -count=1 -timeout 90m -v $(TESTFLAGS) ./tests/cri/
+
 bench: runc $(ROOTFS)
 	@scripts/deps.sh bench
 	scripts/bench.sh
