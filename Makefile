@@ -95,8 +95,11 @@ test: unittest integration
 #                     kernel (scripts/test-vm-security.sh)
 #   test-vm-criu      checkpoint/restore with a working CRIU (it fails
 #                     `criu check` here; `make test` checks that error path)
+#   test-cri-vm       tests/cri with SystemdCgroup = true on cgroup v2
+#                     (scripts/test-cri-vm.sh; all of critest, which takes
+#                     hours there; CRI_VM_SUBSET=ci for CI's subset)
 .PHONY: test-vm test-vm-security test-vm-criu
-test-vm test-vm-security test-vm-criu: runc $(ROOTFS)
+test-vm test-vm-security test-vm-criu test-cri-vm: runc $(ROOTFS)
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/$@.sh
 
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target of one
@@ -133,12 +136,14 @@ test-oci: runc
 
 # containerd (ctr), Docker and Podman driving ./runc, every scenario also
 # with Debian's runc for reference (tests/clients; CLIENTS_RUNTIMES=ours
-# for ours alone). Starts its own daemons on unix sockets in a temporary
-# directory; about 3 minutes.
+# for ours alone). The ctr scenarios run on Debian's containerd 1.6 and
+# on containerd 2.4.2 (scripts/deps.sh cri). Starts its own daemons on
+# unix sockets in a temporary directory; about 4 minutes.
 .PHONY: test-clients
 test-clients: runc $(ROOTFS)
 	@scripts/deps.sh clients
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		CONTAINERD_2_4=$$(scripts/deps.sh cri) \
 		$(GO) test -count=1 -timeout 30m -v $(TESTFLAGS) ./tests/clients/
 
 # Under Kubernetes: containerd 2.4's CRI plugin with two runtime handlers

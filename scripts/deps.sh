@@ -45,11 +45,18 @@ if [ "${1:-}" = cri ]; then
 	mkdir -p "$dir"
 	# Built with the cores left to others on a shared machine (nice), once:
 	# each binary is checked for its version and rebuilt only if that fails.
+	# has BINARY FLAG VERSION: BINARY FLAG prints VERSION (read whole: a
+	# grep -q closing the pipe early would fail it under pipefail)
+	has() {
+		local out
+		out=$("$dir/$1" "$2" 2>/dev/null) || true
+		[[ " $out " == *" $3"[[:space:]]* ]]
+	}
 	ctrd=()
 	for b in containerd containerd-shim-runc-v2 ctr; do
 		flag=--version
 		[ "$b" = containerd-shim-runc-v2 ] && flag=-v
-		"$dir/$b" $flag 2>/dev/null | grep -q " v$CONTAINERD_VERSION\b" || ctrd+=("$b")
+		has "$b" $flag "v$CONTAINERD_VERSION" || ctrd+=("$b")
 	done
 	if [ ${#ctrd[@]} -gt 0 ]; then
 		echo "building containerd v$CONTAINERD_VERSION (${ctrd[*]}) into $dir" >&2
@@ -59,7 +66,7 @@ if [ "${1:-}" = cri ]; then
 		(cd /tmp && CGO_ENABLED=1 GOBIN="$dir" GOFLAGS=-trimpath nice go install \
 			-tags no_btrfs -ldflags "-X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION" "${pkgs[@]}")
 	fi
-	if ! "$dir/crictl" --version 2>/dev/null | grep -q " v$CRITOOLS_VERSION\$"; then
+	if ! has crictl --version "v$CRITOOLS_VERSION"; then
 		echo "building crictl v$CRITOOLS_VERSION into $dir" >&2
 		(cd /tmp && CGO_ENABLED=0 GOBIN="$dir" GOFLAGS=-trimpath nice go install \
 			-ldflags "-X sigs.k8s.io/cri-tools/pkg/version.Version=v$CRITOOLS_VERSION" \
@@ -67,7 +74,7 @@ if [ "${1:-}" = cri ]; then
 	fi
 	# critest is a test binary: built from a scratch module that requires
 	# cri-tools at that version (with its tests' dependencies).
-	if ! "$dir/critest" -version 2>/dev/null | grep -q "v$CRITOOLS_VERSION"; then
+	if ! has critest -version "v$CRITOOLS_VERSION"; then
 		echo "building critest v$CRITOOLS_VERSION into $dir" >&2
 		mod=$(mktemp -d)
 		trap 'rm -rf "$mod"' EXIT

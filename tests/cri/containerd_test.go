@@ -153,7 +153,7 @@ temp = %q
   netns_mounts_under_state_dir = true
   cdi_spec_dirs = []
   [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["/usr/lib/cni"]
+    bin_dirs = [%q]
     conf_dir = %q
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = %q
@@ -163,7 +163,7 @@ temp = %q
 		c.dir+"/opt", c.dir+"/opt/image-verifier",
 		c.nriSocket(), c.dir+"/nri/plugins", c.dir+"/nri/conf",
 		sandboxImage, c.dir+"/certs.d",
-		c.dir+"/cni", handlers[0].Name)
+		cniBin(), c.dir+"/cni", handlers[0].Name)
 	for _, h := range handlers {
 		fmt.Fprintf(&b, `    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.%q]
       runtime_type = "io.containerd.runc.v2"
@@ -174,6 +174,15 @@ temp = %q
 `, h.Name, h.Name, h.Binary, c.runcRoot(h), systemd)
 	}
 	return b.String()
+}
+
+// cniBin is the directory of the CNI plugins: CRI_CNI_BIN, or Debian's
+// (containernetworking-plugins).
+func cniBin() string {
+	if d := os.Getenv("CRI_CNI_BIN"); d != "" {
+		return d
+	}
+	return "/usr/lib/cni"
 }
 
 func (c *containerd) nriSocket() string { return filepath.Join(c.dir, "nri.sock") }
@@ -273,13 +282,24 @@ func leftovers() []string {
 	if work == "" {
 		return nil
 	}
-	if pids := testhost.Processes(func(args []string) bool {
-		return strings.Contains(strings.Join(args, "\x00"), work)
-	}); len(pids) > 0 {
-		errs = append(errs, fmt.Sprintf("processes left: %v", pids))
+	// shims exit on their own once their last task is deleted
+	var pids []int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		pids = testhost.Processes(func(args []string) bool {
+			return strings.Contains(strings.Join(args, "\x00"), work)
+		})
+		if len(pids) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(pids) > 0 {
+		var descs []string
 		for _, p := range pids {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+			descs = append(descs, fmt.Sprintf("%d (%s)", p, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " ")))
 			syscall.Kill(p, syscall.SIGKILL)
 		}
+		errs = append(errs, fmt.Sprintf("processes left: %s", strings.Join(descs, ", ")))
 	}
 	for _, cg := range podCgroups() {
 		if pids := testhost.ProcessesIn(cg); len(pids) > 0 {

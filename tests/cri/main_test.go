@@ -27,8 +27,10 @@
 //	CRI_BIN         the directory of containerd 2.4.2, its shim, ctr,
 //	                crictl and critest 1.37.0 (scripts/deps.sh cri); put
 //	                first in PATH for containerd
+//	CRI_CNI_BIN     the CNI plugins' directory (default /usr/lib/cni)
 //	CRI_SYSTEMD     1: SystemdCgroup = true (a cgroup v2 + systemd node)
 //	CRI_FOCUS       critest's -ginkgo.focus (a subset; default all)
+//	CRI_TIMEOUT     the time critest has per handler (default 60m)
 //	CRI_HANDLERS    "ours", "runc-1.5.3" or both (the default)
 //	CRI_KEEP        keep the work directory (for debugging)
 package cri
