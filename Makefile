@@ -142,6 +142,7 @@ test-oci: runc
 .PHONY: test-clients
 test-clients: runc $(ROOTFS)
 	@scripts/deps.sh clients
+	@scripts/deps.sh cri >/dev/null
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
 		CONTAINERD_2_4=$$(scripts/deps.sh cri) \
 		$(GO) test -count=1 -timeout 30m -v $(TESTFLAGS) ./tests/clients/
@@ -157,6 +158,7 @@ test-clients: runc $(ROOTFS)
 .PHONY: test-cri test-cri-vm
 test-cri: runc $(ROOTFS)
 	@scripts/deps.sh test
+	@scripts/deps.sh cri >/dev/null
 	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
 		RUNC_REFERENCE=$$(scripts/deps.sh reference) CRI_BIN=$$(scripts/deps.sh cri) \
 		$(GO) test -count=1 -timeout 90m -v $(TESTFLAGS) ./tests/cri/

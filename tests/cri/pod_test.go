@@ -201,10 +201,12 @@ func newPod(t *testing.T, h handler, opt podOptions) *pod {
 	p.nsOpts = map[string]any{"pid": pidMode}
 	// a kubelet's pod cgroup: besteffort/pod<uid> below its kubepods
 	// (here below containerd's /k8s.io, which the run owns), or the
-	// pod's slice with the systemd driver
+	// pod's slice with the systemd driver (by its path: containerd
+	// takes the unit from its last element and reads the pod's stats
+	// there)
 	p.cgroup = podCgroupRoot + "/kubepods/besteffort/pod" + p.podUID
 	if systemd {
-		p.cgroup = "kubepods-besteffort-pod" + p.podUID + ".slice"
+		p.cgroup = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + p.podUID + ".slice"
 	}
 	linux := map[string]any{
 		"cgroup_parent":    p.cgroup,
@@ -325,8 +327,8 @@ func (p *pod) remove(mountsBefore map[string]bool) {
 // containers are gone: the directory (cgroupfs), or the slice (systemd).
 func (p *pod) removeCgroup() {
 	if systemd {
-		if out, err := exec.Command("systemctl", "stop", p.cgroup).CombinedOutput(); err != nil {
-			p.t.Errorf("systemctl stop %s: %v: %s", p.cgroup, err, out)
+		if out, err := exec.Command("systemctl", "stop", filepath.Base(p.cgroup)).CombinedOutput(); err != nil {
+			p.t.Errorf("systemctl stop %s: %v: %s", filepath.Base(p.cgroup), err, out)
 		}
 		return
 	}
