@@ -30,7 +30,7 @@ var critestSkips = []struct{ spec, reason string }{
 		"needs a pod network: the pod's IP reached from the host (pods have loopback only)",
 	},
 	{
-		`Streaming runtime should support streaming interfaces runtime should support portforward \[`,
+		`Streaming runtime should support streaming interfaces runtime should support portforward \[Conformance\]`,
 		"needs a pod network: fetches the page at the pod's IP from the host before forwarding",
 	},
 	{
@@ -56,10 +56,16 @@ type specResult struct {
 // TestCritest runs critest v1.37.0 against each handler and compares:
 // it fails on a spec ours fails and runc 1.5.3 passes (with one handler,
 // on any spec that fails).
+//
+// A spec that fails the gate gets a second look: critest runs it again
+// with ours alone. Passing then, it is reported as flaky (with the first
+// failure's message, for a look at the log) rather than failed: some of
+// critest's NRI specs race with containerd on a busy host, with either
+// runtime.
 func TestCritest(t *testing.T) {
 	results := map[string]map[string]specResult{}
 	for _, h := range handlers {
-		res, err := runCritest(h)
+		res, err := runCritest(h, os.Getenv("CRI_FOCUS"), "")
 		if err != nil {
 			t.Fatalf("critest with %s: %v", h.Name, err)
 		}
@@ -67,15 +73,30 @@ func TestCritest(t *testing.T) {
 	}
 	report, failed := compareCritest(results)
 	fmt.Print(report)
-	for _, f := range failed {
-		t.Error(f)
+	if len(failed) > 0 {
+		var focus []string
+		for _, f := range failed {
+			focus = append(focus, regexp.QuoteMeta(f.spec))
+		}
+		again, err := runCritest(handlers[0], strings.Join(focus, "|"), "-again")
+		if err != nil {
+			t.Fatalf("critest with %s, again: %v", handlers[0].Name, err)
+		}
+		for _, f := range failed {
+			if r := again[f.spec]; r.State == "passed" {
+				fmt.Printf("critest: FLAKY: %q failed with ours (%s), passed when run again\n", f.spec, firstLine(f.message))
+				continue
+			}
+			t.Errorf("critest: ours %s and runc 1.5.3 passes %q (run twice): %s", f.state, f.spec, firstLine(f.message))
+		}
 	}
 }
 
-// runCritest runs critest with handler h and returns each spec's result,
-// read from its JSON report.
-func runCritest(h handler) (map[string]specResult, error) {
-	dir := filepath.Join(work, "critest-"+h.Name)
+// runCritest runs critest with handler h, focused on focus (a regexp;
+// "" for all), and returns each spec's result, read from its JSON report;
+// suffix names its directory apart.
+func runCritest(h handler, focus, suffix string) (map[string]specResult, error) {
+	dir := filepath.Join(work, "critest-"+h.Name+suffix)
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		return nil, err
 	}
@@ -94,7 +115,7 @@ func runCritest(h handler) (map[string]specResult, error) {
 		"-ginkgo.json-report", reportPath,
 		"-ginkgo.no-color",
 	}
-	if focus := os.Getenv("CRI_FOCUS"); focus != "" {
+	if focus != "" {
 		args = append(args, "-ginkgo.focus", focus)
 	}
 	timeout := 60 * time.Minute
@@ -165,11 +186,16 @@ func runCritest(h handler) (map[string]specResult, error) {
 	return res, nil
 }
 
+// gateFailure is a spec ours does not pass and runc 1.5.3 passes.
+type gateFailure struct {
+	spec, state, message string
+}
+
 // compareCritest prints the counts of each handler side by side, the specs
 // whose outcome differs and those no handler passed; it returns the
 // failures of the gate: specs ours does not pass and runc 1.5.3 passes
 // (with ours alone, every spec ours fails).
-func compareCritest(results map[string]map[string]specResult) (string, []string) {
+func compareCritest(results map[string]map[string]specResult) (string, []gateFailure) {
 	var b strings.Builder
 	driver := "cgroupfs"
 	if systemd {
@@ -198,7 +224,8 @@ func compareCritest(results map[string]map[string]specResult) (string, []string)
 		sorted = append(sorted, n)
 	}
 	sort.Strings(sorted)
-	var gate, diffs, bothFail []string
+	var gate []gateFailure
+	var diffs, bothFail []string
 	ours, ref := results["ours"], results["runc-1.5.3"]
 	for _, n := range sorted {
 		o, okO := ours[n]
@@ -206,7 +233,7 @@ func compareCritest(results map[string]map[string]specResult) (string, []string)
 		switch {
 		case okO && !okR && len(handlers) == 1:
 			if o.State != "passed" && o.State != "skipped" {
-				gate = append(gate, fmt.Sprintf("critest: ours %s %q: %s", o.State, n, firstLine(o.Message)))
+				gate = append(gate, gateFailure{n, o.State, o.Message})
 			}
 		case o.State == r.State:
 			if o.State != "passed" && o.State != "skipped" {
@@ -215,7 +242,7 @@ func compareCritest(results map[string]map[string]specResult) (string, []string)
 		default:
 			diffs = append(diffs, fmt.Sprintf("  %s: ours %s, runc 1.5.3 %s", n, orNone(o.State), orNone(r.State)))
 			if r.State == "passed" {
-				gate = append(gate, fmt.Sprintf("critest: ours %s and runc 1.5.3 passes %q: %s", orNone(o.State), n, firstLine(o.Message)))
+				gate = append(gate, gateFailure{n, orNone(o.State), o.Message})
 			}
 		}
 	}
