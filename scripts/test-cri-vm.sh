@@ -54,6 +54,10 @@ done
 cp "$cri_bin"/containerd "$cri_bin"/containerd-shim-runc-v2 "$cri_bin"/ctr "$cri_bin"/crictl "$cri_bin"/critest "$DIR/"
 cp "$reference" "$DIR/runc-1.5.3"
 cp /usr/lib/cni/loopback /usr/lib/cni/static "$DIR/"
+# critest loads its AppArmor profiles with "sudo apparmor_parser"; the
+# guest has no sudo, and the test runs as root
+printf '#!/bin/sh\nexec "$@"\n' >"$DIR/sudo"
+chmod 0755 "$DIR/sudo"
 cat >"$DIR/run.sh" <<SCRIPT
 $GUEST_PRELUDE
 echo "test-cri-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"

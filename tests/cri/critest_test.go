@@ -240,7 +240,11 @@ func compareCritest(results map[string]map[string]specResult) (string, []gateFai
 				bothFail = append(bothFail, fmt.Sprintf("  %s (%s): %s", n, o.State, firstLine(o.Message)))
 			}
 		default:
-			diffs = append(diffs, fmt.Sprintf("  %s: ours %s, runc 1.5.3 %s", n, orNone(o.State), orNone(r.State)))
+			d := fmt.Sprintf("  %s: ours %s, runc 1.5.3 %s", n, orNone(o.State), orNone(r.State))
+			if msg := o.Message + r.Message; msg != "" && o.State != "skipped" && r.State != "skipped" {
+				d += ": " + firstLine(msg)
+			}
+			diffs = append(diffs, d)
 			if r.State == "passed" {
 				gate = append(gate, gateFailure{n, orNone(o.State), o.Message})
 			}
