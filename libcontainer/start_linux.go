@@ -47,7 +47,16 @@ func (c *Container) Poststart() error {
 // once the init has exec'd the process: the init keeps its (close-on-exec)
 // end of the fifo open until then, so EOF means the process is executing
 // (or the init died on the way), and poststart hooks come after that.
+//
+// The pidfd is taken before the fifo is opened: once it is, the process
+// may run, exit and be reaped (a shim reaps at once) before start looks
+// again, and its PID then names nothing; the pidfd still names it.
 func (c *Container) openFifo() error {
+	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("container init is gone: %w", err)
+	}
+	defer unix.Close(pidfd)
 	path := filepath.Join(c.dir, fifoName)
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -57,11 +66,6 @@ func (c *Container) openFifo() error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
-	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
-	if err != nil {
-		return fmt.Errorf("container init is gone: %w", err)
-	}
-	defer unix.Close(pidfd)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil {

@@ -11,9 +11,17 @@
 #   scripts/deps.sh reference  runc 1.5.3 built from the Go module proxy into
 #                           .cache/runc-1.5.3/runc (once; the integration
 #                           tests' RUNC_REFERENCE), prints its path
+#   scripts/deps.sh cri     + busybox-static and containernetworking-plugins
+#                           (loopback, static), and, built once from the Go
+#                           module proxy into .cache/cri-<versions>/bin:
+#                           containerd v2.4.2 with containerd-shim-runc-v2
+#                           and ctr, crictl and critest v1.37.0 (make
+#                           test-cri); prints that directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REFERENCE_VERSION=1.5.3
+CONTAINERD_VERSION=2.4.2
+CRITOOLS_VERSION=1.37.0
 if [ "${1:-}" = reference ]; then
 	"$0" build
 	dir=$PWD/.cache/runc-$REFERENCE_VERSION
@@ -31,6 +39,54 @@ if [ "${1:-}" = reference ]; then
 	echo "$dir/runc"
 	exit 0
 fi
+if [ "${1:-}" = cri ]; then
+	"$0" cri-packages
+	dir=$PWD/.cache/cri-containerd-$CONTAINERD_VERSION-critools-$CRITOOLS_VERSION/bin
+	mkdir -p "$dir"
+	# Built with the cores left to others on a shared machine (nice), once:
+	# each binary is checked for its version and rebuilt only if that fails.
+	# has BINARY FLAG VERSION: BINARY FLAG prints VERSION (read whole: a
+	# grep -q closing the pipe early would fail it under pipefail)
+	has() {
+		local out
+		out=$("$dir/$1" "$2" 2>/dev/null) || true
+		[[ " $out " == *" $3"[[:space:]]* ]]
+	}
+	ctrd=()
+	for b in containerd containerd-shim-runc-v2 ctr; do
+		flag=--version
+		[ "$b" = containerd-shim-runc-v2 ] && flag=-v
+		has "$b" $flag "v$CONTAINERD_VERSION" || ctrd+=("$b")
+	done
+	if [ ${#ctrd[@]} -gt 0 ]; then
+		echo "building containerd v$CONTAINERD_VERSION (${ctrd[*]}) into $dir" >&2
+		pkgs=()
+		for b in "${ctrd[@]}"; do pkgs+=("github.com/containerd/containerd/v2/cmd/$b@v$CONTAINERD_VERSION"); done
+		# Outside any module: go install pkg@version reads only theirs.
+		(cd /tmp && CGO_ENABLED=1 GOBIN="$dir" GOFLAGS=-trimpath nice go install \
+			-tags no_btrfs -ldflags "-X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION" "${pkgs[@]}")
+	fi
+	if ! has crictl --version "v$CRITOOLS_VERSION"; then
+		echo "building crictl v$CRITOOLS_VERSION into $dir" >&2
+		(cd /tmp && CGO_ENABLED=0 GOBIN="$dir" GOFLAGS=-trimpath nice go install \
+			-ldflags "-X sigs.k8s.io/cri-tools/pkg/version.Version=v$CRITOOLS_VERSION" \
+			"sigs.k8s.io/cri-tools/cmd/crictl@v$CRITOOLS_VERSION")
+	fi
+	# critest is a test binary: built from a scratch module that requires
+	# cri-tools at that version (with its tests' dependencies).
+	if ! has critest -version "v$CRITOOLS_VERSION"; then
+		echo "building critest v$CRITOOLS_VERSION into $dir" >&2
+		mod=$(mktemp -d)
+		trap 'rm -rf "$mod"' EXIT
+		(cd "$mod" && go mod init critest-build >/dev/null 2>&1 &&
+			GOFLAGS=-mod=mod go get -t "sigs.k8s.io/cri-tools/cmd/critest@v$CRITOOLS_VERSION" &&
+			CGO_ENABLED=0 GOFLAGS="-trimpath -mod=mod" nice go test -c -o "$dir/critest" \
+				-ldflags "-X sigs.k8s.io/cri-tools/pkg/version.Version=v$CRITOOLS_VERSION" \
+				sigs.k8s.io/cri-tools/cmd/critest)
+	fi
+	echo "$dir"
+	exit 0
+fi
 want=(libseccomp-dev pkg-config)
 case "${1:-build}" in
 build) ;;
@@ -38,7 +94,8 @@ test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) 
 bench) want+=(busybox-static runc crun) ;;
 man) want=(go-md2man) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
-*) echo "usage: $0 build|test|bench|man|clients|reference" >&2; exit 2 ;;
+cri-packages) want+=(busybox-static containernetworking-plugins) ;;
+*) echo "usage: $0 build|test|bench|man|clients|reference|cri" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -8,117 +8,72 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/daemon"
 )
 
-// daemon is a daemon this run started, stopped by its PID.
-type daemon struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
+// containerdVersion is one containerd the ctr scenarios run on.
+type containerdVersion struct {
+	Name string // "1.6" (Debian's, which dockerd uses too) or "2.4"
+	// Bin is the directory of its containerd, containerd-shim-runc-v2
+	// and ctr, first in its PATH (containerd looks its shim up there).
+	Bin string
 }
 
-// startDaemon starts argv in its own session, its output in logPath, and
-// waits until ready() holds.
-func startDaemon(name, logPath string, ready func() bool, argv ...string) (*daemon, error) {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	d := &daemon{name: name, log: logPath, done: make(chan struct{})}
-	d.cmd = exec.Command(argv[0], argv[1:]...)
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.Dir = work
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	go func() { d.cmd.Wait(); close(d.done) }()
-	if !eventually(60*time.Second, func() bool {
-		select {
-		case <-d.done:
-			return true
-		default:
-		}
-		return ready()
-	}) {
-		d.stop()
-		return nil, fmt.Errorf("%s did not become ready; log %s:\n%s", name, logPath, tail(logPath, 20))
-	}
-	select {
-	case <-d.done:
-		return nil, fmt.Errorf("%s exited: log %s:\n%s", name, logPath, tail(logPath, 20))
-	default:
-	}
-	return d, nil
-}
-
-// stop sends SIGTERM to the daemon's PID, then SIGKILL after 30s.
-func (d *daemon) stop() error {
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-		return nil
-	case <-time.After(30 * time.Second):
-	}
-	d.cmd.Process.Kill()
-	<-d.done
-	return fmt.Errorf("%s (pid %d) ignored SIGTERM for 30s; killed", d.name, d.cmd.Process.Pid)
-}
-
-func tail(path string, n int) string {
-	data, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func socketUp(path string) bool {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	return unix.Connect(fd, &unix.SockaddrUnix{Name: path}) == nil
-}
-
-// containerd is the containerd of this run, its CRI plugin disabled.
+// containerd is a containerd of this run, its CRI plugin disabled.
 type containerd struct {
-	*daemon
+	*daemon.Daemon
+	version   containerdVersion
 	dir, sock string
 }
 
+// ctr is the path of this containerd's ctr.
+func (c *containerd) ctr() string { return filepath.Join(c.version.Bin, "ctr") }
+
 var (
-	ctrdOnce sync.Once
-	ctrdErr  error
+	ctrdMu   sync.Mutex
+	ctrds    = map[string]*containerd{}
+	ctrdErrs = map[string]error{}
 )
 
-// needContainerd starts containerd on first use.
+// debianContainerd is Debian's containerd (1.6), dockerd's.
+var debianContainerd = containerdVersion{"1.6", "/usr/bin"}
+
+// needContainerd starts Debian's containerd on first use.
 func needContainerd(t *testing.T) *containerd {
 	t.Helper()
-	ctrdOnce.Do(func() { ctrd, ctrdErr = startContainerd() })
-	if ctrdErr != nil {
-		t.Fatal(ctrdErr)
-	}
-	return ctrd
+	return needContainerdVersion(t, debianContainerd)
 }
 
-func startContainerd() (*containerd, error) {
-	dir := filepath.Join(work, "containerd")
-	c := &containerd{dir: dir, sock: filepath.Join(dir, "containerd.sock")}
-	for _, d := range []string{"root", "state"} {
+// needContainerdVersion starts containerd v on first use.
+func needContainerdVersion(t *testing.T, v containerdVersion) *containerd {
+	t.Helper()
+	ctrdMu.Lock()
+	defer ctrdMu.Unlock()
+	if _, done := ctrds[v.Name]; !done && ctrdErrs[v.Name] == nil {
+		c, err := startContainerd(v)
+		ctrds[v.Name], ctrdErrs[v.Name] = c, err
+	}
+	if ctrdErrs[v.Name] != nil {
+		t.Fatal(ctrdErrs[v.Name])
+	}
+	return ctrds[v.Name]
+}
+
+func startContainerd(v containerdVersion) (*containerd, error) {
+	dir := filepath.Join(work, "containerd-"+v.Name)
+	c := &containerd{version: v, dir: dir, sock: filepath.Join(dir, "containerd.sock")}
+	for _, d := range []string{"root", "state", "opt"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o711); err != nil {
 			return nil, err
 		}
 	}
+	// containerd 2.x: the CRI plugins are apart, and NRI would listen
+	// in /var/run/nri
 	config := fmt.Sprintf(`version = 2
 root = %q
 state = %q
@@ -131,27 +86,36 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = %q
 [metrics]
   address = ""
-`, dir+"/root", dir+"/state", c.sock, c.sock+".ttrpc", dir+"/debug.sock")
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+`, dir+"/root", dir+"/state", c.sock, c.sock+".ttrpc", dir+"/debug.sock", dir+"/opt")
+	if !strings.HasPrefix(v.Name, "1.") {
+		config = strings.Replace(config, "version = 2", "version = 3", 1)
+		config = strings.Replace(config, `disabled_plugins = ["io.containerd.grpc.v1.cri"]`,
+			`disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images", "io.containerd.nri.v1.nri"]`, 1)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
-	d, err := startDaemon("containerd", filepath.Join(dir, "containerd.log"),
-		func() bool { return socketUp(c.sock) },
-		"containerd", "--config", filepath.Join(dir, "config.toml"))
+	d, err := daemon.Start("containerd "+v.Name, work, filepath.Join(dir, "containerd.log"),
+		[]string{"PATH=" + v.Bin + ":" + os.Getenv("PATH")}, 60*time.Second,
+		func() bool { return daemon.SocketUp(c.sock) },
+		filepath.Join(v.Bin, "containerd"), "--config", filepath.Join(dir, "config.toml"))
 	if err != nil {
 		return nil, err
 	}
-	c.daemon = d
-	if out, err := exec.Command("ctr", "--address", c.sock, "--namespace", ctrNamespace, "image", "import", imageTar).CombinedOutput(); err != nil {
+	c.Daemon = d
+	if out, err := exec.Command(c.ctr(), "--address", c.sock, "--namespace", ctrNamespace, "image", "import", imageTar).CombinedOutput(); err != nil {
 		return c, fmt.Errorf("ctr image import: %v: %s", err, out)
 	}
 	return c, nil
 }
 
-// dockerd is the Docker daemon of this run, sharing our containerd, with
-// our runtime as the default ("ours") and the reference runc as "runc-ref".
+// dockerd is the Docker daemon of this run, sharing our containerd 1.6,
+// with our runtime as the default ("ours") and the reference runc as
+// "runc-ref".
 type dockerd struct {
-	*daemon
+	*daemon.Daemon
 	dir, sock string
 }
 
@@ -190,8 +154,8 @@ func startDockerd(c *containerd) (*dockerd, error) {
 		return nil, err
 	}
 	ours := envPath("RUNC_BINARY", "../../runc")
-	dd, err := startDaemon("dockerd", filepath.Join(dir, "dockerd.log"),
-		func() bool { return socketUp(d.sock) },
+	dd, err := daemon.Start("dockerd", work, filepath.Join(dir, "dockerd.log"), nil, 60*time.Second,
+		func() bool { return daemon.SocketUp(d.sock) },
 		"dockerd",
 		"--config-file", filepath.Join(dir, "daemon.json"),
 		"--data-root", filepath.Join(dir, "data"),
@@ -212,7 +176,7 @@ func startDockerd(c *containerd) (*dockerd, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.daemon = dd
+	d.Daemon = dd
 	if out, err := exec.Command("/usr/bin/docker", "--host", "unix://"+d.sock, "load", "--input", imageTar).CombinedOutput(); err != nil {
 		return d, fmt.Errorf("docker load: %v: %s", err, out)
 	}

@@ -18,6 +18,11 @@
 //	REFERENCE_RUNC    the runc to compare with (default /usr/sbin/runc)
 //	CLIENTS_RUNTIMES  which runtimes to run the scenarios with:
 //	                  "ours", "runc" or "ours,runc" (the default)
+//	CONTAINERD_2_4    the directory of containerd 2.4.2, its shim and ctr
+//	                  (scripts/deps.sh cri prints it): the ctr scenarios
+//	                  run on it too, beside Debian's containerd 1.6
+//	CLIENTS_CONTAINERDS  which containerds the ctr scenarios run on:
+//	                  "1.6", "2.4" or "1.6,2.4" (the default)
 //	CLIENTS_KEEP      keep the work directory (for debugging)
 package clients
 
@@ -26,8 +31,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/daemon"
 )
 
 const imageName = "localhost/busybox:clients"
@@ -47,7 +55,10 @@ var (
 	imageTar  string
 	rootfsSrc string
 
-	ctrd   *containerd
+	// containerdVersions are the containerds of the ctr scenarios, the
+	// first Debian's (dockerd's too).
+	containerdVersions []containerdVersion
+
 	dockrd *dockerd
 	podmn  *podman
 )
@@ -85,11 +96,15 @@ func testMain(m *testing.M) (code int) {
 			return 1
 		}
 	}
-	for _, bin := range []string{"containerd", "containerd-shim-runc-v2", "ctr", "dockerd", "/usr/bin/docker", "podman", "conmon"} {
+	for _, bin := range []string{"/usr/bin/containerd", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/ctr", "dockerd", "/usr/bin/docker", "podman", "conmon"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			fmt.Fprintf(os.Stderr, "clients: %s is not installed (scripts/deps.sh clients)\n", bin)
 			return 1
 		}
+	}
+	if err := chooseContainerds(); err != nil {
+		fmt.Fprintln(os.Stderr, "clients:", err)
+		return 1
 	}
 	if _, err := os.Stat(filepath.Join(rootfsSrc, "bin/busybox")); err != nil {
 		fmt.Fprintf(os.Stderr, "clients: %v (make tests/rootfs/busybox)\n", err)
@@ -117,41 +132,68 @@ func testMain(m *testing.M) (code int) {
 	code = m.Run()
 	if code != 0 {
 		// what the daemons said, for the failures above
-		for _, d := range []*daemon{daemonOf(ctrd), daemonOf(dockrd)} {
-			if d != nil {
-				fmt.Fprintf(os.Stderr, "clients: the last lines of %s's log:\n%s\n", d.name, tail(d.log, 30))
-			}
+		for _, d := range runningDaemons() {
+			fmt.Fprintf(os.Stderr, "clients: the last lines of %s's log:\n%s\n", d.Name, daemon.Tail(d.Log, 30))
 		}
 	}
 	return code
 }
 
-// daemonOf returns the daemon of a client's daemon struct, or nil.
-func daemonOf(v any) *daemon {
-	switch d := v.(type) {
-	case *containerd:
-		if d != nil {
-			return d.daemon
-		}
-	case *dockerd:
-		if d != nil {
-			return d.daemon
+// chooseContainerds sets containerdVersions from CLIENTS_CONTAINERDS,
+// checking containerd 2.4's binaries.
+func chooseContainerds() error {
+	want := os.Getenv("CLIENTS_CONTAINERDS")
+	if want == "" {
+		want = "1.6,2.4"
+	}
+	for _, v := range strings.Split(want, ",") {
+		switch strings.TrimSpace(v) {
+		case "1.6":
+			containerdVersions = append(containerdVersions, debianContainerd)
+		case "2.4":
+			dir := os.Getenv("CONTAINERD_2_4")
+			if dir == "" {
+				return fmt.Errorf("CONTAINERD_2_4 is not set: the directory of containerd 2.4.2 (scripts/deps.sh cri prints it), or CLIENTS_CONTAINERDS=1.6")
+			}
+			for _, tool := range []struct{ name, flag string }{{"containerd", "--version"}, {"containerd-shim-runc-v2", "-v"}, {"ctr", "--version"}} {
+				out, _ := exec.Command(filepath.Join(dir, tool.name), tool.flag).CombinedOutput()
+				if !strings.Contains(string(out), " v2.4.2") {
+					return fmt.Errorf("%s/%s is not containerd v2.4.2's: %q (scripts/deps.sh cri)", dir, tool.name, strings.TrimSpace(string(out)))
+				}
+			}
+			containerdVersions = append(containerdVersions, containerdVersion{"2.4", dir})
+		default:
+			return fmt.Errorf("CLIENTS_CONTAINERDS: unknown containerd %q (1.6, 2.4)", v)
 		}
 	}
 	return nil
+}
+
+// runningDaemons are the daemons this run started.
+func runningDaemons() []*daemon.Daemon {
+	var out []*daemon.Daemon
+	ctrdMu.Lock()
+	for _, name := range []string{"1.6", "2.4"} {
+		if c := ctrds[name]; c != nil && c.Daemon != nil {
+			out = append(out, c.Daemon)
+		}
+	}
+	ctrdMu.Unlock()
+	if dockrd != nil && dockrd.Daemon != nil {
+		out = append(out, dockrd.Daemon)
+	}
+	return out
 }
 
 // teardown stops the daemons by PID, then checks that nothing of this run
 // is left: no process, no mount under the work directory, no cgroup.
 func teardown() error {
 	var errs []string
-	if dockrd != nil {
-		if err := dockrd.stop(); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	if ctrd != nil {
-		if err := ctrd.stop(); err != nil {
+	// dockerd first: it runs on containerd 1.6
+	daemons := runningDaemons()
+	slices.Reverse(daemons)
+	for _, d := range daemons {
+		if err := d.Stop(); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

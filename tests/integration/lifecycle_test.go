@@ -117,6 +117,37 @@ func TestCreateStartStateDelete(t *testing.T) {
 	}
 }
 
+// Start of a container whose process exits at once (a kubelet's failing
+// container, `sh -c "exit 1"`) succeeds even when the process has run,
+// exited and been reaped before start looks at the init again, as a
+// shim's reaper does (critest's NRI "failed container" spec hit this on
+// a busy host: "container init is gone: no such process"). The
+// subreaper stands in for the shim; strace holds start's pidfd_open
+// calls for 300ms, which today's start made after releasing the init.
+func TestStartProcessReapedAtOnce(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Fatal("strace is not installed (scripts/deps.sh test)")
+	}
+	reaper := testCmd(t, "subreaper", "SUBREAPER_BINARY")
+	ours, ref := differential(t, func(t *testing.T, bin string) result {
+		b := newBundleWith(t, bin, "true")
+		create := b.runAsyncOpts(runOpts{wrap: []string{reaper}}, "create", b.ID)
+		b.waitStatus("created")
+		start := b.runAsyncOpts(runOpts{wrap: []string{strace, "-f", "-qq", "-o", "/dev/null",
+			"-e", "trace=pidfd_open", "-e", "inject=pidfd_open:delay_enter=300000"}}, "start", b.ID).wait()
+		// the subreaper exits once it has reaped the init
+		if r := create.wait(); r.Code != 0 {
+			t.Fatalf("create under the subreaper: %+v", r)
+		}
+		return result{Code: start.Code, Stderr: errMsg(start.Stderr)}
+	})
+	if ours.Code != 0 || ref.Code != 0 {
+		t.Fatalf("start of a process that exited and was reaped at once: ours exit %d %q, runc 1.5.3 exit %d %q",
+			ours.Code, ours.Stderr, ref.Code, ref.Stderr)
+	}
+}
+
 func TestDeleteCreatedWithoutForce(t *testing.T) {
 	b := newBundle(t, "true")
 	b.mustRunc("create", b.ID)
