@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# make bench: start-up cost of ./runc against Debian's runc and crun, side
-# by side in one run, on the same busybox bundle running /bin/true.
+# make bench: start-up cost of ./runc against runc 1.5.3 (the reference,
+# scripts/deps.sh reference), Debian's runc 1.1.5 and crun, side by side in
+# one run, on the same busybox bundle running /bin/true.
 #   lifecycle: create + start + delete --force
 #   run:       run (foreground, waits for the exit, deletes)
 #   exec:      exec of /bin/true in a running container
-# Prints hyperfine's medians and ratios. RUNS (default 100) per command.
+#   version:   --version (the binary's own start-up), beside a Go hello world
+# and the memory of a created container's waiting init (RSS, private).
+# Prints hyperfine's medians and ratios as a table. RUNS (default 100) per
+# command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everyone runs in a private mount namespace (the host's mounts are
@@ -35,13 +39,16 @@ cleanup() {
 	umount "$states" 2>/dev/null
 	rm -rf "$work" "$states"
 }
-bin() { case $1 in ours) echo "$ours" ;; *) command -v "$1" ;; esac; }
+ref=$(scripts/deps.sh reference)
+bin() { case $1 in ours) echo "$ours" ;; runc15) echo "$ref" ;; *) command -v "$1" ;; esac; }
 trap cleanup EXIT
 
-peers=(ours)
+peers=(ours runc15)
 for p in runc crun; do
 	command -v $p >/dev/null && peers+=($p) || echo "bench: $p not installed, skipped" >&2
 done
+hello=$work/hello
+go build -o "$hello" ./tests/cmd/hello
 if ! command -v hyperfine >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null 2>&1 || { echo "bench: needs hyperfine" >&2; exit 1; }
 fi
@@ -82,16 +89,42 @@ done
 for rt in "${peers[@]}"; do
 	cmds+=(-n "$rt exec" "$(bin $rt) --root $states/$rt exec e true")
 done
+for rt in "${peers[@]}"; do
+	cmds+=(-n "$rt version" "$(bin $rt) --version")
+done
+cmds+=(-n "hello version" "$hello")
+
+# The memory of a created container's init, waiting for start: RSS and
+# private (pages no other process maps) from smaps_rollup, in kB.
+for rt in "${peers[@]}"; do
+	r="$(bin $rt) --root $states/$rt"
+	$r create -b "$work/$rt/bundle" m >/dev/null
+	pid=$($r state m | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	awk -v rt="$rt" '/^Rss:/{r=$2} /^Private_(Clean|Dirty):/{p+=$2} END{print rt, r, p}' "/proc/$pid/smaps_rollup" >>"$work/mem"
+	$r delete -f m >/dev/null
+done
 echo "== ${peers[*]}: $runs runs each, /bin/true in busybox"
 hyperfine --style basic --warmup 5 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" 2>&1 | grep -v '^ *$' || true
-python3 - "$work/result.json" <<'PY' 2>/dev/null || true
+python3 - "$work/result.json" "$work/mem" <<'PY'
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print("\nmedians (ms) and ratio to ours:")
-for kind in ("lifecycle", "run", "exec"):
-    base = r.get("ours " + kind)
-    for rt in ("ours", "runc", "crun"):
-        x = r.get(f"{rt} {kind}")
-        if x and base:
-            print(f"  {kind:9} {rt:5} {x['median']*1000:7.1f}   x{x['median']/base['median']:.2f}")
+r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+mem = {}
+for line in open(sys.argv[2]):
+    rt, rss, priv = line.split()
+    mem[rt] = (int(rss) / 1024, int(priv) / 1024)
+names = {"ours": "ours", "runc15": "runc 1.5.3", "runc": "runc 1.1.5", "crun": "crun"}
+rts = [rt for rt in names if f"{rt} run" in r]
+print("\nhyperfine medians; (xN) is the peer's time or size over ours")
+print("| | " + " | ".join(names[rt] for rt in rts) + " |")
+print("|---" * (len(rts) + 1) + "|")
+rows = [("create+start+delete", "lifecycle"), ("run /bin/true", "run"), ("exec /bin/true", "exec"), ("--version", "version")]
+for label, kind in rows:
+    base = r[f"ours {kind}"]
+    cells = [f"{r[f'{rt} {kind}']:.1f} ms" + ("" if rt == "ours" else f" (x{r[f'{rt} {kind}'] / base:.2f})") for rt in rts]
+    print(f"| {label} | " + " | ".join(cells) + " |")
+for label, i in (("created init RSS", 0), ("created init private", 1)):
+    base = mem["ours"][i]
+    cells = [f"{mem[rt][i]:.1f} MB" + ("" if rt == "ours" else f" (x{mem[rt][i] / base:.2f})") for rt in rts]
+    print(f"| {label} | " + " | ".join(cells) + " |")
+print(f"\nA Go hello world starts in {r['hello version']:.1f} ms here: ours's --version is x{r['ours version'] / r['hello version']:.2f} of it.")
 PY
