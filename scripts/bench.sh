@@ -94,13 +94,14 @@ for rt in "${peers[@]}"; do
 done
 cmds+=(-n "hello version" "$hello")
 
-# The memory of a created container's init, waiting for start: RSS and
-# private (pages no other process maps) from smaps_rollup, in kB.
+# The memory of a created container's init, waiting for start: RSS, and
+# its private memory (anonymous pages: heap, stacks, data; the binary's
+# pages are the page cache's) from smaps_rollup, in kB.
 for rt in "${peers[@]}"; do
 	r="$(bin $rt) --root $states/$rt"
 	$r create -b "$work/$rt/bundle" m >/dev/null
 	pid=$($r state m | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
-	awk -v rt="$rt" '/^Rss:/{r=$2} /^Private_(Clean|Dirty):/{p+=$2} END{print rt, r, p}' "/proc/$pid/smaps_rollup" >>"$work/mem"
+	awk -v rt="$rt" '/^Rss:/{r=$2} /^Anonymous:/{p=$2} END{print rt, r, p}' "/proc/$pid/smaps_rollup" >>"$work/mem"
 	$r delete -f m >/dev/null
 done
 echo "== ${peers[*]}: $runs runs each, /bin/true in busybox"
@@ -122,7 +123,7 @@ for label, kind in rows:
     base = r[f"ours {kind}"]
     cells = [f"{r[f'{rt} {kind}']:.1f} ms" + ("" if rt == "ours" else f" (x{r[f'{rt} {kind}'] / base:.2f})") for rt in rts]
     print(f"| {label} | " + " | ".join(cells) + " |")
-for label, i in (("created init RSS", 0), ("created init private", 1)):
+for label, i in (("created init RSS", 0), ("created init private (anon)", 1)):
     base = mem["ours"][i]
     cells = [f"{mem[rt][i]:.1f} MB" + ("" if rt == "ours" else f" (x{mem[rt][i] / base:.2f})") for rt in rts]
     print(f"| {label} | " + " | ".join(cells) + " |")
