@@ -174,6 +174,14 @@ bench: runc $(ROOTFS)
 	@scripts/deps.sh bench
 	scripts/bench.sh
 
+# make lint: golangci-lint (.golangci.yml: gofumpt, govet, staticcheck,
+# errorlint, unparam, nolintlint, ...) and clang-format for the C stage.
+.PHONY: lint
+lint:
+	@scripts/deps.sh lint
+	.cache/tools/golangci-lint run ./...
+	clang-format --dry-run -Werror libcontainer/nsenter/*.c libcontainer/nsenter/*.h
+
 clean:
 	rm -rf runc $(ROOTFS) .cache man/man8 release
 

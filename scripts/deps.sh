@@ -8,6 +8,8 @@
 #   scripts/deps.sh man     go-md2man alone (make man)
 #   scripts/deps.sh clients + containerd, docker.io, podman, conmon, uidmap
 #                           and runc (the reference), for make test-clients
+#   scripts/deps.sh lint    clang-format, and golangci-lint built from the Go
+#                           module proxy into .cache/tools (once)
 #   scripts/deps.sh reference  runc 1.5.3 built from the Go module proxy into
 #                           .cache/runc-1.5.3/runc (once; the integration
 #                           tests' RUNC_REFERENCE), prints its path
@@ -22,6 +24,15 @@ cd "$(dirname "$0")/.."
 REFERENCE_VERSION=1.5.3
 CONTAINERD_VERSION=2.4.2
 CRITOOLS_VERSION=1.37.0
+GOLANGCI_VERSION=v2.15.0
+if [ "${1:-}" = lint ]; then
+	"$0" clang-format
+	if ! .cache/tools/golangci-lint version 2>/dev/null | grep -q "version ${GOLANGCI_VERSION#v} "; then
+		echo "building golangci-lint $GOLANGCI_VERSION into .cache/tools" >&2
+		(cd /tmp && GOBIN="$OLDPWD/.cache/tools" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_VERSION")
+	fi
+	exit 0
+fi
 if [ "${1:-}" = reference ]; then
 	"$0" build
 	dir=$PWD/.cache/runc-$REFERENCE_VERSION
@@ -93,9 +104,10 @@ build) ;;
 test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) ;;
 bench) want+=(busybox-static runc crun) ;;
 man) want=(go-md2man) ;;
+clang-format) want=(clang-format) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
 cri-packages) want+=(busybox-static containernetworking-plugins) ;;
-*) echo "usage: $0 build|test|bench|man|clients|reference|cri" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|bench|man|clients|cri|lint|reference" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
