@@ -19,6 +19,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 type sealed struct {
@@ -96,52 +98,27 @@ func overlay() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	empty, err := fsmount("tmpfs", map[string]string{"size": "4k"}, unix.MOUNT_ATTR_RDONLY)
+	empty, err := mountfd.New("tmpfs", "", []mountfd.Param{mountfd.Set("size", "4k")}, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(empty)
+	defer empty.Close()
 	// xino off: no dmesg line on each start when the layers are on
 	// different filesystems (we do not care about inode numbers).
-	ov, err := fsmount("overlay", map[string]string{"xino": "off"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID,
-		filepath.Dir(exe), fmt.Sprintf("/proc/self/fd/%d", empty))
+	ov, err := mountfd.New("overlay", "", []mountfd.Param{
+		mountfd.Set("xino", "off"),
+		mountfd.Set("lowerdir+", filepath.Dir(exe)),
+		mountfd.Set("lowerdir+", fmt.Sprintf("/proc/self/fd/%d", empty.Fd())),
+	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(ov)
-	fd, err := unix.Openat(ov, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	defer ov.Close()
+	fd, err := unix.Openat(int(ov.Fd()), filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open sealed binary: %w", err)
 	}
 	return os.NewFile(uintptr(fd), exe), nil
-}
-
-// fsmount makes a detached mount of fstype with the given options and lower
-// layers ("lowerdir+" each, in order).
-func fsmount(fstype string, opts map[string]string, attrs int, lowers ...string) (int, error) {
-	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return -1, fmt.Errorf("fsopen %s: %w", fstype, err)
-	}
-	defer unix.Close(fsfd)
-	for k, v := range opts {
-		if err := unix.FsconfigSetString(fsfd, k, v); err != nil {
-			return -1, fmt.Errorf("%s option %s: %w", fstype, k, err)
-		}
-	}
-	for _, l := range lowers {
-		if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
-			return -1, fmt.Errorf("%s lowerdir+ %s: %w", fstype, l, err)
-		}
-	}
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return -1, fmt.Errorf("create %s: %w", fstype, err)
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
-	if err != nil {
-		return -1, fmt.Errorf("fsmount %s: %w", fstype, err)
-	}
-	return mfd, nil
 }
 
 // memfdCopy copies the binary into a memfd and seals it against every change.
