@@ -3,10 +3,14 @@
 // host's runc through /proc/<pid>/exe (CVE-2019-5736, security rule 7).
 //
 // The cheap way (Linux 6.8+): a detached, read-only overlayfs whose lower
-// layers are the binary's directory and an empty tmpfs. The file in it is a
-// different inode on a read-only mount, so opening it for writing fails with
-// EROFS whatever path reaches it. Older kernels get a sealed memfd copy,
-// which costs a copy of the binary on every start.
+// layers are the binary's directory and an empty tmpfs, made through
+// package mountfd. The file in it is a different inode on a read-only
+// mount, so opening it for writing fails with EROFS whatever path reaches
+// it. Where that cannot be made, the binary is copied into a sealed memfd,
+// which costs a copy on every start. The memfd serves kernels from the
+// floor (5.14, package kernel) to 6.7, where overlayfs does not take
+// "lowerdir+" (the VM lane's 6.1 is one), a rootless runtime (fsopen needs
+// CAP_SYS_ADMIN over its mount namespace) and kernels without overlayfs.
 package exeseal
 
 import (
@@ -129,7 +133,7 @@ func memfdCopy() (*os.File, error) {
 	}
 	defer src.Close()
 	fd, err := unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
-	if err == unix.EINVAL {
+	if err == unix.EINVAL { // MFD_EXEC is Linux 6.3
 		fd, err = unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
