@@ -28,6 +28,8 @@ type runOpts struct {
 	// wrap, if set, starts runc through this command (runc's argv
 	// appended), e.g. a shell that sets variables naming its own pid.
 	wrap []string
+	// bin, if set, is the runc to run instead of the bundle's.
+	bin string
 }
 
 // runAsyncAttr is runAsync with process attributes (a new session).
@@ -43,7 +45,7 @@ func (b *bundle) runAsyncFiles(attr *syscall.SysProcAttr, extra []*os.File, args
 // runAsyncOpts starts runc in the background (stdin /dev/null).
 func (b *bundle) runAsyncOpts(o runOpts, args ...string) *asyncRun {
 	b.t.Helper()
-	p := b.Start(harness.Call{Attr: o.attr, Files: o.files, Env: o.env, Wrap: o.wrap}, args...)
+	p := b.Start(harness.Call{Attr: o.attr, Files: o.files, Env: o.env, Wrap: o.wrap, Bin: o.bin}, args...)
 	return &asyncRun{Proc: p, b: b}
 }
 
