@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
@@ -28,31 +27,9 @@ import (
 // kernel does not run AppArmor.
 var ErrNotEnabled = errors.New("apparmor is not enabled on this host")
 
-// Host paths that tell whether AppArmor is on (as runc and libapparmor
-// check them).
-var (
-	securityfsDir  = "/sys/kernel/security/apparmor"
-	enabledParam   = "/sys/module/apparmor/parameters/enabled"
-	enabledOnce    sync.Once
-	enabledCached  bool
-	openThreadSelf = openProcThreadSelf
-)
-
-// IsEnabled reports whether the host runs AppArmor: its securityfs directory
-// exists and the module parameter says "Y". It reads host paths, so call it
-// from the runtime, not from inside a container's mount namespace.
-func IsEnabled() bool {
-	enabledOnce.Do(func() { enabledCached = isEnabled(securityfsDir, enabledParam) })
-	return enabledCached
-}
-
-func isEnabled(dir, param string) bool {
-	if _, err := os.Stat(dir); err != nil {
-		return false
-	}
-	buf, err := os.ReadFile(param)
-	return err == nil && len(buf) > 0 && buf[0] == 'Y'
-}
+// openThreadSelf opens /proc/thread-self/<sub> for writing (replaced by
+// tests).
+var openThreadSelf = openProcThreadSelf
 
 // ApplyProfile makes the calling thread enter the named profile at its next
 // execve. The caller must hold runtime.LockOSThread until that execve, and

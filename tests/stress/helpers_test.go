@@ -97,8 +97,6 @@ func (p *proc) wait(timeout time.Duration) result {
 	return result{p.Wait(timeout), p.Dur()}
 }
 
-func (p *proc) exited() bool { return p.Exited() }
-
 // result is what the exited runc gave.
 func (p *proc) result() result {
 	defer p.Close()
