@@ -12,7 +12,7 @@ GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -tags "$(BUILDT
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
-.PHONY: all runc static install install-bin install-man install-bash release man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
+.PHONY: all runc runc-faults static install install-bin install-man install-bash release man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
 
 all: runc
 
@@ -21,11 +21,24 @@ ifneq (,$(findstring seccomp,$(BUILDTAGS)))
 	@scripts/deps.sh build
 endif
 
+# A release binary never contains the test fault hook (libcontainer/testfault):
+# NOFAULTS checks the binary it is given for the variable's name.
+NOFAULTS = @! grep -q _RUNC_TEST_FAULT $(1) || { echo "$(1): contains the test fault hook (_RUNC_TEST_FAULT)" >&2; rm -f $(1); exit 1; }
+
 runc: deps FORCE
 	$(GOBUILD) -ldflags "$(LDFLAGS)" -o $@ .
+	$(call NOFAULTS,$@)
 
 static: deps
 	$(GOBUILD) -ldflags "$(LDFLAGS) -extldflags -static" -tags "$(BUILDTAGS) netgo osusergo" -o runc .
+	$(call NOFAULTS,runc)
+
+# runc.faults: ./runc with the test fault hook (the runc_testfault build tag:
+# _RUNC_TEST_FAULT=<stage> stops it at that stage, libcontainer/testfault).
+# For the fault tests of tests/integration and tests/stress only
+# (RUNC_FAULT_BINARY); never install it.
+runc-faults: deps FORCE
+	$(GOBUILD) -ldflags "$(LDFLAGS)" -tags "$(BUILDTAGS) runc_testfault" -o runc.faults .
 
 # make install: the binary in $(BINDIR), the man pages in $(MANDIR)/man8
 # and the bash completion; DESTDIR for staging, PREFIX for the tree.
@@ -64,6 +77,7 @@ release:
 	$(MAKE) static
 	mv runc $(RELEASE_DIR)/runc.$(GOARCH)
 	$(RELEASE_DIR)/runc.$(GOARCH) --version
+	$(call NOFAULTS,$(RELEASE_DIR)/runc.$(GOARCH))
 	cd $(RELEASE_DIR) && sha256sum runc.* > runc.sha256sum
 
 $(ROOTFS):
@@ -85,9 +99,11 @@ unittest: deps
 # empty). Run from the package directory, go test shows the run's summary
 # of what was skipped and why.
 RUNC_TEST_REQUIRE ?= cgroup1,rt-group-sched,blockdev,timens,userns,numa,x86_64,linux32,smp,cpus01,taskset,go-md2man,proc-masked,syscall-table
-integration: runc $(ROOTFS)
+# RUNC_FAULT_BINARY: runc.faults, for the tests that stop runc at a stage.
+integration: runc runc-faults $(ROOTFS)
 	@scripts/deps.sh test
 	cd tests/integration && RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) \
+		RUNC_FAULT_BINARY=$(CURDIR)/runc.faults \
 		RUNC_REFERENCE=$$(cd $(CURDIR) && scripts/deps.sh reference) \
 		RUNC_TEST_REQUIRE=$(RUNC_TEST_REQUIRE) \
 		$(GO) test -count=1 -timeout 30m $(TESTFLAGS)
@@ -106,8 +122,9 @@ test: unittest integration
 #                     (scripts/test-cri-vm.sh; all of critest, which takes
 #                     hours there; CRI_VM_SUBSET=ci for CI's subset)
 .PHONY: test-vm test-vm-security test-vm-criu
-test-vm test-vm-security test-vm-criu test-cri-vm: runc $(ROOTFS)
-	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/$@.sh
+test-vm test-vm-security test-vm-criu test-cri-vm: runc runc-faults $(ROOTFS)
+	RUNC_BINARY=$(CURDIR)/runc RUNC_FAULT_BINARY=$(CURDIR)/runc.faults \
+		BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) scripts/$@.sh
 
 # Every fuzz target for FUZZTIME each (go test -fuzz takes one target of one
 # package at a time); seed corpora are in the packages' testdata/fuzz.
@@ -126,10 +143,11 @@ fuzz: deps
 # Stress: soak, parallel, same-ID races, faults, bad input, signal fidelity
 # (tests/stress/README.md). Short form by default; STRESS_LONG=1 for the
 # long one (make test-stress-long). Debian's runc is the signal reference.
-test-stress: runc $(ROOTFS)
+test-stress: runc runc-faults $(ROOTFS)
 	@scripts/deps.sh test
 	@scripts/deps.sh bench
-	RUNC_BINARY=$(CURDIR)/runc BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) STRESS_LONG=$(STRESS_LONG) \
+	RUNC_BINARY=$(CURDIR)/runc RUNC_FAULT_BINARY=$(CURDIR)/runc.faults \
+		BUSYBOX_ROOTFS=$(CURDIR)/$(ROOTFS) STRESS_LONG=$(STRESS_LONG) \
 		$(GO) test -count=1 -timeout 60m -v $(TESTFLAGS) ./tests/stress/
 
 test-stress-long:
@@ -183,6 +201,6 @@ lint:
 	clang-format --dry-run -Werror libcontainer/nsenter/*.c libcontainer/nsenter/*.h
 
 clean:
-	rm -rf runc $(ROOTFS) .cache man/man8 release
+	rm -rf runc runc.faults $(ROOTFS) .cache man/man8 release
 
 FORCE:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
@@ -39,7 +38,6 @@ var featuresCommand = cli.Command{
 // are about this binary, not about what the host's kernel enables.
 func hostFeatures() *features.Features {
 	t := true
-	checkpoint := commandImplemented(checkpointCommand)
 	f := &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
@@ -67,14 +65,12 @@ func hostFeatures() *features.Features {
 			NetDevices:      &features.NetDevices{Enabled: &t},
 		},
 		Annotations: map[string]string{
-			"org.opencontainers.runc.checkpoint.enabled": boolString(checkpoint),
+			"org.opencontainers.runc.checkpoint.enabled": "true",
 		},
 		PotentiallyUnsafeConfigAnnotations: []string{
 			"org.systemd.property.", // a prefix: systemd unit properties
+			"org.criu.config",
 		},
-	}
-	if checkpoint {
-		f.PotentiallyUnsafeConfigAnnotations = append(f.PotentiallyUnsafeConfigAnnotations, "org.criu.config")
 	}
 	if v := seccomp.Version(); v != "" {
 		f.Annotations["io.github.seccomp.libseccomp.version"] = v
@@ -101,18 +97,4 @@ func seccompFeatures() *features.Seccomp {
 		s.SupportedFlags = seccomp.SupportedFlags()
 	}
 	return s
-}
-
-// commandImplemented reports whether a command has been written, rather
-// than still being the notYet stub of stubs.go.
-func commandImplemented(c cli.Command) bool {
-	stub := reflect.ValueOf(notYet).Pointer()
-	return reflect.ValueOf(c.Action).Pointer() != stub
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

@@ -284,11 +284,7 @@ func (c *Container) signalInit(sig unix.Signal) error {
 		if err == unix.ESRCH {
 			return ErrNotRunning
 		}
-		// Old kernels: plain kill after the start-time check.
-		if !c.state.initAlive() {
-			return ErrNotRunning
-		}
-		return unix.Kill(pid, sig)
+		return fmt.Errorf("open init pidfd: %w", err)
 	}
 	defer unix.Close(pidfd)
 	if !c.state.initAlive() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/kernel"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
@@ -99,6 +100,9 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 // once, before anything exists; it makes root.path absolute, and mount
 // destinations under it paths inside the container.
 func checkNew(id, bundle string, spec *specs.Spec, rootless bool, io *Process) error {
+	if err := kernel.Check(); err != nil {
+		return err
+	}
 	if err := validate.ID(id); err != nil {
 		return err
 	}

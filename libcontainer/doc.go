@@ -24,9 +24,11 @@
 // namespaces (the spec's namespace types), hooks (running OCI hooks),
 // fdpass (the console-socket fd passing), nssock (the namespace socket of
 // a rootless container before start), procattr (personality, scheduler,
-// I/O priority, memory policy, CPU affinity) and testfault (fault
-// injection for tests/stress). What sets up a container from the inside
-// has packages of its own too (rootfs, seccomp, capabilities, apparmor,
-// selinux), as have the runtime's cgroups, criu, intelrdt, exeseal and
-// validate.
+// I/O priority, memory policy, CPU affinity), mountfd (every mount made
+// through file descriptors) and testfault (fault injection for the
+// tests, compiled in only with the runc_testfault build tag). What sets
+// up a container from the inside has packages of its own too (rootfs,
+// seccomp, capabilities, apparmor, selinux), as have the runtime's
+// cgroups, criu, intelrdt, exeseal, validate and kernel (the oldest
+// Linux the runtime supports, checked by create, run, exec and restore).
 package libcontainer

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/kernel"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
@@ -51,6 +52,9 @@ var (
 // io gives the process's stdio, extra fds, console socket and pidfd
 // socket; a nil stdio file means the caller's own.
 func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int, err error) {
+	if err := kernel.Check(); err != nil {
+		return 0, err
+	}
 	if o == nil {
 		o = &ExecOptions{}
 	}

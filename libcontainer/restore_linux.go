@@ -21,6 +21,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
@@ -138,11 +139,11 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 	if err := saveState(c.dir, c.state); err != nil {
 		return nil, err
 	}
-	mnt, err := bindCriuRoot(c.dir, spec.Root.Path)
+	mnt, tree, err := bindCriuRoot(c.dir, spec.Root.Path)
 	if err != nil {
 		return nil, err
 	}
-	defer unbindCriuRoot(mnt)
+	defer unbindCriuRoot(mnt, tree)
 	if err := prepareRestoreMountpoints(spec); err != nil {
 		return nil, err
 	}
@@ -299,28 +300,42 @@ func sendConsole(sock *os.File, n *criu.Notification) error {
 }
 
 // bindCriuRoot bind-mounts the rootfs (recursively) on criu-root in the
-// state directory and returns the mountpoint.
-func bindCriuRoot(dir, rootfs string) (string, error) {
+// state directory and returns the mountpoint and the handle of the bind,
+// for unbindCriuRoot.
+func bindCriuRoot(dir, rootfs string) (_ string, _ *os.File, Err error) {
 	mnt := filepath.Join(dir, criuRoot)
 	if err := os.Mkdir(mnt, 0o755); err != nil {
-		return "", fmt.Errorf("criu root: %w", err)
+		return "", nil, fmt.Errorf("criu root: %w", err)
 	}
-	tree, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	defer func() {
+		if Err != nil {
+			os.Remove(mnt)
+		}
+	}()
+	dst, err := os.OpenFile(mnt, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, fmt.Errorf("criu root: %w", err)
+	}
+	defer dst.Close()
+	tree, err := mountfd.Clone(unix.AT_FDCWD, rootfs, true)
 	if err == nil {
-		err = unix.MoveMount(tree, "", unix.AT_FDCWD, mnt, unix.MOVE_MOUNT_F_EMPTY_PATH)
-		unix.Close(tree)
+		if err = mountfd.Attach(tree, dst); err != nil {
+			tree.Close()
+		}
 	}
 	if err != nil {
-		os.Remove(mnt)
-		return "", fmt.Errorf("bind root.path %s for criu: %w", rootfs, err)
+		return "", nil, fmt.Errorf("bind root.path %s for criu: %w", rootfs, err)
 	}
-	return mnt, nil
+	return mnt, tree, nil
 }
 
-func unbindCriuRoot(mnt string) {
-	if err := unix.Unmount(mnt, unix.MNT_DETACH); err != nil {
+// unbindCriuRoot unmounts the bind bindCriuRoot made (through its handle,
+// with whatever CRIU mounted below it) and removes the mountpoint.
+func unbindCriuRoot(mnt string, tree *os.File) {
+	if err := mountfd.Detach(tree); err != nil {
 		logrus.Warnf("unmount %s: %v", mnt, err)
 	}
+	tree.Close()
 	os.Remove(mnt)
 }
 

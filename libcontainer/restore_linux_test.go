@@ -3,11 +3,14 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestPrepareRestoreMountpoints(t *testing.T) {
@@ -145,4 +148,69 @@ func TestMaskedFiles(t *testing.T) {
 	if got := maskedFiles(spec, os.Getpid()); !slices.Equal(got, []string{"/etc/passwd", link}) {
 		t.Errorf("maskedFiles = %v", got)
 	}
+}
+
+// TestBindCriuRoot: the rootfs, with a mount below it, is bound on
+// criu-root in the state directory; unbindCriuRoot takes the bind (and
+// what is below it) away and removes the mountpoint. In a private mount
+// namespace, on a thread thrown away afterwards.
+func TestBindCriuRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root (mount namespaces)")
+	}
+	dir, rootfs := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(rootfs, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread() // never unlocked: the thread exits with us
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			t.Errorf("unshare: %v", err)
+			return
+		}
+		if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+			t.Errorf("make / private: %v", err)
+			return
+		}
+		if err := unix.Mount("tmpfs", filepath.Join(rootfs, "sub"), "tmpfs", 0, "size=64k"); err != nil {
+			t.Errorf("mount below the rootfs: %v", err)
+			return
+		}
+		if err := os.WriteFile(filepath.Join(rootfs, "sub", "marker"), nil, 0o644); err != nil {
+			t.Error(err)
+			return
+		}
+		mnt, tree, err := bindCriuRoot(dir, rootfs)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if mnt != filepath.Join(dir, criuRoot) {
+			t.Errorf("mountpoint %s, want %s", mnt, filepath.Join(dir, criuRoot))
+		}
+		if flags, err := unix.FcntlInt(tree.Fd(), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("bind handle not close-on-exec (%v)", err)
+		}
+		if _, err := os.Stat(filepath.Join(mnt, "sub", "marker")); err != nil {
+			t.Errorf("the bind is not recursive: %v", err)
+		}
+		unbindCriuRoot(mnt, tree)
+		if _, err := os.Lstat(mnt); !os.IsNotExist(err) {
+			t.Errorf("%s left after unbindCriuRoot: %v", mnt, err)
+		}
+		ms, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+		if err != nil || len(ms) != 0 {
+			t.Errorf("mounts left under %s: %v (%v)", dir, ms, err)
+		}
+		// A second bind on the same directory works: nothing was left.
+		mnt, tree, err = bindCriuRoot(dir, rootfs)
+		if err != nil {
+			t.Errorf("bind again: %v", err)
+			return
+		}
+		unbindCriuRoot(mnt, tree)
+	}()
+	<-done
 }

@@ -3,7 +3,9 @@
 # ../shared/vmlane beside the checkout, or /work/shared/vmlane, and defines
 # what every lane does:
 #   vm_prepare LANE   checks RUNC_BINARY (./runc) and BUSYBOX_ROOTFS
-#                     (tests/rootfs/busybox); builds the guest image once
+#                     (tests/rootfs/busybox), takes RUNC_FAULT_BINARY
+#                     (./runc.faults, if there) for the fault tests;
+#                     builds the guest image once
 #                     (cached in /var/tmp/vmlane, serialised with flock) and
 #                     the integration test binary; puts them with runc and
 #                     the rootfs (one tar: one file over 9p rather than a
@@ -11,7 +13,8 @@
 #                     ROOTFS, DIR, GO and GUEST_PRELUDE, the start of the
 #                     guest's script: everything copied to the guest's own
 #                     disk (/tmp/t), the rootfs unpacked there, and
-#                     RUNC_BINARY and BUSYBOX_ROOTFS exported for the tests.
+#                     RUNC_BINARY, RUNC_FAULT_BINARY and BUSYBOX_ROOTFS
+#                     exported for the tests.
 #   vm_run            waits for any other qemu on this host (2 cores: one at
 #                     a time; VMWAIT seconds at most, default 3600), then
 #                     runs DIR/run.sh in the guest.
@@ -42,13 +45,20 @@ vm_prepare() {
 	echo "$LANE: building the test binaries" >&2
 	CGO_ENABLED=1 $GO test -c -o "$DIR/integration.test" ./tests/integration/
 	cp "$RUNC" "$DIR/runc"
+	# Without it, a fault test that the lane runs fails, saying so.
+	local faults fault_env=
+	faults=$(realpath "${RUNC_FAULT_BINARY:-runc.faults}" 2>/dev/null || true)
+	if [ -n "$faults" ] && [ -x "$faults" ]; then
+		cp "$faults" "$DIR/runc.faults"
+		fault_env=" RUNC_FAULT_BINARY=/tmp/t/runc.faults"
+	fi
 	tar -C "$(dirname "$ROOTFS")" -cf "$DIR/rootfs.tar" "$(basename "$ROOTFS")"
 	GUEST_PRELUDE="set -uo pipefail
 mkdir -p /tmp/t
 cp ./* /tmp/t/
 cd /tmp/t
 tar -xf rootfs.tar
-export RUNC_BINARY=/tmp/t/runc BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS")"
+export RUNC_BINARY=/tmp/t/runc$fault_env BUSYBOX_ROOTFS=/tmp/t/$(basename "$ROOTFS")"
 }
 
 vm_run() {

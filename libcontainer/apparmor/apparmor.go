@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
@@ -28,31 +27,9 @@ import (
 // kernel does not run AppArmor.
 var ErrNotEnabled = errors.New("apparmor is not enabled on this host")
 
-// Host paths that tell whether AppArmor is on (as runc and libapparmor
-// check them).
-var (
-	securityfsDir  = "/sys/kernel/security/apparmor"
-	enabledParam   = "/sys/module/apparmor/parameters/enabled"
-	enabledOnce    sync.Once
-	enabledCached  bool
-	openThreadSelf = openProcThreadSelf
-)
-
-// IsEnabled reports whether the host runs AppArmor: its securityfs directory
-// exists and the module parameter says "Y". It reads host paths, so call it
-// from the runtime, not from inside a container's mount namespace.
-func IsEnabled() bool {
-	enabledOnce.Do(func() { enabledCached = isEnabled(securityfsDir, enabledParam) })
-	return enabledCached
-}
-
-func isEnabled(dir, param string) bool {
-	if _, err := os.Stat(dir); err != nil {
-		return false
-	}
-	buf, err := os.ReadFile(param)
-	return err == nil && len(buf) > 0 && buf[0] == 'Y'
-}
+// openThreadSelf opens /proc/thread-self/<sub> for writing (replaced by
+// tests).
+var openThreadSelf = openProcThreadSelf
 
 // ApplyProfile makes the calling thread enter the named profile at its next
 // execve. The caller must hold runtime.LockOSThread until that execve, and
@@ -80,19 +57,15 @@ func checkName(name string) error {
 	return nil
 }
 
-// changeOnExec writes "exec <name>" to the thread's AppArmor exec attribute:
-// attr/apparmor/exec (Linux 5.8+, LSM stacking) or, where that directory does
-// not exist, the shared attr/exec of older kernels.
+// changeOnExec writes "exec <name>" to the thread's AppArmor exec
+// attribute, attr/apparmor/exec. It exists on every kernel above the
+// floor (Linux 5.8+) that has AppArmor built in; the shared attr/exec of
+// older kernels is not used.
 func changeOnExec(name string) error {
 	f, closer, err := openThreadSelf("attr/apparmor/exec")
-	legacy := false
-	if errors.Is(err, os.ErrNotExist) {
-		// No AppArmor directory: an older kernel, or no AppArmor at all.
-		legacy = true
-		f, closer, err = openThreadSelf("attr/exec")
-	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			// No AppArmor directory: the kernel has no AppArmor.
 			return ErrNotEnabled
 		}
 		return err
@@ -100,22 +73,15 @@ func changeOnExec(name string) error {
 	defer closer()
 	defer f.Close()
 	_, err = f.WriteString("exec " + name)
-	return writeError(err, legacy)
+	return writeError(err)
 }
 
 // writeError turns the kernel's answer to the attr write into something a
 // user can act on.
-func writeError(err error, legacy bool) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.ENOENT):
+func writeError(err error) error {
+	if errors.Is(err, unix.ENOENT) {
 		// AppArmor's way of saying it has no such profile.
 		return fmt.Errorf("profile not loaded (load it with apparmor_parser): %w", err)
-	case legacy && errors.Is(err, unix.EINVAL):
-		// The shared attr/exec belongs to no LSM that takes "exec ...":
-		// AppArmor is not the one running.
-		return ErrNotEnabled
 	}
 	return err
 }

@@ -67,8 +67,7 @@ func (c *Caps) ApplyCaps() error {
 		return fmt.Errorf("apply capabilities: %w", err)
 	}
 
-	// EINVAL: the kernel has no ambient capabilities (before 4.3).
-	if err := capability.ResetAmbient(); err != nil && !errors.Is(err, unix.EINVAL) {
+	if err := capability.ResetAmbient(); err != nil {
 		return fmt.Errorf("clear ambient capabilities: %w", err)
 	}
 	for _, cp := range c.ambient {

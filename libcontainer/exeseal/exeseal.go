@@ -3,10 +3,14 @@
 // host's runc through /proc/<pid>/exe (CVE-2019-5736, security rule 7).
 //
 // The cheap way (Linux 6.8+): a detached, read-only overlayfs whose lower
-// layers are the binary's directory and an empty tmpfs. The file in it is a
-// different inode on a read-only mount, so opening it for writing fails with
-// EROFS whatever path reaches it. Older kernels get a sealed memfd copy,
-// which costs a copy of the binary on every start.
+// layers are the binary's directory and an empty tmpfs, made through
+// package mountfd. The file in it is a different inode on a read-only
+// mount, so opening it for writing fails with EROFS whatever path reaches
+// it. Where that cannot be made, the binary is copied into a sealed memfd,
+// which costs a copy on every start. The memfd serves kernels from the
+// floor (5.14, package kernel) to 6.7, where overlayfs does not take
+// "lowerdir+" (the VM lane's 6.1 is one), a rootless runtime (fsopen needs
+// CAP_SYS_ADMIN over its mount namespace) and kernels without overlayfs.
 package exeseal
 
 import (
@@ -19,6 +23,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 type sealed struct {
@@ -96,52 +102,27 @@ func overlay() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	empty, err := fsmount("tmpfs", map[string]string{"size": "4k"}, unix.MOUNT_ATTR_RDONLY)
+	empty, err := mountfd.New("tmpfs", "", []mountfd.Param{mountfd.Set("size", "4k")}, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(empty)
+	defer empty.Close()
 	// xino off: no dmesg line on each start when the layers are on
 	// different filesystems (we do not care about inode numbers).
-	ov, err := fsmount("overlay", map[string]string{"xino": "off"}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID,
-		filepath.Dir(exe), fmt.Sprintf("/proc/self/fd/%d", empty))
+	ov, err := mountfd.New("overlay", "", []mountfd.Param{
+		mountfd.Set("xino", "off"),
+		mountfd.Set("lowerdir+", filepath.Dir(exe)),
+		mountfd.Set("lowerdir+", fmt.Sprintf("/proc/self/fd/%d", empty.Fd())),
+	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(ov)
-	fd, err := unix.Openat(ov, filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	defer ov.Close()
+	fd, err := unix.Openat(int(ov.Fd()), filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open sealed binary: %w", err)
 	}
 	return os.NewFile(uintptr(fd), exe), nil
-}
-
-// fsmount makes a detached mount of fstype with the given options and lower
-// layers ("lowerdir+" each, in order).
-func fsmount(fstype string, opts map[string]string, attrs int, lowers ...string) (int, error) {
-	fsfd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
-	if err != nil {
-		return -1, fmt.Errorf("fsopen %s: %w", fstype, err)
-	}
-	defer unix.Close(fsfd)
-	for k, v := range opts {
-		if err := unix.FsconfigSetString(fsfd, k, v); err != nil {
-			return -1, fmt.Errorf("%s option %s: %w", fstype, k, err)
-		}
-	}
-	for _, l := range lowers {
-		if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
-			return -1, fmt.Errorf("%s lowerdir+ %s: %w", fstype, l, err)
-		}
-	}
-	if err := unix.FsconfigCreate(fsfd); err != nil {
-		return -1, fmt.Errorf("create %s: %w", fstype, err)
-	}
-	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attrs)
-	if err != nil {
-		return -1, fmt.Errorf("fsmount %s: %w", fstype, err)
-	}
-	return mfd, nil
 }
 
 // memfdCopy copies the binary into a memfd and seals it against every change.
@@ -152,7 +133,7 @@ func memfdCopy() (*os.File, error) {
 	}
 	defer src.Close()
 	fd, err := unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
-	if err == unix.EINVAL {
+	if err == unix.EINVAL { // MFD_EXEC is Linux 6.3
 		fd, err = unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {

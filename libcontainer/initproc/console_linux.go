@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // setupConsole allocates the process's pty from the container's devpts,
@@ -121,7 +122,8 @@ func mountDevConsole(peer int) error {
 	if err != nil {
 		return fmt.Errorf("open /dev/console mountpoint: %w", err)
 	}
-	defer unix.Close(fd)
+	dst := os.NewFile(uintptr(fd), "/dev/console")
+	defer dst.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fmt.Errorf("stat /dev/console: %w", err)
@@ -132,22 +134,13 @@ func mountDevConsole(peer int) error {
 	// Bind through the two fds (a clone of the peer's mount moved onto the
 	// mountpoint), not through /proc/self/fd paths in the container's
 	// /proc, which a process of the container could cover (CVE-2025-52881).
-	tree, err := unix.OpenTree(peer, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	tree, err := mountfd.Clone(peer, "", false)
 	if err == nil {
-		defer unix.Close(tree)
-		err = unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
-	} else if errors.Is(err, unix.ENOSYS) {
-		// Before Linux 5.2: paths, but checked ones (see reopenFd).
-		err = mountByProcFd(peer, fd)
+		defer tree.Close()
+		err = mountfd.Attach(tree, dst)
 	}
 	if err != nil {
 		return fmt.Errorf("bind pty on /dev/console: %w", err)
 	}
 	return nil
-}
-
-// mountByProcFd bind-mounts the file of src onto the file of dst through
-// /proc/self/fd, for kernels without the new mount API.
-func mountByProcFd(src, dst int) error {
-	return unix.Mount(fmt.Sprintf("/proc/self/fd/%d", src), fmt.Sprintf("/proc/self/fd/%d", dst), "", unix.MS_BIND, "")
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -274,20 +273,8 @@ func waitFifo(fd int) error {
 
 // closeExecFrom marks every fd >= from close-on-exec.
 func closeExecFrom(from int) error {
-	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	if err == nil {
-		return nil
-	}
-	// Before Linux 5.11: walk our fd directory.
-	ents, rerr := os.ReadDir("/proc/self/fd")
-	if rerr != nil {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close fds: %w", err)
-	}
-	for _, e := range ents {
-		fd, _ := strconv.Atoi(e.Name())
-		if fd >= from {
-			unix.CloseOnExec(fd)
-		}
 	}
 	return nil
 }

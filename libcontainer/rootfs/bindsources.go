@@ -10,6 +10,8 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // Bind sources opened by the runtime on the host, for the init to attach
@@ -184,7 +186,7 @@ func OpenSource(spec *specs.Spec, i int, bundle string, userns *os.File) (*os.Fi
 			return nil, err
 		}
 	}
-	mnt, err := cloneTree(int(src.Fd()), "", o.isRecursive())
+	mnt, err := mountfd.Clone(int(src.Fd()), "", o.isRecursive())
 	src.Close()
 	if err != nil || !IsIDMapped(m) {
 		return mnt, err
@@ -194,7 +196,7 @@ func OpenSource(spec *specs.Spec, i int, bundle string, userns *os.File) (*os.Fi
 		return nil, errors.New("no user namespace for the id-mapped mount")
 	}
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
-	if err := setAttr(mnt, o.ridmap, attr); err != nil {
+	if err := mountfd.SetAttr(mnt, o.ridmap, attr); err != nil {
 		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) {
 			var st unix.Statfs_t
 			if unix.Fstatfs(int(mnt.Fd()), &st) == nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // cgroupHierarchy is a cgroup filesystem mounted on the host.
@@ -180,13 +182,13 @@ func (s *setup) mountCgroup(e *entry) error {
 	if err := checkProcDest(mp.path, e, nil); err != nil {
 		return e.fail("check mountpoint", err)
 	}
-	tmpfs, err := newFS("tmpfs", "tmpfs", []fsParam{{key: "mode", value: "0755", hasValue: true}},
+	tmpfs, err := mountfd.New("tmpfs", "tmpfs", []mountfd.Param{mountfd.Set("mode", "0755")},
 		unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
 		return e.fail("mount tmpfs", err)
 	}
 	defer tmpfs.Close()
-	if err := attach(tmpfs, mp.file); err != nil {
+	if err := mountfd.Attach(tmpfs, mp.file); err != nil {
 		return e.fail("mount tmpfs", err)
 	}
 	for _, p := range e.opts.propagation {
@@ -216,12 +218,12 @@ func (s *setup) mountCgroup(e *entry) error {
 		}
 	}
 	if flags&unix.MS_RDONLY != 0 {
-		if err := setAttr(tmpfs, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		if err := mountfd.SetAttr(tmpfs, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 			return e.fail("make tmpfs read-only", err)
 		}
 	}
 	if e.opts.recAttr != nil {
-		if err := setAttr(tmpfs, true, e.opts.recAttr); err != nil {
+		if err := mountfd.SetAttr(tmpfs, true, e.opts.recAttr); err != nil {
 			return e.fail("set recursive mount attributes", err)
 		}
 	}
@@ -252,7 +254,7 @@ func (s *setup) mountHierarchy(e *entry, h *cgroupHierarchy, own map[string]stri
 		return err
 	}
 	defer mnt.Close()
-	if err := attach(mnt, dst); err != nil {
+	if err := mountfd.Attach(mnt, dst); err != nil {
 		return err
 	}
 	for _, p := range e.opts.propagation {
@@ -267,26 +269,23 @@ func (s *setup) mountHierarchy(e *entry, h *cgroupHierarchy, own map[string]stri
 // namespace it shows the namespace's root).
 func newCgroupFS(h *cgroupHierarchy, flags uintptr) (*os.File, error) {
 	attrs := mountAttrs(flags | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	var params []fsParam
-	for _, f := range sbFlags(flags) {
-		params = append(params, fsParam{key: f})
-	}
+	params := flagParams(flags)
 	if h.subsystems == nil {
-		return newFS("cgroup2", "cgroup2", params, attrs)
+		return mountfd.New("cgroup2", "cgroup2", params, attrs)
 	}
 	named := true
 	for _, ss := range h.subsystems {
 		if name, ok := strings.CutPrefix(ss, "name="); ok {
-			params = append(params, fsParam{key: "name", value: name, hasValue: true})
+			params = append(params, mountfd.Set("name", name))
 		} else {
 			named = false
-			params = append(params, fsParam{key: ss})
+			params = append(params, mountfd.Flag(ss))
 		}
 	}
 	if named {
-		params = append(params, fsParam{key: "none"})
+		params = append(params, mountfd.Flag("none"))
 	}
-	return newFS("cgroup", "cgroup", params, attrs)
+	return mountfd.New("cgroup", "cgroup", params, attrs)
 }
 
 // bindCgroup clones the container's cgroup directory of a hierarchy.
@@ -295,7 +294,7 @@ func bindCgroup(h *cgroupHierarchy, configured, own map[string]string, flags uin
 	if err != nil {
 		return nil, err
 	}
-	mnt, err := cloneTree(unix.AT_FDCWD, src, true)
+	mnt, err := mountfd.Clone(unix.AT_FDCWD, src, true)
 	if err != nil {
 		return nil, err
 	}
@@ -318,16 +317,13 @@ func (s *setup) mountCgroup2(e *entry, v2 *cgroupHierarchy, own map[string]strin
 	if err := checkProcDest(mp.path, e, nil); err != nil {
 		return e.fail("check mountpoint", err)
 	}
-	var params []fsParam
-	for _, f := range sbFlags(flags) {
-		params = append(params, fsParam{key: f})
-	}
+	params := flagParams(flags)
 	params = append(params, dataParams(e.opts.data)...)
 	source := e.m.Source
 	if source == "" {
 		source = "cgroup2"
 	}
-	mnt, err := newFS("cgroup2", source, params, mountAttrs(flags))
+	mnt, err := mountfd.New("cgroup2", source, params, mountAttrs(flags))
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY) {
 		mnt, err = bindCgroup(v2, s.c.CgroupPaths, own, flags)
 	}

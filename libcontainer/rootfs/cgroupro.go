@@ -8,6 +8,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // hostCgroupfs is where the host's cgroup filesystems are mounted.
@@ -91,7 +93,7 @@ func (s *setup) readonlyTree(p string) error {
 		return err
 	}
 	defer f.Close()
-	err = setAttr(f, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	err = mountfd.SetAttr(f, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
 	if errors.Is(err, unix.EINVAL) {
 		logrus.Debugf("%s is not a mount point: covering it with a read-only copy", p)
 		return s.readonlyPath(p)

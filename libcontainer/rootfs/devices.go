@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // defaultDevices are created in every container whose /dev is set up by
@@ -174,7 +176,7 @@ func (s *setup) createDevice(d *specs.LinuxDevice) error {
 // empty file base in the directory pfd, after checking that the host node
 // is the device the spec describes.
 func bindDevice(pfd int, base, p string, mode uint32, d *specs.LinuxDevice) error {
-	src, err := cloneTree(unix.AT_FDCWD, p, false)
+	src, err := mountfd.Clone(unix.AT_FDCWD, p, false)
 	if err != nil {
 		return fmt.Errorf("open host device: %w", err)
 	}
@@ -202,5 +204,5 @@ func bindDevice(pfd int, base, p string, mode uint32, d *specs.LinuxDevice) erro
 	if t := dstSt.Mode & unix.S_IFMT; t == unix.S_IFDIR || t == unix.S_IFLNK {
 		return fmt.Errorf("%s exists and is a directory or symlink", p)
 	}
-	return attach(src, dst)
+	return mountfd.Attach(src, dst)
 }

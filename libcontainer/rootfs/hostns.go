@@ -16,6 +16,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // prepareHostRoot binds root.path onto itself, recursively, in the host's
@@ -31,11 +33,11 @@ func (s *setup) prepareHostRoot() (*root, error) {
 	}
 	dir := os.NewFile(uintptr(fd), rootfsPath)
 	defer dir.Close()
-	tree, err := cloneTree(fd, "", true)
+	tree, err := mountfd.Clone(fd, "", true)
 	if err != nil {
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
-	if err := attach(tree, dir); err != nil {
+	if err := mountfd.Attach(tree, dir); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
@@ -54,7 +56,7 @@ func (s *setup) prepareHostRoot() (*root, error) {
 // detach unmounts the bind r holds (and every mount below it) and closes
 // it: the host's mount table is as it was.
 func (r *root) detach() {
-	if err := unix.Unmount(fmt.Sprintf("/proc/self/fd/%d", r.f.Fd()), unix.MNT_DETACH); err != nil {
+	if err := mountfd.Detach(r.f); err != nil {
 		logrus.Warnf("unmount the bind of the rootfs at %s: %v", r.path, err)
 	}
 	r.f.Close()
@@ -120,7 +122,7 @@ func UnmountHostRoot(path string, id uint64) error {
 		return err
 	}
 	logrus.Debugf("unmounting the rootfs bind at %s", path)
-	if err := unix.Unmount(fmt.Sprintf("/proc/self/fd/%d", fd), unix.MNT_DETACH); err != nil {
+	if err := mountfd.Detach(f); err != nil {
 		return fmt.Errorf("unmount the rootfs bind at %s: %w", path, err)
 	}
 	return nil

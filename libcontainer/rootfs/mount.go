@@ -9,6 +9,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // entry is one element of the spec's "mounts", parsed.
@@ -107,21 +109,19 @@ func (s *setup) mountNewFS(e *entry) error {
 	if e.deferReadonly() {
 		flags &^= unix.MS_RDONLY
 	}
-	var params []fsParam
+	var params []mountfd.Param
 	if m.Type == "tmpfs" && !mp.created {
 		// Keep the permissions of the directory the tmpfs covers unless
 		// the options say otherwise (a later mode= wins).
-		params = append(params, fsParam{key: "mode", value: fmt.Sprintf("%04o", mp.stat.Mode&0o7777), hasValue: true})
+		params = append(params, mountfd.Set("mode", fmt.Sprintf("%04o", mp.stat.Mode&0o7777)))
 	}
-	for _, f := range sbFlags(flags) {
-		params = append(params, fsParam{key: f})
-	}
+	params = append(params, flagParams(flags)...)
 	params = append(params, dataParams(e.opts.data)...)
 	if s.c.MountLabel != "" && labelable(m.Type) && !hasParam(params, "context") {
-		params = append(params, fsParam{key: "context", value: s.c.MountLabel, hasValue: true})
+		params = append(params, mountfd.Set("context", s.c.MountLabel))
 	}
 
-	mnt, err := newFS(m.Type, m.Source, params, mountAttrs(flags))
+	mnt, err := mountfd.New(m.Type, m.Source, params, mountAttrs(flags))
 	if err != nil && m.Type == "sysfs" && s.c.InUserNS && errors.Is(err, unix.EPERM) {
 		// A user namespace without its own network namespace may not
 		// mount sysfs: give it the host's /sys, recursively, with the
@@ -154,26 +154,16 @@ func labelable(fstype string) bool {
 	return true
 }
 
-// hasParam reports whether params set key.
-func hasParam(params []fsParam, key string) bool {
-	for _, p := range params {
-		if p.key == key {
-			return true
-		}
-	}
-	return false
-}
-
 // bindHostSys returns a recursive clone of the host's /sys with the
 // read-only, nosuid, nodev and noexec flags of flags set on every mount.
 func bindHostSys(flags uintptr) (*os.File, error) {
-	mnt, err := cloneTree(unix.AT_FDCWD, "/sys", true)
+	mnt, err := mountfd.Clone(unix.AT_FDCWD, "/sys", true)
 	if err != nil {
 		return nil, err
 	}
 	const settable = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
 	if set := mountAttrs(flags) & settable; set != 0 {
-		if err := setAttr(mnt, true, &unix.MountAttr{Attr_set: set}); err != nil {
+		if err := mountfd.SetAttr(mnt, true, &unix.MountAttr{Attr_set: set}); err != nil {
 			mnt.Close()
 			return nil, err
 		}
@@ -187,7 +177,7 @@ func bindHostSys(flags uintptr) (*os.File, error) {
 func (s *setup) bindMount(e *entry) error {
 	src, err := s.runtimeSource(e)
 	if err == nil && src == nil {
-		src, err = cloneTree(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
+		src, err = mountfd.Clone(unix.AT_FDCWD, e.m.Source, e.opts.isRecursive())
 	}
 	if err != nil {
 		return e.fail("open source", err)
@@ -227,11 +217,11 @@ func (s *setup) bindFrom(e *entry, src *os.File) error {
 // attaches it and then sets its propagation.
 func (s *setup) attachEntry(e *entry, mnt *os.File, mp *mountpoint) error {
 	if e.opts.recAttr != nil {
-		if err := setAttr(mnt, true, e.opts.recAttr); err != nil {
+		if err := mountfd.SetAttr(mnt, true, e.opts.recAttr); err != nil {
 			return e.fail("set recursive mount attributes", err)
 		}
 	}
-	if err := attach(mnt, mp.file); err != nil {
+	if err := mountfd.Attach(mnt, mp.file); err != nil {
 		return e.fail("mount", err)
 	}
 	for _, p := range e.opts.propagation {
@@ -259,7 +249,7 @@ func applyBindFlags(mnt *os.File, o mountOptions) error {
 	if flags == 0 && o.cleared == 0 {
 		return nil
 	}
-	err := setAttr(mnt, false, remountAttr(flags))
+	err := mountfd.SetAttr(mnt, false, remountAttr(flags))
 	if !errors.Is(err, unix.EPERM) {
 		return err
 	}
@@ -274,7 +264,7 @@ func applyBindFlags(mnt *os.File, o mountOptions) error {
 	if flags&atimeFlags != 0 && flags&atimeFlags != srcFlags&atimeFlags {
 		return fmt.Errorf("cannot change locked atime flags %s: %w", flagNames(srcFlags&atimeFlags), err)
 	}
-	if err := setAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags)); err != nil {
+	if err := mountfd.SetAttr(mnt, false, remountAttr(flags|srcFlags&lockableFlags)); err != nil {
 		return fmt.Errorf("remount with locked flags %s re-applied: %w", flagNames(srcFlags&lockableFlags), err)
 	}
 	return nil
@@ -330,23 +320,21 @@ func (s *setup) remount(e *entry) error {
 	}
 	flags := e.opts.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
 	if !e.opts.isBind() {
-		params := []fsParam{{key: "rw"}}
+		params := []mountfd.Param{mountfd.Flag("rw")}
 		if flags&unix.MS_RDONLY != 0 {
 			params = nil
 		}
-		for _, f := range sbFlags(flags) {
-			params = append(params, fsParam{key: f})
-		}
+		params = append(params, flagParams(flags)...)
 		params = append(params, dataParams(e.opts.data)...)
-		if err := reconfigureFS(f, params); err != nil {
+		if err := mountfd.Reconfigure(f, params); err != nil {
 			return e.fail("remount", err)
 		}
 	}
-	if err := setAttr(f, false, remountAttr(flags)); err != nil {
+	if err := mountfd.SetAttr(f, false, remountAttr(flags)); err != nil {
 		return e.fail("remount", err)
 	}
 	if e.opts.recAttr != nil {
-		if err := setAttr(f, true, e.opts.recAttr); err != nil {
+		if err := mountfd.SetAttr(f, true, e.opts.recAttr); err != nil {
 			return e.fail("set recursive mount attributes", err)
 		}
 	}

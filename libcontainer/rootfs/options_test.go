@@ -12,6 +12,8 @@ import (
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 func TestParseMountOptions(t *testing.T) {
@@ -353,11 +355,11 @@ func TestStatfsFlags(t *testing.T) {
 
 func TestDataParams(t *testing.T) {
 	got := dataParams([]string{"newinstance", "mode=0620", `context="a:b:c:s0:c1,c2"`, "key="})
-	want := []fsParam{
-		{key: "newinstance"},
-		{key: "mode", value: "0620", hasValue: true},
-		{key: "context", value: "a:b:c:s0:c1,c2", hasValue: true},
-		{key: "key", value: "", hasValue: true},
+	want := []mountfd.Param{
+		mountfd.Flag("newinstance"),
+		mountfd.Set("mode", "0620"),
+		mountfd.Set("context", "a:b:c:s0:c1,c2"),
+		mountfd.Set("key", ""),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("dataParams = %+v, want %+v", got, want)

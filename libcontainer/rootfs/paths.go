@@ -8,6 +8,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // hasMaskedPaths reports whether the spec has linux.maskedPaths.
@@ -34,7 +36,7 @@ func openNullClone(f *os.File) (*os.File, error) {
 	if err := verifyNull(f); err != nil {
 		return nil, err
 	}
-	return cloneTree(int(f.Fd()), "", false)
+	return mountfd.Clone(int(f.Fd()), "", false)
 }
 
 // hostNull returns a detached mount of the host's /dev/null.
@@ -142,7 +144,7 @@ func (s *setup) maskOne(f *os.File, nullMnt, dirMnt **os.File) error {
 		if err != nil {
 			return err
 		}
-		if err := attach(mnt, f); err != nil {
+		if err := mountfd.Attach(mnt, f); err != nil {
 			mnt.Close()
 			return err
 		}
@@ -150,22 +152,22 @@ func (s *setup) maskOne(f *os.File, nullMnt, dirMnt **os.File) error {
 		*shared = mnt
 		return nil
 	}
-	mnt, err := cloneTree(int((*shared).Fd()), "", false)
+	mnt, err := mountfd.Clone(int((*shared).Fd()), "", false)
 	if err != nil {
 		return err
 	}
 	defer mnt.Close()
-	return attach(mnt, f)
+	return mountfd.Attach(mnt, f)
 }
 
 // maskTmpfs makes the empty read-only tmpfs that covers masked
 // directories.
 func (s *setup) maskTmpfs() (*os.File, error) {
-	params := []fsParam{{key: "ro"}, {key: "mode", value: "0755", hasValue: true}}
+	params := []mountfd.Param{mountfd.Flag("ro"), mountfd.Set("mode", "0755")}
 	if s.c.MountLabel != "" {
-		params = append(params, fsParam{key: "context", value: s.c.MountLabel, hasValue: true})
+		params = append(params, mountfd.Set("context", s.c.MountLabel))
 	}
-	return newFS("tmpfs", "tmpfs", params,
+	return mountfd.New("tmpfs", "tmpfs", params,
 		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 }
 
@@ -181,15 +183,15 @@ func (s *setup) readonlyPath(p string) error {
 		return err
 	}
 	defer f.Close()
-	mnt, err := cloneTree(int(f.Fd()), "", true)
+	mnt, err := mountfd.Clone(int(f.Fd()), "", true)
 	if err != nil {
 		return err
 	}
 	defer mnt.Close()
-	if err := setAttr(mnt, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+	if err := mountfd.SetAttr(mnt, true, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 		return err
 	}
-	return attach(mnt, f)
+	return mountfd.Attach(mnt, f)
 }
 
 // remountReadonly sets the read-only flag of the mount at p.
@@ -199,5 +201,5 @@ func (s *setup) remountReadonly(p string) error {
 		return err
 	}
 	defer f.Close()
-	return setAttr(f, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	return mountfd.SetAttr(f, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // mountInfo reads this thread's /proc/thread-self/mountinfo through the
@@ -115,11 +117,11 @@ func (s *setup) prepareRoot() (*root, error) {
 	if err := s.makePrivateIfShared(dir); err != nil {
 		return nil, fmt.Errorf("make the mount of root.path private: %w", err)
 	}
-	tree, err := cloneTree(fd, "", true)
+	tree, err := mountfd.Clone(fd, "", true)
 	if err != nil {
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
-	if err := attach(tree, dir); err != nil {
+	if err := mountfd.Attach(tree, dir); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
@@ -191,8 +193,8 @@ func (s *setup) moveRoot(r *root) error {
 	if err := s.makePrivateIfShared(oldRoot); err != nil {
 		return err
 	}
-	if err := unix.MoveMount(int(r.f.Fd()), "", oldFd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		return &os.PathError{Op: "move rootfs onto /", Path: r.path, Err: err}
+	if err := mountfd.Attach(r.f, oldRoot); err != nil {
+		return fmt.Errorf("move rootfs %s onto /: %w", r.path, err)
 	}
 	if err := unix.Chroot("."); err != nil {
 		return &os.PathError{Op: "chroot", Path: r.path, Err: err}
@@ -245,13 +247,13 @@ func coverWithTmpfs(p string) error {
 	}
 	dst := os.NewFile(uintptr(fd), p)
 	defer dst.Close()
-	mnt, err := newFS("tmpfs", "tmpfs", []fsParam{{key: "ro"}},
+	mnt, err := mountfd.New("tmpfs", "tmpfs", []mountfd.Param{mountfd.Flag("ro")},
 		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
 	if err != nil {
 		return fmt.Errorf("cover %s: %w", p, err)
 	}
 	defer mnt.Close()
-	if err := attach(mnt, dst); err != nil {
+	if err := mountfd.Attach(mnt, dst); err != nil {
 		return fmt.Errorf("cover %s: %w", p, err)
 	}
 	return nil

@@ -105,9 +105,6 @@ type mountpoint struct {
 // Close releases the handle.
 func (m *mountpoint) Close() error { return m.file.Close() }
 
-// isDir reports whether the mountpoint is a directory.
-func (m *mountpoint) isDir() bool { return m.stat.Mode&unix.S_IFMT == unix.S_IFDIR }
-
 // maxSymlinks bounds how many dangling symlinks openMountpoint follows
 // in all, like the kernel's limit of 40.
 const maxSymlinks = 40

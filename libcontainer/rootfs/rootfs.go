@@ -4,14 +4,15 @@
 // It runs in the container's init, inside the new mount namespace (and
 // user namespace, if any). Paths inside the container are always resolved
 // relative to an open handle of the rootfs, and every mount is made on a
-// file descriptor with the new mount API (fsopen, fsmount, open_tree,
-// move_mount, mount_setattr), so that nothing in the container image (a
-// symlink, a swapped directory, a fake /dev/null) can make a mount land on
-// the host. /proc files are read through a private procfs handle, never
-// through the container's /proc.
+// file descriptor with the new mount API (package mountfd: fsopen,
+// fsmount, open_tree, move_mount, mount_setattr), so that nothing in the
+// container image (a symlink, a swapped directory, a fake /dev/null) can
+// make a mount land on the host. /proc files are read through a private
+// procfs handle, never through the container's /proc.
 //
 // Kernel requirements: the new mount API (Linux 5.2), mount_setattr(2)
-// (5.12) and openat2(2) (5.6). There is no fallback to mount(2).
+// (5.12) and openat2(2) (5.6), all below the runtime's floor (package
+// kernel). There is no fallback to mount(2).
 package rootfs
 
 import (
@@ -23,6 +24,8 @@ import (
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
 // Config is everything rootfs setup needs. Spec is already validated.
@@ -278,7 +281,7 @@ func Finish(c *Config) error {
 		}
 	}
 	if c.Spec.Root.Readonly {
-		if err := setAttr(s.root.f, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
+		if err := mountfd.SetAttr(s.root.f, false, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 			return fmt.Errorf("root.readonly: %w", err)
 		}
 	}

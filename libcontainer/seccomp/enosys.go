@@ -44,9 +44,6 @@ const (
 	// x32SyscallBit marks x32 syscalls (__X32_SYSCALL_BIT).
 	x32SyscallBit = 0x40000000
 
-	// bpfMaxInsns is the kernel's limit on a cBPF program (BPF_MAXINSNS).
-	bpfMaxInsns = 4096
-
 	// retENOSYS is the filter's return value for "fail with ENOSYS".
 	retENOSYS = unix.SECCOMP_RET_ERRNO | (uint32(unix.ENOSYS) & unix.SECCOMP_RET_DATA)
 

@@ -31,8 +31,14 @@ func Compile(c *specs.LinuxSeccomp) (*Filter, error) {
 	return &Filter{prog: prog, flags: flags}, nil
 }
 
-// Load installs the filter on the calling thread, as the package's Load
-// does (same requirements, same listener fd or -1).
+// Load installs the filter on the calling thread; it is inherited across
+// execve and by children created afterwards. The caller must hold
+// runtime.LockOSThread and should exec soon after.
+//
+// no_new_privs is not touched: if the spec does not ask for it, the caller
+// must still hold CAP_SYS_ADMIN here. If a rule uses SCMP_ACT_NOTIFY, Load
+// returns the listener fd (O_CLOEXEC) for the caller to pass on to the
+// seccomp agent; otherwise (and for a nil Filter) it returns -1.
 func (f *Filter) Load() (int, error) {
 	if f == nil {
 		return -1, nil

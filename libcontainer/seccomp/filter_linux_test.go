@@ -104,7 +104,7 @@ func filterChild(compiled bool) {
 	if compiled {
 		_, err = f.Load()
 	} else {
-		_, err = Load(c)
+		_, err = load(c)
 	}
 	if err != nil {
 		say("load=" + errName(err))

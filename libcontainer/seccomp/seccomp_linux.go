@@ -52,25 +52,8 @@ var scmpArchs = map[specs.Arch]libseccomp.ScmpArch{
 	specs.ArchSHEB:        libseccomp.ArchSHEB,
 }
 
-// Load builds the filter described by c and installs it on the calling
-// thread; it is inherited across execve and by children created afterwards.
-// The caller must hold runtime.LockOSThread and should exec soon after.
-//
-// no_new_privs is not touched: if the spec does not ask for it, the caller
-// must still hold CAP_SYS_ADMIN here. If a rule uses SCMP_ACT_NOTIFY, Load
-// returns the listener fd (O_CLOEXEC) for the caller to pass on to the
-// seccomp agent; otherwise it returns -1. A nil or empty section loads
-// nothing and returns (-1, nil).
-func Load(c *specs.LinuxSeccomp) (int, error) {
-	if isEmpty(c) {
-		return -1, nil
-	}
-	prog, flags, err := buildProgram(c)
-	if err != nil {
-		return -1, err
-	}
-	return loadProgram(prog, flags)
-}
+// bpfMaxInsns is the kernel's limit on a cBPF program (BPF_MAXINSNS).
+const bpfMaxInsns = 4096
 
 // buildProgram validates c and compiles it into the cBPF program to load
 // (ENOSYS prologue + libseccomp's program) and its seccomp(2) flags.

@@ -51,7 +51,7 @@ func childMain() {
 		fmt.Fprintf(os.Stderr, "child: bad profile: %v\n", err)
 		os.Exit(3)
 	}
-	fd, err := Load(&c)
+	fd, err := load(&c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "child: load: %v\n", err)
 		os.Exit(3)
@@ -606,18 +606,18 @@ func TestLoadNotify(t *testing.T) {
 func TestLoadRejectsInvalid(t *testing.T) {
 	// Load validates before touching the thread, so it is safe to call
 	// here: an invalid profile must fail without installing anything.
-	fd, err := Load(&specs.LinuxSeccomp{
+	fd, err := load(&specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: "SCMP_ACT_FOO"}},
 	})
 	if fd != -1 || err == nil || !strings.Contains(err.Error(), `linux.seccomp.syscalls[0].action: unknown action "SCMP_ACT_FOO"`) {
 		t.Fatalf("got %d, %v", fd, err)
 	}
-	if fd, err := Load(nil); fd != -1 || err != nil {
-		t.Fatalf("Load(nil) = %d, %v", fd, err)
+	if fd, err := load(nil); fd != -1 || err != nil {
+		t.Fatalf("load(nil) = %d, %v", fd, err)
 	}
-	if fd, err := Load(&specs.LinuxSeccomp{}); fd != -1 || err != nil {
-		t.Fatalf("Load(empty) = %d, %v", fd, err)
+	if fd, err := load(&specs.LinuxSeccomp{}); fd != -1 || err != nil {
+		t.Fatalf("load(empty) = %d, %v", fd, err)
 	}
 	// libseccomp cannot mix byte orders in one filter: a clear error,
 	// before anything is loaded, and already from Validate (what create

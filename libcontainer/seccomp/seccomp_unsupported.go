@@ -13,15 +13,6 @@ const Enabled = false
 
 var errUnsupported = errors.New("this runc binary was built without seccomp support, but linux.seccomp is set")
 
-// Load rejects any non-empty profile: this build cannot apply it. A nil or
-// empty section is "no seccomp" and returns (-1, nil).
-func Load(c *specs.LinuxSeccomp) (int, error) {
-	if isEmpty(c) {
-		return -1, nil
-	}
-	return -1, errUnsupported
-}
-
 // SettleFlags does nothing: this build loads no profile.
 func SettleFlags(*specs.LinuxSeccomp) {}
 

@@ -14,7 +14,7 @@ func TestUnsupportedBuild(t *testing.T) {
 		t.Fatal("Enabled is true in a build without the seccomp tag")
 	}
 	const want = "this runc binary was built without seccomp support, but linux.seccomp is set"
-	fd, err := Load(validProfile())
+	fd, err := load(validProfile())
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load: got error %v, want %q", err, want)
 	}
@@ -26,8 +26,8 @@ func TestUnsupportedBuild(t *testing.T) {
 	}
 	// No seccomp section, or an empty one, is fine in any build.
 	for _, c := range []*specs.LinuxSeccomp{nil, {}} {
-		if fd, err := Load(c); fd != -1 || err != nil {
-			t.Fatalf("Load(%+v) = %d, %v; want -1, nil", c, fd, err)
+		if fd, err := load(c); fd != -1 || err != nil {
+			t.Fatalf("load(%+v) = %d, %v; want -1, nil", c, fd, err)
 		}
 		if err := Validate(c); err != nil {
 			t.Fatalf("Validate(%+v) = %v, want nil", c, err)

@@ -29,9 +29,6 @@ var (
 	setKeyLabel  = goselinux.SetKeyLabel
 )
 
-// Enabled reports whether SELinux is enabled on the host.
-func Enabled() bool { return getEnabled() }
-
 // MountLabel returns the context= value to give new mounts for the
 // configured linux.mountLabel: the label itself where SELinux is enabled,
 // nothing where it is not (the kernel would refuse the option).

@@ -1,22 +1,5 @@
-// Package testfault is fault injection for tests/stress, DEBUG ONLY: not
-// part of any interface.
-//
-// With _RUNC_TEST_FAULT=<stage> in its environment, the runtime (and the
-// `runc init` it starts, which is passed the variable) prints
-// "_RUNC_TEST_FAULT <stage> <pid>" on stderr and stops itself with SIGSTOP
-// (or, as the init of a pid namespace, blocks for good) on reaching <stage>,
-// so that a test can SIGKILL it at a known point. Stages:
-//
-//	create:statedir  the state directory exists, nothing else (runtime)
-//	spawn:started    runc init started, namespaces being made (runtime)
-//	create:cgroup    the init is in its cgroup (runtime)
-//	init:mounts      among the container's mounts (init)
-//	create:ready     all set up and saved, the init not yet released (runtime)
-//	init:setns       an exec'd process in the container's namespaces (init)
-//
-// (spawn:started also applies to runc exec.)
-//
-// Unset, it costs a string comparison.
+//go:build runc_testfault
+
 package testfault
 
 import (

@@ -66,12 +66,13 @@ func (e *engine) must(t *testing.T, args ...string) string {
 }
 
 // rm removes a container at once (podman would wait its stop timeout).
-func (e *engine) rm(t *testing.T, name string) result {
+func (e *engine) rm(t *testing.T, name string) {
 	t.Helper()
 	if e.name == "podman" {
-		return e.cmd(t, "", "rm", "--force", "--time", "0", name)
+		e.cmd(t, "", "rm", "--force", "--time", "0", name)
+		return
 	}
-	return e.cmd(t, "", "rm", "--force", name)
+	e.cmd(t, "", "rm", "--force", name)
 }
 
 // inspect returns a field of the container's inspect output.

@@ -406,4 +406,5 @@ func cgroupDirs(path string) []string {
 	return out
 }
 
-func tail(path string, n int) string { return daemon.Tail(path, n) }
+// tail is the last 40 lines of the log at path.
+func tail(path string) string { return daemon.Tail(path, 40) }

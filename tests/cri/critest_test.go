@@ -139,11 +139,11 @@ func runCritest(h handler, focus, suffix string) (map[string]specResult, error) 
 	runErr := cmd.Run()
 	fmt.Printf("critest: handler %s done in %v\n", h.Name, time.Since(start).Round(time.Second))
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("timed out after %v; log %s:\n%s", timeout, logPath, tail(logPath, 40))
+		return nil, fmt.Errorf("timed out after %v; log %s:\n%s", timeout, logPath, tail(logPath))
 	}
 	data, err := os.ReadFile(reportPath)
 	if err != nil {
-		return nil, fmt.Errorf("no report (%v, critest: %v); log %s:\n%s", err, runErr, logPath, tail(logPath, 40))
+		return nil, fmt.Errorf("no report (%v, critest: %v); log %s:\n%s", err, runErr, logPath, tail(logPath))
 	}
 	var reports []struct {
 		SpecReports []struct {
@@ -172,7 +172,7 @@ func runCritest(h handler, focus, suffix string) (map[string]specResult, error) 
 		}
 	}
 	if len(res) == 0 {
-		return nil, fmt.Errorf("no spec in the report (critest: %v); log %s:\n%s", runErr, logPath, tail(logPath, 40))
+		return nil, fmt.Errorf("no spec in the report (critest: %v); log %s:\n%s", runErr, logPath, tail(logPath))
 	}
 	// what a failed spec leaves (containerd's to clean up, not the
 	// runtime's) is removed before the next handler; the runtime's

@@ -153,7 +153,7 @@ func testMain(m *testing.M) (code int) {
 	}
 	code = m.Run()
 	if code != 0 && ctrd != nil {
-		fmt.Fprintf(os.Stderr, "cri: the last lines of containerd's log (%s):\n%s\n", ctrd.Log, tail(ctrd.Log, 40))
+		fmt.Fprintf(os.Stderr, "cri: the last lines of containerd's log (%s):\n%s\n", ctrd.Log, tail(ctrd.Log))
 	}
 	if misses := reg.missed(); len(misses) > 0 {
 		fmt.Fprintf(os.Stderr, "cri: the registry had no answer for: %s\n", strings.Join(misses, ", "))

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -453,11 +452,3 @@ func (p *pod) sandboxPid(t *testing.T) int {
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		t.Fatalf("not a number: %q", s)
-	}
-	return n
-}

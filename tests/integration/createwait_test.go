@@ -271,11 +271,19 @@ func TestCreateRefusesProcessInAnyHierarchy(t *testing.T) {
 	checkNothingMade(t, b, cgroupDirsOf(b.CgroupPath())...)
 }
 
-// faultLine waits for the line runc init prints on reaching a
-// _RUNC_TEST_FAULT stage (libcontainer/testfault/testfault.go).
+// heldAtMounts runs runc built with the fault hook (harness.FaultBinary),
+// whose init stops among the container's mounts (the init:mounts stage of
+// libcontainer/testfault).
+func heldAtMounts(t *testing.T) runOpts {
+	t.Helper()
+	return runOpts{env: []string{harness.FaultEnv + "=init:mounts"}, bin: harness.FaultBinary(t)}
+}
+
+// faultLine waits for the line runc init prints on reaching a fault
+// stage.
 func faultLine(t *testing.T, r *asyncRun, stage string) {
 	t.Helper()
-	r.WaitStderr("_RUNC_TEST_FAULT "+stage, 20*time.Second)
+	r.WaitStderr(harness.FaultEnv+" "+stage, 20*time.Second)
 }
 
 // stuckInitPid returns the pid in a "runc init (pid N) is ..." error.
@@ -322,7 +330,7 @@ func initDead(pid int) error {
 func TestCreateGivesUpOnStoppedInit(t *testing.T) {
 	b := newBundle(t, "true")
 	b.withoutPidNS()
-	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "run", "-d", b.ID)
+	r := b.runAsyncOpts(heldAtMounts(t), "run", "-d", b.ID)
 	start := time.Now()
 	res := r.within(30*time.Second, "run -d with a stopped init")
 	msg := failure(res.Stderr)
@@ -344,7 +352,7 @@ func TestCreateGivesUpOnFrozenInit(t *testing.T) {
 	for _, cmd := range []string{"create", "run -d"} {
 		t.Run(strings.ReplaceAll(cmd, " ", ""), func(t *testing.T) {
 			b := newBundle(t, "true")
-			r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, append(strings.Fields(cmd), b.ID)...)
+			r := b.runAsyncOpts(heldAtMounts(t), append(strings.Fields(cmd), b.ID)...)
 			faultLine(t, r, "init:mounts")
 			dir := freezerDir(b.CgroupPath())
 			writeCgroupFile(t, filepath.Join(dir, "freezer.state"), "FROZEN")
@@ -371,7 +379,7 @@ func TestCreateGivesUpOnInitFrozenByAncestor(t *testing.T) {
 	parent := b.CgroupPath()
 	b.Spec.Linux.CgroupsPath = parent + "/ct"
 	b.write()
-	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "run", "-d", b.ID)
+	r := b.runAsyncOpts(heldAtMounts(t), "run", "-d", b.ID)
 	faultLine(t, r, "init:mounts")
 	freezeV1(t, freezerDir(parent))
 	start := time.Now()
@@ -536,7 +544,7 @@ func TestCgroupV2CreateRefusesFrozenOrNonEmpty(t *testing.T) {
 func TestCgroupV2CreateGivesUpOnFrozenInit(t *testing.T) {
 	requireCgroupV2(t)
 	b := newBundle(t, "true")
-	r := b.runAsyncOpts(runOpts{env: []string{"_RUNC_TEST_FAULT=init:mounts"}}, "create", b.ID)
+	r := b.runAsyncOpts(heldAtMounts(t), "create", b.ID)
 	faultLine(t, r, "init:mounts")
 	writeCgroupFile(t, filepath.Join(b.v2Dir(), "cgroup.freeze"), "1")
 	res := r.within(60*time.Second, "create with a frozen init")

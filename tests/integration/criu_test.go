@@ -205,8 +205,7 @@ func waitTick(t *testing.T, get func() string, from, least int) int {
 // checkContinues checks that the counting after a restore (out) goes on
 // from where it was before the checkpoint (before) rather than starting
 // over, one by one, in the same processes (pids inside the container).
-// It returns the last value seen before.
-func checkContinues(t *testing.T, before, out string) int {
+func checkContinues(t *testing.T, before, out string) {
 	t.Helper()
 	b := ticks(t, before)
 	if len(b) == 0 {
@@ -231,7 +230,6 @@ func checkContinues(t *testing.T, before, out string) int {
 	if m[2] != "1" || m[3] != was[3] {
 		t.Fatalf("restored shell has pid %s and child %s inside, was 1 and %s", m[2], m[3], was[3])
 	}
-	return last
 }
 
 // cgroupOf returns pid's cgroup: on cgroup v2 its path, on v1 (or hybrid)
@@ -751,7 +749,7 @@ func TestCheckpointLazyPages(t *testing.T) {
 	}
 	defer statusR.Close()
 	const port = "27277"
-	cpt := b.runAsyncFiles(nil, []*os.File{statusW}, "checkpoint", "--lazy-pages", "--page-server", "127.0.0.1:"+port,
+	cpt := b.runAsyncFiles([]*os.File{statusW}, "checkpoint", "--lazy-pages", "--page-server", "127.0.0.1:"+port,
 		"--status-fd", "3", "--image-path", img, b.ID)
 	statusW.Close()
 	ready := make(chan []byte, 1)

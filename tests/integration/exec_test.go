@@ -28,6 +28,8 @@ type runOpts struct {
 	// wrap, if set, starts runc through this command (runc's argv
 	// appended), e.g. a shell that sets variables naming its own pid.
 	wrap []string
+	// bin, if set, is the runc to run instead of the bundle's.
+	bin string
 }
 
 // runAsyncAttr is runAsync with process attributes (a new session).
@@ -36,14 +38,14 @@ func (b *bundle) runAsyncAttr(attr *syscall.SysProcAttr, args ...string) *asyncR
 }
 
 // runAsyncFiles is runAsync with extra fds 3, 4, ...
-func (b *bundle) runAsyncFiles(attr *syscall.SysProcAttr, extra []*os.File, args ...string) *asyncRun {
-	return b.runAsyncOpts(runOpts{attr: attr, files: extra}, args...)
+func (b *bundle) runAsyncFiles(extra []*os.File, args ...string) *asyncRun {
+	return b.runAsyncOpts(runOpts{files: extra}, args...)
 }
 
 // runAsyncOpts starts runc in the background (stdin /dev/null).
 func (b *bundle) runAsyncOpts(o runOpts, args ...string) *asyncRun {
 	b.t.Helper()
-	p := b.Start(harness.Call{Attr: o.attr, Files: o.files, Env: o.env, Wrap: o.wrap}, args...)
+	p := b.Start(harness.Call{Attr: o.attr, Files: o.files, Env: o.env, Wrap: o.wrap, Bin: o.bin}, args...)
 	return &asyncRun{Proc: p, b: b}
 }
 
@@ -526,7 +528,7 @@ func TestPreserveFds(t *testing.T) {
 		defer f.Close()
 	}
 	b := newBundle(t, "sh", "-c", "cat <&3; cat <&4; ls /proc/self/fd | tr '\\n' ' '")
-	res := b.runAsyncFiles(nil, files, "run", "--preserve-fds", "2", b.ID).wait()
+	res := b.runAsyncFiles(files, "run", "--preserve-fds", "2", b.ID).wait()
 	if res.Code != 0 || !strings.HasPrefix(res.Stdout, "content-3\ncontent-4\n0 1 2 3 4 5 ") {
 		t.Errorf("run --preserve-fds 2: exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
 	}
@@ -535,12 +537,12 @@ func TestPreserveFds(t *testing.T) {
 	for _, f := range files {
 		f.Seek(0, 0)
 	}
-	res = b.runAsyncFiles(nil, files, "exec", "--preserve-fds", "2", b.ID, "sh", "-c", "cat <&3; cat <&4").wait()
+	res = b.runAsyncFiles(files, "exec", "--preserve-fds", "2", b.ID, "sh", "-c", "cat <&3; cat <&4").wait()
 	if res.Code != 0 || res.Stdout != "content-3\ncontent-4\n" {
 		t.Errorf("exec --preserve-fds 2: exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
 	}
 	// A preserved fd runc does not have is an error (as in runc 1.2).
-	res = b.runAsyncFiles(nil, files[:1], "exec", "--preserve-fds", "2", b.ID, "true").wait()
+	res = b.runAsyncFiles(files[:1], "exec", "--preserve-fds", "2", b.ID, "true").wait()
 	if res.Code != 255 || !strings.Contains(res.Stderr, "unable to stat preserved-fd 1 (of 2)") {
 		t.Errorf("exec --preserve-fds 2 with one fd: exit %d stderr %q", res.Code, res.Stderr)
 	}
@@ -559,7 +561,7 @@ func TestExecNoFdLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer extra.Close()
-	res := b.runAsyncFiles(nil, []*os.File{extra}, "exec", "-d", "-t", "--console-socket", console.Path,
+	res := b.runAsyncFiles([]*os.File{extra}, "exec", "-d", "-t", "--console-socket", console.Path,
 		"--pidfd-socket", pidfds.Path, "--preserve-fds", "1", "--pid-file", "p", b.ID, "sleep", "100").wait()
 	if res.Code != 0 {
 		t.Fatalf("exec: exit %d stderr %q", res.Code, res.Stderr)
@@ -579,7 +581,7 @@ func TestExecNoFdLeaks(t *testing.T) {
 	}
 	// The preserved host directory is the user's to pass, but not a way
 	// out as the working directory.
-	res = b.runAsyncFiles(nil, []*os.File{extra}, "exec", "--preserve-fds", "1", "--cwd", "/proc/self/fd/3", b.ID, "sh", "-c", "echo CONTAINER-RAN; ls").wait()
+	res = b.runAsyncFiles([]*os.File{extra}, "exec", "--preserve-fds", "1", "--cwd", "/proc/self/fd/3", b.ID, "sh", "-c", "echo CONTAINER-RAN; ls").wait()
 	if res.Code != 255 || strings.Contains(res.Stdout, "CONTAINER-RAN") || !strings.Contains(res.Stderr, "outside of the container") {
 		t.Errorf("exec --cwd of a host directory fd: exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
 	}

@@ -49,10 +49,10 @@ type ptyRun struct {
 	out bytes.Buffer
 }
 
-// runInPty starts runc with args on a new rows x cols pty.
-func (b *bundle) runInPty(rows, cols uint16, args ...string) *ptyRun {
+// runInPty starts runc with args on a new 24x80 pty.
+func (b *bundle) runInPty(args ...string) *ptyRun {
 	b.t.Helper()
-	master, peer := openPty(b.t, rows, cols)
+	master, peer := openPty(b.t, 24, 80)
 	r := &ptyRun{t: b.t, b: b, master: master, peer: peer, eof: make(chan struct{})}
 	cmd := b.Cmd(args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = peer, peer, peer

@@ -79,14 +79,14 @@ func TestRunTerminalInteractive(t *testing.T) {
 	b := newBundle(t, "sh")
 	b.Spec.Process.Terminal = true
 	b.write()
-	r := b.runInPty(24, 80, "run", b.ID)
+	r := b.runInPty("run", b.ID)
 	terminalSession(t, r, r.termios())
 }
 
 func TestExecTerminalInteractive(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
 	b.mustRunc("run", "-d", b.ID)
-	r := b.runInPty(24, 80, "exec", "-t", b.ID, "sh")
+	r := b.runInPty("exec", "-t", b.ID, "sh")
 	terminalSession(t, r, r.termios())
 }
 
@@ -96,7 +96,7 @@ func TestTerminalRestoredOnEveryExit(t *testing.T) {
 	b := newBundle(t, "sleep", "100")
 	b.mustRunc("run", "-d", b.ID)
 
-	r := b.runInPty(24, 80, "exec", "-t", b.ID, "sh")
+	r := b.runInPty("exec", "-t", b.ID, "sh")
 	before := r.termios()
 	r.expect("# ")
 	r.typeLine("kill -9 $$")
@@ -107,7 +107,7 @@ func TestTerminalRestoredOnEveryExit(t *testing.T) {
 		t.Error("terminal not restored after the process was killed")
 	}
 
-	r = b.runInPty(24, 80, "exec", "-t", b.ID, "nosuchcommand")
+	r = b.runInPty("exec", "-t", b.ID, "nosuchcommand")
 	before = r.termios()
 	if code := r.wait(); code != 255 {
 		t.Errorf("exec -t of a missing command: exit %d, want 255", code)
@@ -261,7 +261,7 @@ func TestForegroundTerminalRelaysBytes(t *testing.T) {
 		// it cannot raise: none here.
 		b.Spec.Process.Capabilities.Ambient = nil
 		b.write()
-		out, code := b.runInPty(24, 80, "run", b.ID).allOutput()
+		out, code := b.runInPty("run", b.ID).allOutput()
 		if code != 0 {
 			t.Fatalf("run: exit %d, output %q", code, out)
 		}
@@ -271,7 +271,7 @@ func TestForegroundTerminalRelaysBytes(t *testing.T) {
 		b.Spec.Process.Capabilities.Ambient = nil
 		b.write()
 		b.mustRunc("run", "-d", b.ID)
-		out, code = b.runInPty(24, 80, "exec", "-t", b.ID, "sh", "-c", script).allOutput()
+		out, code = b.runInPty("exec", "-t", b.ID, "sh", "-c", script).allOutput()
 		if code != 0 {
 			t.Fatalf("exec -t: exit %d, output %q", code, out)
 		}

@@ -255,7 +255,7 @@ func runSuite(o options) (code int, err error) {
 			for _, e := range rt.cleanup(hs) {
 				harnessErrs = append(harnessErrs, fmt.Sprintf("%s, %s: cleanup: %s", p, rt.name, e))
 			}
-			for _, leak := range newChildren(hs, own) {
+			for _, leak := range newChildren(own) {
 				harnessErrs = append(harnessErrs, fmt.Sprintf("%s, %s: cgroup %s appeared under the caller's own cgroup (left in place)", p, rt.name, leak))
 			}
 			pass, fail, skip := Count(as)
@@ -463,7 +463,7 @@ func ownChildren(hs []hierarchy) map[string]map[string]bool {
 
 // newChildren lists the cgroups that appeared under the caller's own cgroups
 // since the snapshot.
-func newChildren(hs []hierarchy, before map[string]map[string]bool) []string {
+func newChildren(before map[string]map[string]bool) []string {
 	var leaks []string
 	for dir, old := range before {
 		for c := range childCgroups(dir) {

@@ -17,8 +17,9 @@ import (
 	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
-// The stages of create at which the runtime (with _RUNC_TEST_FAULT, see
-// libcontainer/testfault/testfault.go) stops itself or its init, in order.
+// The stages of create at which the runtime built with the fault hook
+// (harness.FaultBinary, with _RUNC_TEST_FAULT: see libcontainer/testfault)
+// stops itself or its init, in order.
 var createStages = []struct {
 	stage, what string
 	byInit      bool // the init stops, not the runtime
@@ -31,15 +32,16 @@ var createStages = []struct {
 }
 
 // faultProc starts `runc args` with the fault stage set and waits until
-// the process that reached it is stopped; it returns its (host) pid. A
-// runc init prints its pid in the container's pid namespace (and, as the
-// namespace's init, cannot stop: it blocks): it is found in the
-// container's cgroup by its name instead.
+// the process that reached it is stopped; it returns its (host) pid. That
+// one command runs the binary with the fault hook, the test's others the
+// one under test. A runc init prints its pid in the container's pid
+// namespace (and, as the namespace's init, cannot stop: it blocks): it is
+// found in the container's cgroup by its name instead.
 func faultProc(t *testing.T, b *bundle, stage string, byInit bool, args ...string) (*proc, int) {
 	t.Helper()
-	p := b.start(call{env: []string{"_RUNC_TEST_FAULT=" + stage}}, args...)
-	out := p.waitStderr("_RUNC_TEST_FAULT "+stage+" ", 20*time.Second)
-	i := strings.Index(out, "_RUNC_TEST_FAULT "+stage+" ")
+	p := b.start(call{env: []string{harness.FaultEnv + "=" + stage}, bin: harness.FaultBinary(t)}, args...)
+	out := p.waitStderr(harness.FaultEnv+" "+stage+" ", 20*time.Second)
+	i := strings.Index(out, harness.FaultEnv+" "+stage+" ")
 	line, _, _ := strings.Cut(out[i:], "\n")
 	f := strings.Fields(line)
 	pid, err := strconv.Atoi(f[len(f)-1])

@@ -54,6 +54,7 @@ type call struct {
 	stdin  io.Reader
 	stdout *os.File // nil: a temporary file whose content goes in result
 	env    []string // added to the environment
+	bin    string   // the runc to run instead of the bundle's
 }
 
 // runc runs the bundle's runtime with --root b.Root in the bundle
@@ -86,7 +87,7 @@ type proc struct {
 // start starts runc in the background.
 func (b *bundle) start(c call, args ...string) *proc {
 	b.t.Helper()
-	return &proc{b.Start(harness.Call{Stdin: c.stdin, Stdout: c.stdout, Env: c.env}, args...)}
+	return &proc{b.Start(harness.Call{Stdin: c.stdin, Stdout: c.stdout, Env: c.env, Bin: c.bin}, args...)}
 }
 
 // wait waits for runc to exit; after timeout it is killed and the test
@@ -95,8 +96,6 @@ func (p *proc) wait(timeout time.Duration) result {
 	defer p.Close()
 	return result{p.Wait(timeout), p.Dur()}
 }
-
-func (p *proc) exited() bool { return p.Exited() }
 
 // result is what the exited runc gave.
 func (p *proc) result() result {

@@ -43,7 +43,7 @@ func TestParallel(t *testing.T) {
 		}
 	}()
 
-	phase := func(name string, f func(i int, b *bundle) error) time.Duration {
+	phase := func(name string, f func(i int, b *bundle) error) {
 		t.Helper()
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -68,7 +68,6 @@ func TestParallel(t *testing.T) {
 		if failed > 0 {
 			t.FailNow()
 		}
-		return d
 	}
 	ok := func(r result) error {
 		if r.Code != 0 {

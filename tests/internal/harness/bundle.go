@@ -200,6 +200,12 @@ func (b *Bundle) Cmd(args ...string) *exec.Cmd {
 func (b *Bundle) Start(c Call, args ...string) *Proc {
 	b.T.Helper()
 	cmd := b.Cmd(args...)
+	if c.Bin != "" {
+		if b.Command != nil {
+			b.T.Fatal("harness: Call.Bin with a bundle's own Command")
+		}
+		cmd.Path, cmd.Args[0] = c.Bin, c.Bin
+	}
 	if len(c.Wrap) > 0 {
 		wrapped := exec.Command(c.Wrap[0], append(append(c.Wrap[1:len(c.Wrap):len(c.Wrap)], cmd.Path), cmd.Args[1:]...)...)
 		wrapped.Dir, wrapped.Env = cmd.Dir, cmd.Env

@@ -7,10 +7,12 @@
 // Consistently) and the host features tests need (Requires), which never
 // skip silently. tests/README.md says how to use it.
 //
-// Environment: RUNC_BINARY (default ../../runc), BUSYBOX_ROOTFS (default
-// ../rootfs/busybox), RUNC_REFERENCE (runc 1.5.3, for the differential
-// tests), RUNC_TEST_REQUIRE (features this run must have: a test that
-// needs a missing one fails instead of skipping).
+// Environment: RUNC_BINARY (default ../../runc), RUNC_FAULT_BINARY (runc
+// built with the test fault hook, for the tests that stop it at a stage;
+// default ../../runc.faults), BUSYBOX_ROOTFS (default ../rootfs/busybox),
+// RUNC_REFERENCE (runc 1.5.3, for the differential tests),
+// RUNC_TEST_REQUIRE (features this run must have: a test that needs a
+// missing one fails instead of skipping).
 package harness
 
 import (
@@ -84,6 +86,7 @@ func Main(m interface{ Run() int }, s Suite) int {
 		return 1
 	}
 	Bin = envPath("RUNC_BINARY", "../../runc")
+	FaultBin = envPath("RUNC_FAULT_BINARY", "../../runc.faults")
 	Rootfs = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
 	if os.Getenv("RUNC_REFERENCE") != "" {
 		Ref = envPath("RUNC_REFERENCE", "")

@@ -41,6 +41,9 @@ type Call struct {
 	// Wrap, if set, starts runc through this command (runc's argv
 	// appended), e.g. a shell that sets variables naming its own pid.
 	Wrap []string
+	// Bin, if set, is the runc to run instead of the bundle's (FaultBin,
+	// say).
+	Bin string
 }
 
 // Proc is a runc invocation in progress. Its output goes to files, not

@@ -1,0 +1,13 @@
+package seccomp
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+// load compiles c and installs it on the calling thread, the two steps the
+// init takes apart (Compile early, Filter.Load late).
+func load(c *specs.LinuxSeccomp) (int, error) {
+	f, err := Compile(c)
+	if err != nil {
+		return -1, err
+	}
+	return f.Load()
+}
