@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -271,10 +272,22 @@ func waitFifo(fd int) error {
 	return nil
 }
 
-// closeExecFrom marks every fd >= from close-on-exec.
+// closeExecFrom marks every fd >= from close-on-exec. The container's
+// seccomp filter may already be loaded, and a profile that predates
+// close_range(2) denies it (EPERM or ENOSYS): then it walks /proc/self/fd.
 func closeExecFrom(from int) error {
-	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close fds: %w", err)
+	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	ents, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close fds: %w (and %w)", err, rerr)
+	}
+	for _, e := range ents {
+		if fd, _ := strconv.Atoi(e.Name()); fd >= from {
+			unix.CloseOnExec(fd)
+		}
 	}
 	return nil
 }

@@ -674,6 +674,27 @@ func TestCVE_2024_21626(t *testing.T) {
 			t.Fatalf("the container process has fds %q, want only stdio", got)
 		}
 	})
+	t.Run("no fd leaks with close_range denied", func(t *testing.T) {
+		// A seccomp profile that predates close_range(2) denies it (the
+		// OCI validation suite's does, as do older Docker profiles): the
+		// fds must still be closed, by a walk of /proc/self/fd.
+		for _, nnp := range []bool{false, true} {
+			b := newBundle(t, "ls", "/proc/self/fd")
+			b.Spec.Process.NoNewPrivileges = nnp
+			b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: []string{"close_range"}, Action: specs.ActErrno}},
+			}
+			b.write()
+			r := b.run(nil, "run", b.ID)
+			if r.Code != 0 {
+				t.Fatalf("noNewPrivileges=%v: exit %d: %s", nnp, r.Code, r.Stderr)
+			}
+			if got := strings.Fields(r.Stdout); strings.Join(got, " ") != "0 1 2 3" {
+				t.Fatalf("noNewPrivileges=%v: the container process has fds %q, want only stdio", nnp, got)
+			}
+		}
+	})
 	t.Run("process.cwd", func(t *testing.T) {
 		for fd := 3; fd <= 12; fd++ {
 			b := newBundle(t, "sh", "-c", "echo CONTAINER-RAN; pwd; ls ../../../../../ | head -3")
