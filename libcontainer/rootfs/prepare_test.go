@@ -278,18 +278,36 @@ func TestMountErrors(t *testing.T) {
 		mount specs.Mount
 		want  []string
 	}{
-		{"unknown fs", specs.Mount{Destination: "/mnt", Type: "nosuchfs", Source: "x"},
-			[]string{`error mounting "x" to rootfs at "/mnt" (mounts[7]): mount: fsopen nosuchfs`}},
-		{"bad option", specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"bogus=1"}},
-			[]string{`error mounting "tmpfs" to rootfs at "/mnt" (mounts[7]): mount: fsconfig bogus=1`}},
-		{"missing source", specs.Mount{Destination: "/mnt", Type: "bind", Source: "/nonexistent/source", Options: []string{"rbind"}},
-			[]string{`error mounting "/nonexistent/source" to rootfs at "/mnt" (mounts[7]): open source`, "no such file"}},
-		{"tmpfs on proc file", specs.Mount{Destination: "/proc/version", Type: "bind", Source: "/etc/hostname", Options: []string{"bind"}},
-			[]string{`error mounting "/etc/hostname" to rootfs at "/proc/version" (mounts[7]): check mountpoint`, "inside /proc"}},
-		{"tmpfs on /proc", specs.Mount{Destination: "/proc", Type: "tmpfs", Source: "tmpfs"},
-			[]string{`error mounting "tmpfs" to rootfs at "/proc" (mounts[7]): check mountpoint: only procfs may be mounted on /proc`}},
-		{"idmap", specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}},
-			[]string{"mounts[7]", "id-mapped mount was not prepared by the runtime"}},
+		{
+			"unknown fs",
+			specs.Mount{Destination: "/mnt", Type: "nosuchfs", Source: "x"},
+			[]string{`error mounting "x" to rootfs at "/mnt" (mounts[7]): mount: fsopen nosuchfs`},
+		},
+		{
+			"bad option",
+			specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"bogus=1"}},
+			[]string{`error mounting "tmpfs" to rootfs at "/mnt" (mounts[7]): mount: fsconfig bogus=1`},
+		},
+		{
+			"missing source",
+			specs.Mount{Destination: "/mnt", Type: "bind", Source: "/nonexistent/source", Options: []string{"rbind"}},
+			[]string{`error mounting "/nonexistent/source" to rootfs at "/mnt" (mounts[7]): open source`, "no such file"},
+		},
+		{
+			"tmpfs on proc file",
+			specs.Mount{Destination: "/proc/version", Type: "bind", Source: "/etc/hostname", Options: []string{"bind"}},
+			[]string{`error mounting "/etc/hostname" to rootfs at "/proc/version" (mounts[7]): check mountpoint`, "inside /proc"},
+		},
+		{
+			"tmpfs on /proc",
+			specs.Mount{Destination: "/proc", Type: "tmpfs", Source: "tmpfs"},
+			[]string{`error mounting "tmpfs" to rootfs at "/proc" (mounts[7]): check mountpoint: only procfs may be mounted on /proc`},
+		},
+		{
+			"idmap",
+			specs.Mount{Destination: "/mnt", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}},
+			[]string{"mounts[7]", "id-mapped mount was not prepared by the runtime"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rootfs := newRootfs(t)

@@ -78,8 +78,10 @@ func filterChild(compiled bool) {
 		if err != nil || name == "getcwd" {
 			continue
 		}
-		c.Syscalls = append(c.Syscalls, specs.LinuxSyscall{Names: []string{name}, Action: specs.ActErrno,
-			Args: []specs.LinuxSeccompArg{{Index: 5, Value: 0x5eccdeadbeef, Op: specs.OpEqualTo}}})
+		c.Syscalls = append(c.Syscalls, specs.LinuxSyscall{
+			Names: []string{name}, Action: specs.ActErrno,
+			Args: []specs.LinuxSeccompArg{{Index: 5, Value: 0x5eccdeadbeef, Op: specs.OpEqualTo}},
+		})
 	}
 	var f *Filter
 	if compiled {

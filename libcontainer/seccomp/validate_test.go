@@ -73,50 +73,86 @@ func TestValidateProfileErrors(t *testing.T) {
 		mutate func(c *specs.LinuxSeccomp)
 		want   string
 	}{
-		{"no default action", func(c *specs.LinuxSeccomp) { c.DefaultAction = "" },
-			"linux.seccomp.defaultAction: must be set"},
-		{"unknown default action", func(c *specs.LinuxSeccomp) { c.DefaultAction = "SCMP_ACT_FOO" },
-			`linux.seccomp.defaultAction: unknown action "SCMP_ACT_FOO"`},
-		{"notify as default", func(c *specs.LinuxSeccomp) { c.DefaultAction = specs.ActNotify },
-			"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action"},
+		{
+			"no default action", func(c *specs.LinuxSeccomp) { c.DefaultAction = "" },
+			"linux.seccomp.defaultAction: must be set",
+		},
+		{
+			"unknown default action", func(c *specs.LinuxSeccomp) { c.DefaultAction = "SCMP_ACT_FOO" },
+			`linux.seccomp.defaultAction: unknown action "SCMP_ACT_FOO"`,
+		},
+		{
+			"notify as default", func(c *specs.LinuxSeccomp) { c.DefaultAction = specs.ActNotify },
+			"linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action",
+		},
 		{"defaultErrnoRet with allow", func(c *specs.LinuxSeccomp) {
 			c.DefaultAction = specs.ActAllow
 			c.DefaultErrnoRet = uintp(1)
 		}, "linux.seccomp.defaultErrnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_ALLOW"},
-		{"defaultErrnoRet too big", func(c *specs.LinuxSeccomp) { c.DefaultErrnoRet = uintp(0x10000) },
-			"linux.seccomp.defaultErrnoRet: 65536 is out of range"},
-		{"unknown arch", func(c *specs.LinuxSeccomp) { c.Architectures[2] = "SCMP_ARCH_VAX" },
-			`linux.seccomp.architectures[2]: unknown architecture "SCMP_ARCH_VAX"`},
-		{"unknown flag", func(c *specs.LinuxSeccomp) { c.Flags = append(c.Flags, "SECCOMP_FILTER_FLAG_FOO") },
-			`linux.seccomp.flags[1]: unknown flag "SECCOMP_FILTER_FLAG_FOO"`},
-		{"no names", func(c *specs.LinuxSeccomp) { c.Syscalls[1].Names = nil },
-			"linux.seccomp.syscalls[1].names: must not be empty"},
-		{"empty name", func(c *specs.LinuxSeccomp) { c.Syscalls[0].Names[1] = "" },
-			"linux.seccomp.syscalls[0].names[1]: empty syscall name"},
-		{"no action", func(c *specs.LinuxSeccomp) { c.Syscalls[0].Action = "" },
-			"linux.seccomp.syscalls[0].action: must be set"},
-		{"unknown action", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Action = "SCMP_ACT_FOO" },
-			`linux.seccomp.syscalls[2].action: unknown action "SCMP_ACT_FOO"`},
-		{"errnoRet with kill", func(c *specs.LinuxSeccomp) { c.Syscalls[1].Action = specs.ActKillProcess },
-			"linux.seccomp.syscalls[1].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_KILL_PROCESS"},
-		{"errnoRet too big", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(70000) },
-			"linux.seccomp.syscalls[1].errnoRet: 70000 is out of range"},
+		{
+			"defaultErrnoRet too big", func(c *specs.LinuxSeccomp) { c.DefaultErrnoRet = uintp(0x10000) },
+			"linux.seccomp.defaultErrnoRet: 65536 is out of range",
+		},
+		{
+			"unknown arch", func(c *specs.LinuxSeccomp) { c.Architectures[2] = "SCMP_ARCH_VAX" },
+			`linux.seccomp.architectures[2]: unknown architecture "SCMP_ARCH_VAX"`,
+		},
+		{
+			"unknown flag", func(c *specs.LinuxSeccomp) { c.Flags = append(c.Flags, "SECCOMP_FILTER_FLAG_FOO") },
+			`linux.seccomp.flags[1]: unknown flag "SECCOMP_FILTER_FLAG_FOO"`,
+		},
+		{
+			"no names", func(c *specs.LinuxSeccomp) { c.Syscalls[1].Names = nil },
+			"linux.seccomp.syscalls[1].names: must not be empty",
+		},
+		{
+			"empty name", func(c *specs.LinuxSeccomp) { c.Syscalls[0].Names[1] = "" },
+			"linux.seccomp.syscalls[0].names[1]: empty syscall name",
+		},
+		{
+			"no action", func(c *specs.LinuxSeccomp) { c.Syscalls[0].Action = "" },
+			"linux.seccomp.syscalls[0].action: must be set",
+		},
+		{
+			"unknown action", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Action = "SCMP_ACT_FOO" },
+			`linux.seccomp.syscalls[2].action: unknown action "SCMP_ACT_FOO"`,
+		},
+		{
+			"errnoRet with kill", func(c *specs.LinuxSeccomp) { c.Syscalls[1].Action = specs.ActKillProcess },
+			"linux.seccomp.syscalls[1].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_KILL_PROCESS",
+		},
+		{
+			"errnoRet too big", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(70000) },
+			"linux.seccomp.syscalls[1].errnoRet: 70000 is out of range",
+		},
 		// Found by FuzzProfile: libseccomp refuses errno values from
 		// MAX_ERRNO (4095) on, which used to fail only in the init.
-		{"errnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(4095) },
-			"linux.seccomp.syscalls[1].errnoRet: 4095 is out of range (0 to 4094)"},
-		{"defaultErrnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.DefaultErrnoRet = uintp(10000) },
-			"linux.seccomp.defaultErrnoRet: 10000 is out of range (0 to 4094)"},
-		{"arg index 6", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Index = 6 },
-			"linux.seccomp.syscalls[2].args[0].index: 6 is out of range"},
-		{"unknown operator", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Op = "SCMP_CMP_FOO" },
-			`linux.seccomp.syscalls[2].args[0].op: unknown operator "SCMP_CMP_FOO"`},
-		{"no operator", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Op = "" },
-			"linux.seccomp.syscalls[2].args[0].op: must be set"},
-		{"notify without listener", func(c *specs.LinuxSeccomp) {
-			c.Syscalls[1] = specs.LinuxSyscall{Names: []string{"mkdir"}, Action: specs.ActNotify}
+		{
+			"errnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.Syscalls[1].ErrnoRet = uintp(4095) },
+			"linux.seccomp.syscalls[1].errnoRet: 4095 is out of range (0 to 4094)",
 		},
-			"linux.seccomp.listenerPath: must be set when a rule uses SCMP_ACT_NOTIFY"},
+		{
+			"defaultErrnoRet above libseccomp's errno range", func(c *specs.LinuxSeccomp) { c.DefaultErrnoRet = uintp(10000) },
+			"linux.seccomp.defaultErrnoRet: 10000 is out of range (0 to 4094)",
+		},
+		{
+			"arg index 6", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Index = 6 },
+			"linux.seccomp.syscalls[2].args[0].index: 6 is out of range",
+		},
+		{
+			"unknown operator", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Op = "SCMP_CMP_FOO" },
+			`linux.seccomp.syscalls[2].args[0].op: unknown operator "SCMP_CMP_FOO"`,
+		},
+		{
+			"no operator", func(c *specs.LinuxSeccomp) { c.Syscalls[2].Args[0].Op = "" },
+			"linux.seccomp.syscalls[2].args[0].op: must be set",
+		},
+		{
+			"notify without listener", func(c *specs.LinuxSeccomp) {
+				c.Syscalls[1] = specs.LinuxSyscall{Names: []string{"mkdir"}, Action: specs.ActNotify}
+			},
+			"linux.seccomp.listenerPath: must be set when a rule uses SCMP_ACT_NOTIFY",
+		},
 		{"notify on write", func(c *specs.LinuxSeccomp) {
 			c.ListenerPath = "/run/agent.sock"
 			c.Syscalls[0].Action = specs.ActNotify

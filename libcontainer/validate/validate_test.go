@@ -256,13 +256,17 @@ var specCases = []specCase{
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: b, Options: []string{"bind", "idmap"}})
 	}, "mounts[7]: id-mapped mounts must have both uid and gid mappings specified, or the container must have a user namespace"},
 	{"mount mappings only uid", false, func(s *specs.Spec, b string) {
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: b, Options: []string{"bind"},
-			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}})
+		s.Mounts = append(s.Mounts, specs.Mount{
+			Destination: "/data", Source: b, Options: []string{"bind"},
+			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
+		})
 	}, "mounts[7]: id-mapped mounts must have both uid and gid mappings specified"},
 	{"mount mappings bad", false, func(s *specs.Spec, b string) {
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: b, Options: []string{"bind"},
+		s.Mounts = append(s.Mounts, specs.Mount{
+			Destination: "/data", Source: b, Options: []string{"bind"},
 			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
-			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 0}}})
+			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 0}},
+		})
 	}, "mounts[7].gidMappings[0].size must be greater than zero"},
 	{"mount idmap good", false, func(s *specs.Spec, b string) {
 		withUserNS(s)
@@ -346,8 +350,10 @@ var specCases = []specCase{
 		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0,x"}
 	}, `linux.memoryPolicy.nodes: invalid memory policy nodes "0,x": invalid list element "x"`},
 	{"memoryPolicy static and relative", false, func(s *specs.Spec, _ string) {
-		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-1",
-			Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFRelativeNodes}}
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{
+			Mode: specs.MpolBind, Nodes: "0-1",
+			Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFRelativeNodes},
+		}
 	}, "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive"},
 	{"memoryPolicy local with static", false, func(s *specs.Spec, _ string) {
 		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal, Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}

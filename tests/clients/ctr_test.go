@@ -81,7 +81,8 @@ func (k *ctrContainer) cgroup() string { return cgParent + "/ctr/" + k.id }
 
 // runArgs are the arguments of `ctr run` for the container.
 func (k *ctrContainer) runArgs(flags []string, args ...string) []string {
-	out := []string{"run",
+	out := []string{
+		"run",
 		"--runc-binary", k.c.rt.Path,
 		"--runc-root", filepath.Join(work, "ctr-runc-"+k.c.rt.Name),
 		"--fifo-dir", filepath.Join(work, "fifo"),
@@ -351,8 +352,10 @@ func ctrReadonlyBind(t *testing.T, c *ctrClient) {
 func ctrCapDropAll(t *testing.T, c *ctrClient) {
 	k := c.newContainer(t)
 	flags := []string{"--rm"}
-	for _, cp := range []string{"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
-		"SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"} {
+	for _, cp := range []string{
+		"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
+		"SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
+	} {
 		flags = append(flags, "--cap-drop", "CAP_"+cp)
 	}
 	r := k.run(t, "", flags, "sh", "-c", `grep ^Cap /proc/self/status; chown 1000 /tmp`)

@@ -42,8 +42,10 @@ func podmanEngine(t *testing.T, rt runtime) *engine {
 		rt:   rt,
 		base: append([]string{"podman", "--runtime", rt.Path}, p.globalFlags()...),
 		env:  p.env,
-		runFlags: []string{"--network", "none", "--cgroup-parent", cgParent + "/podman",
-			"--log-driver", "k8s-file"},
+		runFlags: []string{
+			"--network", "none", "--cgroup-parent", cgParent + "/podman",
+			"--log-driver", "k8s-file",
+		},
 		cgroupOf: func(id string) string { return cgParent + "/podman/libpod-" + id },
 	}
 }

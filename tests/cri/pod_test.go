@@ -451,4 +451,3 @@ func (p *pod) sandboxPid(t *testing.T) int {
 }
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
-

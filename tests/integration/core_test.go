@@ -456,7 +456,8 @@ func TestJoinNamespacePaths(t *testing.T) {
 		switch ns.Type {
 		case specs.NetworkNamespace, specs.UTSNamespace, specs.IPCNamespace:
 			b.Spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/%s", pid, map[specs.LinuxNamespaceType]string{
-				specs.NetworkNamespace: "net", specs.UTSNamespace: "uts", specs.IPCNamespace: "ipc"}[ns.Type])
+				specs.NetworkNamespace: "net", specs.UTSNamespace: "uts", specs.IPCNamespace: "ipc",
+			}[ns.Type])
 		}
 	}
 	out := b.runScript("hostname; for n in net ipc uts; do readlink /proc/self/ns/$n; done")

@@ -411,8 +411,10 @@ func TestExecInheritsContainerSettings(t *testing.T) {
 		}
 	}
 	// A process with its own rlimits keeps them.
-	p := specs.Process{Args: []string{"sh", "-c", "ulimit -n"}, Cwd: "/", Env: []string{"PATH=/bin"},
-		Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 333, Soft: 222}}}
+	p := specs.Process{
+		Args: []string{"sh", "-c", "ulimit -n"}, Cwd: "/", Env: []string{"PATH=/bin"},
+		Rlimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 333, Soft: 222}},
+	}
 	data, _ := json.Marshal(p)
 	os.WriteFile(filepath.Join(b.Dir, "p.json"), data, 0o644)
 	if out := b.mustRunc("exec", "-p", "p.json", b.ID); out != "222\n" {

@@ -81,9 +81,11 @@ func TestIDMapMounts(t *testing.T) {
 	b.Spec.Mounts = append(b.Spec.Mounts,
 		specs.Mount{Destination: "/idm", Type: "bind", Source: src, Options: []string{"bind", "idmap"}},
 		specs.Mount{Destination: "/plain", Type: "bind", Source: src, Options: []string{"bind"}},
-		specs.Mount{Destination: "/own", Type: "bind", Source: src, Options: []string{"bind"},
+		specs.Mount{
+			Destination: "/own", Type: "bind", Source: src, Options: []string{"bind"},
 			UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100005, Size: 2000}},
-			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100007, Size: 2000}}},
+			GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100007, Size: 2000}},
+		},
 	)
 	b.write()
 	out := b.mustRunc("run", b.ID)

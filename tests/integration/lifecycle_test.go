@@ -134,8 +134,10 @@ func TestStartProcessReapedAtOnce(t *testing.T) {
 		b := newBundleWith(t, bin, "true")
 		create := b.runAsyncOpts(runOpts{wrap: []string{reaper}}, "create", b.ID)
 		b.waitStatus("created")
-		start := b.runAsyncOpts(runOpts{wrap: []string{strace, "-f", "-qq", "-o", "/dev/null",
-			"-e", "trace=pidfd_open", "-e", "inject=pidfd_open:delay_enter=300000"}}, "start", b.ID).wait()
+		start := b.runAsyncOpts(runOpts{wrap: []string{
+			strace, "-f", "-qq", "-o", "/dev/null",
+			"-e", "trace=pidfd_open", "-e", "inject=pidfd_open:delay_enter=300000",
+		}}, "start", b.ID).wait()
 		// the subreaper exits once it has reaped the init
 		if r := create.wait(); r.Code != 0 {
 			t.Fatalf("create under the subreaper: %+v", r)

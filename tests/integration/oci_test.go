@@ -51,8 +51,10 @@ func TestRlimitASWithLargeSeccompProfile(t *testing.T) {
 		}
 		for _, n := range names {
 			if n != "mkdir" && n != "mkdirat" {
-				seccomp.Syscalls = append(seccomp.Syscalls, specs.LinuxSyscall{Names: []string{n}, Action: specs.ActErrno,
-					Args: []specs.LinuxSeccompArg{{Index: 5, Value: 0x5eccdeadbeef, Op: specs.OpEqualTo}}})
+				seccomp.Syscalls = append(seccomp.Syscalls, specs.LinuxSyscall{
+					Names: []string{n}, Action: specs.ActErrno,
+					Args: []specs.LinuxSeccompArg{{Index: 5, Value: 0x5eccdeadbeef, Op: specs.OpEqualTo}},
+				})
 			}
 		}
 		b.Spec.Linux.Seccomp = seccomp

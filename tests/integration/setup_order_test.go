@@ -332,8 +332,10 @@ func TestStartContainerHookUnderSeccomp(t *testing.T) {
 			DefaultAction: specs.ActAllow,
 			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: &errno}},
 		}
-		b.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c",
-			"mkdir /tmp/hookdir > /tmp/hook.log 2>&1; echo rc=$? >> /tmp/hook.log"}}}}
+		b.Spec.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{
+			"sh", "-c",
+			"mkdir /tmp/hookdir > /tmp/hook.log 2>&1; echo rc=$? >> /tmp/hook.log",
+		}}}}
 		b.write()
 		return b.run(nil, "run", b.ID)
 	})

@@ -180,11 +180,15 @@ func Assess(program string, r Run) []Assertion {
 	case r.TimedOut:
 		as = append(as, Assertion{Num: next, Desc: "program finishes", Result: Fail, Detail: "timed out"})
 	case r.Exit != 0:
-		as = append(as, Assertion{Num: next, Desc: "program finishes", Result: Fail,
-			Detail: fmt.Sprintf("exit status %d: %s", r.Exit, lastLines(r.Stderr, 6))})
+		as = append(as, Assertion{
+			Num: next, Desc: "program finishes", Result: Fail,
+			Detail: fmt.Sprintf("exit status %d: %s", r.Exit, lastLines(r.Stderr, 6)),
+		})
 	case doc.plan > len(doc.points):
-		as = append(as, Assertion{Num: next, Desc: "program finishes", Result: Fail,
-			Detail: fmt.Sprintf("planned %d test points, wrote %d", doc.plan, len(doc.points))})
+		as = append(as, Assertion{
+			Num: next, Desc: "program finishes", Result: Fail,
+			Detail: fmt.Sprintf("planned %d test points, wrote %d", doc.plan, len(doc.points)),
+		})
 	}
 	return as
 }
