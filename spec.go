@@ -80,7 +80,7 @@ created by an unprivileged user.
 			path = b + "/" + specConfig
 		}
 		if _, err := os.Stat(path); err == nil {
-			return fmt.Errorf("File %s exists. Remove it first", path)
+			return fmt.Errorf("File %s exists. Remove it first", path) //nolint:staticcheck // runc's text, which scripts match
 		} else if !os.IsNotExist(err) {
 			return err
 		}

@@ -195,8 +195,8 @@ func resourcesFromFlags(ctx *cli.Context) (*specs.LinuxResources, error) {
 	}{
 		{"memory", &r.Memory.Limit},
 		{"memory-swap", &r.Memory.Swap},
-		{"kernel-memory", &r.Memory.Kernel},        //nolint:staticcheck // accepted and warned about, as runc
-		{"kernel-memory-tcp", &r.Memory.KernelTCP}, //nolint:staticcheck // accepted and warned about, as runc
+		{"kernel-memory", &r.Memory.Kernel}, //nolint:staticcheck // accepted and warned about, as runc
+		{"kernel-memory-tcp", &r.Memory.KernelTCP},
 		{"memory-reservation", &r.Memory.Reservation},
 	} {
 		if s := ctx.String(f.name); s != "" {

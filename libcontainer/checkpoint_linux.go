@@ -32,7 +32,7 @@ func (c *Container) Checkpoint(criuPath string, o *criu.Opts) error {
 	switch st := c.Status(); st {
 	case Running, Paused:
 	default:
-		return fmt.Errorf("Container cannot be checkpointed in %s state", st) //nolint:staticcheck // runc's wording
+		return fmt.Errorf("Container cannot be checkpointed in %s state", st)
 	}
 	if o.ImagesDirectory == "" {
 		return errors.New("invalid directory to save checkpoint")

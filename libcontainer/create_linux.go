@@ -77,7 +77,7 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 	defer func() {
 		if err != nil {
 			if derr := c.destroyQuietly(); derr != nil {
-				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr) //nolint:errorlint // the cleanup error is context: errors.Is/As must see the cause only
 			}
 			c.Close()
 		}
@@ -173,7 +173,7 @@ func (c *Container) start(o *CreateOptions) error {
 			InUserNS:     namespaces.Has(spec, specs.UserNamespace),
 			NewCgroupNS:  namespaces.IsNew(spec, specs.CgroupNamespace),
 			Rootless:     o.Rootless,
-			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0),
+			ParentHooks:  spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0), //nolint:staticcheck // prestart is deprecated by the OCI spec but still run, as runc does
 		},
 	}
 	h := &createHandler{c: c, o: o, spec: spec, cfg: sp.config, timeOffsets: sp.boot.TimeOffsets}
@@ -258,7 +258,7 @@ func runCreateHooks(h *specs.Hooks, hs *specs.State) error {
 	if h == nil {
 		return nil
 	}
-	if err := hooks.Run(h.Prestart, "prestart", hs); err != nil {
+	if err := hooks.Run(h.Prestart, "prestart", hs); err != nil { //nolint:staticcheck // prestart is deprecated by the OCI spec but still run, as runc does
 		return err
 	}
 	return hooks.Run(h.CreateRuntime, "createRuntime", hs)

@@ -100,7 +100,7 @@ func moveNetDevice(name, target string, nsFd int, inside *netlink.Handle) (strin
 	if !template && moved.Attrs().Name != target {
 		if err := inside.LinkSetName(moved, target); err != nil {
 			if berr := moveBack(inside, moved, name); berr != nil {
-				err = fmt.Errorf("%w (and moving it back to the host: %v)", err, berr)
+				err = fmt.Errorf("%w (and moving it back to the host: %v)", err, berr) //nolint:errorlint // the move-back error is context: errors.Is/As must see the cause only
 			}
 			return "", fmt.Errorf("rename to %q in the container: %w", target, err)
 		}

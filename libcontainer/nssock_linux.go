@@ -59,7 +59,7 @@ func (c *Container) namespacesFromInit(procErr error) ([]namespaces.File, error)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open the container's namespaces: %w (nor could its init be asked: %v)", procErr, err)
+		return nil, fmt.Errorf("open the container's namespaces: %w (nor could its init be asked: %v)", procErr, err) //nolint:errorlint // the fallback's error is context: errors.Is/As must see the first cause only
 	}
 	defer conn.Close()
 	return nssock.Receive(conn.(*net.UnixConn), want)

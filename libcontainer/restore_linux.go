@@ -127,7 +127,7 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 	defer func() {
 		if err != nil {
 			if derr := c.destroyQuietly(); derr != nil {
-				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr)
+				err = fmt.Errorf("%w (and cleaning up: %v)", err, derr) //nolint:errorlint // the cleanup error is context: errors.Is/As must see the cause only
 			}
 			c.Close()
 		}

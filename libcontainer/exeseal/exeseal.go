@@ -14,6 +14,7 @@
 package exeseal
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -133,7 +134,7 @@ func memfdCopy() (*os.File, error) {
 	}
 	defer src.Close()
 	fd, err := unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
-	if err == unix.EINVAL { // MFD_EXEC is Linux 6.3
+	if errors.Is(err, unix.EINVAL) { // MFD_EXEC is Linux 6.3
 		fd, err = unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {

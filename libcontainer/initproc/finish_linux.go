@@ -203,7 +203,7 @@ func (l *linuxInit) finish() error {
 	logrus.Debugf("init: exec %s", name)
 	for {
 		err = unix.Exec(name, p.Args, env)
-		if err != unix.EINTR {
+		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}
@@ -348,7 +348,7 @@ func setUser(p *specs.Process, inUserNS bool) error {
 	if err := syscall.Setgroups(groups); err != nil {
 		// setgroups is denied in a user namespace made by an unprivileged
 		// user; that only matters if groups were asked for.
-		if !(inUserNS && len(groups) == 0 && setgroupsDenied()) {
+		if !inUserNS || len(groups) != 0 || !setgroupsDenied() {
 			return fmt.Errorf("setgroups %v: %w", groups, err)
 		}
 	}

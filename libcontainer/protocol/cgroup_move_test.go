@@ -49,7 +49,7 @@ func TestCgroupMoveError(t *testing.T) {
 	defer parent.f.Close()
 	defer child.f.Close()
 	other := errors.New("apply cgroup: permission denied")
-	if got := cgroupMoveError(parent, os.Getpid(), other); got != other {
+	if got := cgroupMoveError(parent, os.Getpid(), other); !errors.Is(got, other) {
 		t.Fatalf("got %v, want %v", got, other)
 	}
 }

@@ -89,7 +89,7 @@ func Drive(in Init, h Handler) (pid int, err error) {
 			in.Watch.Expect("runc init to set up the container")
 		}
 		// A killed init may reset the connection rather than close it.
-		if rerr == io.EOF || errors.Is(rerr, unix.ECONNRESET) {
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, unix.ECONNRESET) {
 			if !d.ready {
 				return d.pid, d.duringInit(errors.New("runc init exited before the container was set up"))
 			}

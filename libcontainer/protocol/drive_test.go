@@ -128,20 +128,29 @@ func TestDriveSequence(t *testing.T) {
 			return err
 		}
 		var cfg InitConfig
-		if err := json.Unmarshal(payload, &cfg); err != nil || cfg.ID != "c1" {
-			return fmt.Errorf("config %q: %v", payload, err)
+		if err := json.Unmarshal(payload, &cfg); err != nil {
+			return fmt.Errorf("config %q: %w", payload, err)
 		}
-		if payload, _, err = expectFrame(s, SyncCgroupDone); err != nil || string(payload) != `{"":"/sys/fs/cgroup/x"}` {
-			return fmt.Errorf("cgroup done %q: %v", payload, err)
+		if cfg.ID != "c1" {
+			return fmt.Errorf("config %q: id %q, want c1", payload, cfg.ID)
+		}
+		if payload, _, err = expectFrame(s, SyncCgroupDone); err != nil {
+			return fmt.Errorf("cgroup done: %w", err)
+		}
+		if string(payload) != `{"":"/sys/fs/cgroup/x"}` {
+			return fmt.Errorf("cgroup done %q", payload)
 		}
 		if err := s.Write(SyncMountRequest, binary.NativeEndian.AppendUint32(nil, 3)); err != nil {
 			return err
 		}
-		if _, f, err := expectFrame(s, SyncMountFd); err != nil || f == nil {
-			return fmt.Errorf("bind source: file %v: %v", f, err)
-		} else {
-			f.Close()
+		_, f, err := expectFrame(s, SyncMountFd)
+		if err != nil {
+			return fmt.Errorf("bind source: %w", err)
 		}
+		if f == nil {
+			return errors.New("bind source: no file")
+		}
+		f.Close()
 		if err := s.Write(SyncHooks, nil); err != nil {
 			return err
 		}

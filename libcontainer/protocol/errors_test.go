@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestPeerError(t *testing.T) {
 	if got := parent.peerError(werr); got == nil || got.Error() != "mount /proc: it went wrong" {
 		t.Fatalf("peerError = %v, want the init's error", got)
 	}
-	if got := parent.peerError(os.ErrDeadlineExceeded); got != os.ErrDeadlineExceeded {
+	if got := parent.peerError(os.ErrDeadlineExceeded); !errors.Is(got, os.ErrDeadlineExceeded) {
 		t.Fatalf("other errors must pass through, got %v", got)
 	}
 }

@@ -68,6 +68,7 @@ package protocol
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -162,7 +163,7 @@ func (s Sock) WriteFd(t Type, fd int) error {
 	var n int
 	werr := rc.Write(func(sfd uintptr) bool {
 		n, err = unix.SendmsgN(int(sfd), hdr[:], unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
-		return err != unix.EAGAIN // wait for room (a non-blocking socket)
+		return !errors.Is(err, unix.EAGAIN) // wait for room (a non-blocking socket)
 	})
 	if werr == nil {
 		werr = err
@@ -197,12 +198,12 @@ func (s Sock) Read() (Type, []byte, *os.File, error) {
 		var n, oobn int
 		rerr := rc.Read(func(fd uintptr) bool {
 			n, oobn, _, _, err = unix.Recvmsg(int(fd), hdr[got:], oob, unix.MSG_CMSG_CLOEXEC)
-			return err != unix.EAGAIN
+			return !errors.Is(err, unix.EAGAIN)
 		})
 		if rerr == nil {
 			rerr = err
 		}
-		if rerr == unix.EINTR {
+		if errors.Is(rerr, unix.EINTR) {
 			continue
 		}
 		if rerr != nil {

@@ -7,6 +7,7 @@ package rootfs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -162,7 +163,7 @@ func newRootfs(t *testing.T) string {
 		busyboxDir = dir
 		out, err := exec.Command("../../tests/rootfs/busybox.sh", filepath.Join(dir, "rootfs")).CombinedOutput()
 		if err != nil {
-			busyboxErr = fmt.Errorf("%v: %s", err, out)
+			busyboxErr = fmt.Errorf("%w: %s", err, out)
 		}
 	})
 	if busyboxErr != nil {
@@ -253,7 +254,7 @@ func runChild(t *testing.T, cc childConfig, extra uintptr) childResult {
 	out, err := cmd.CombinedOutput()
 	res := childResult{out: string(out)}
 	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 			res.code = ee.ExitCode()
 		} else {
 			t.Fatalf("run child: %v", err)

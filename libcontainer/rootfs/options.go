@@ -317,7 +317,7 @@ func statfsFlags(st *unix.Statfs_t) uintptr {
 		{unix.ST_RELATIME, unix.MS_RELATIME},
 		{stNosymfollow, unix.MS_NOSYMFOLLOW},
 	} {
-		if int64(st.Flags)&f.st != 0 {
+		if int64(st.Flags)&f.st != 0 { //nolint:unconvert // Statfs_t.Flags is not int64 on every architecture
 			flags |= f.ms
 		}
 	}

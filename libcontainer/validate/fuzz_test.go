@@ -58,9 +58,15 @@ func FuzzID(f *testing.F) {
 			t.Fatalf("ID(%q) accepted a non-clean path component", id)
 		}
 		for _, c := range id {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_+-.", c)) {
+			if !validIDRune(c) {
 				t.Fatalf("ID(%q) accepted %q", id, c)
 			}
 		}
 	})
+}
+
+// validIDRune reports whether c is one of the characters runc allows in an
+// ID.
+func validIDRune(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_+-.", c)
 }

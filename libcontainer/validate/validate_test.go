@@ -378,7 +378,7 @@ var specCases = []specCase{
 		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true", Timeout: ptr(0)}}}
 	}, "hooks.startContainer[0].timeout 0 must be greater than zero"},
 	{"hook env", false, func(s *specs.Spec, _ string) {
-		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true", Env: []string{"X"}}}}
+		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true", Env: []string{"X"}}}} //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 	}, `hooks.prestart[0].env[0] "X": invalid environment variable: missing '='`},
 	{"hooks good", false, func(s *specs.Spec, _ string) {
 		s.Hooks = &specs.Hooks{Poststart: []specs.Hook{{Path: "/bin/true", Args: []string{"true"}, Env: []string{"A=b"}, Timeout: ptr(5)}}}

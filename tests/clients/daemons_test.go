@@ -106,7 +106,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	}
 	c.Daemon = d
 	if out, err := exec.Command(c.ctr(), "--address", c.sock, "--namespace", ctrNamespace, "image", "import", imageTar).CombinedOutput(); err != nil {
-		return c, fmt.Errorf("ctr image import: %v: %s", err, out)
+		return c, fmt.Errorf("ctr image import: %w: %s", err, out)
 	}
 	return c, nil
 }
@@ -178,7 +178,7 @@ func startDockerd(c *containerd) (*dockerd, error) {
 	}
 	d.Daemon = dd
 	if out, err := exec.Command("/usr/bin/docker", "--host", "unix://"+d.sock, "load", "--input", imageTar).CombinedOutput(); err != nil {
-		return d, fmt.Errorf("docker load: %v: %s", err, out)
+		return d, fmt.Errorf("docker load: %w: %s", err, out)
 	}
 	return d, nil
 }
@@ -250,7 +250,7 @@ network_config_dir = %q
 	cmd := exec.Command("podman", append(p.globalFlags(), "load", "--input", imageTar)...)
 	cmd.Env = append(os.Environ(), p.env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("podman load: %v: %s", err, out)
+		return nil, fmt.Errorf("podman load: %w: %s", err, out)
 	}
 	return p, nil
 }

@@ -3,6 +3,7 @@ package clients
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -92,7 +93,7 @@ func (p *proc) wait(timeout time.Duration) result {
 		p.t.Fatalf("%s: timed out after %v\nstdout: %q\nstderr: %q", strings.Join(p.argv, " "), timeout, fileText(p.stdout), fileText(p.stderr))
 	}
 	r := result{Stdout: fileText(p.stdout), Stderr: fileText(p.stderr), Dur: time.Since(p.start)}
-	if ee, ok := p.err.(*exec.ExitError); ok {
+	if ee, ok := errors.AsType[*exec.ExitError](p.err); ok {
 		r.Code = ee.ExitCode()
 	} else if p.err != nil {
 		p.t.Fatalf("%s: %v", p.argv[0], p.err)
@@ -479,7 +480,7 @@ func (p *ptyProc) wait() int {
 	}
 	// let the reader drain what is left
 	time.Sleep(100 * time.Millisecond)
-	if ee, ok := p.err.(*exec.ExitError); ok {
+	if ee, ok := errors.AsType[*exec.ExitError](p.err); ok {
 		return ee.ExitCode()
 	}
 	if p.err != nil {

@@ -138,12 +138,14 @@ func runCritest(h handler, focus, suffix string) (map[string]specResult, error) 
 	fmt.Printf("critest: running with handler %s (log %s)\n", h.Name, logPath)
 	runErr := cmd.Run()
 	fmt.Printf("critest: handler %s done in %v\n", h.Name, time.Since(start).Round(time.Second))
+	// how critest ended, for the errors below ("<nil>": it exited 0)
+	critestStatus := fmt.Sprint(runErr)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("timed out after %v; log %s:\n%s", timeout, logPath, tail(logPath))
 	}
 	data, err := os.ReadFile(reportPath)
 	if err != nil {
-		return nil, fmt.Errorf("no report (%v, critest: %v); log %s:\n%s", err, runErr, logPath, tail(logPath))
+		return nil, fmt.Errorf("no report (critest: %s): %w; log %s:\n%s", critestStatus, err, logPath, tail(logPath))
 	}
 	var reports []struct {
 		SpecReports []struct {
@@ -172,7 +174,7 @@ func runCritest(h handler, focus, suffix string) (map[string]specResult, error) 
 		}
 	}
 	if len(res) == 0 {
-		return nil, fmt.Errorf("no spec in the report (critest: %v); log %s:\n%s", runErr, logPath, tail(logPath))
+		return nil, fmt.Errorf("no spec in the report (critest: %s); log %s:\n%s", critestStatus, logPath, tail(logPath))
 	}
 	// what a failed spec leaves (containerd's to clean up, not the
 	// runtime's) is removed before the next handler; the runtime's
@@ -180,7 +182,7 @@ func runCritest(h handler, focus, suffix string) (map[string]specResult, error) 
 	if out, err := ctrd.crictl("pods", "-q").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
 		fmt.Printf("critest: handler %s: pods left by critest, removed: %s\n", h.Name, strings.Fields(string(out)))
 		if out, err := ctrd.crictl("rmp", "--force", "--all").CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("crictl rmp --force --all: %v: %s", err, out)
+			return nil, fmt.Errorf("crictl rmp --force --all: %w: %s", err, out)
 		}
 	}
 	return res, nil

@@ -41,7 +41,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,14 +199,11 @@ func helperBinary(name string) (string, error) {
 		return p, nil
 	}
 	bin := filepath.Join(work, name)
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../cmd/"+name)
+	// "go": go test puts its toolchain's GOROOT/bin first in PATH
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "../cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build tests/cmd/%s: %v\n%s", name, err, out)
+		return "", fmt.Errorf("go build tests/cmd/%s: %w\n%s", name, err, out)
 	}
 	return bin, nil
 }

@@ -3,6 +3,7 @@ package cri
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,7 +89,7 @@ func (p *proc) wait(timeout time.Duration) result {
 		p.t.Fatalf("%s: timed out after %v\nstdout: %q\nstderr: %q", strings.Join(p.argv, " "), timeout, fileText(p.stdout), fileText(p.stderr))
 	}
 	r := result{Stdout: fileText(p.stdout), Stderr: fileText(p.stderr), Dur: time.Since(p.start)}
-	if ee, ok := p.err.(*exec.ExitError); ok {
+	if ee, ok := errors.AsType[*exec.ExitError](p.err); ok {
 		r.Code = ee.ExitCode()
 	} else if p.err != nil {
 		p.t.Fatalf("%s: %v", p.argv[0], p.err)
@@ -178,7 +179,7 @@ func newPod(t *testing.T, h handler, opt podOptions) *pod {
 	t.Helper()
 	pullOnce.Do(func() {
 		if out, err := ctrd.crictl("pull", crictlImage).CombinedOutput(); err != nil {
-			pullErr = fmt.Errorf("crictl pull %s: %v: %s", crictlImage, err, out)
+			pullErr = fmt.Errorf("crictl pull %s: %w: %s", crictlImage, err, out)
 		}
 	})
 	if pullErr != nil {

@@ -236,7 +236,7 @@ func TestHooks(t *testing.T) {
 		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", fmt.Sprintf(`read -r s; echo "%s $s" >> %s`, name, log)}}
 	}
 	b.Spec.Hooks = &specs.Hooks{
-		Prestart:        []specs.Hook{hook("prestart")},
+		Prestart:        []specs.Hook{hook("prestart")}, //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 		CreateRuntime:   []specs.Hook{hook("createRuntime")},
 		CreateContainer: []specs.Hook{hook("createContainer")},
 		// startContainer runs in the container: busybox sh, and the log
@@ -296,7 +296,7 @@ func TestFailingHookFailsCreate(t *testing.T) {
 			b.Spec.Hooks = &specs.Hooks{}
 			switch kind {
 			case "prestart":
-				b.Spec.Hooks.Prestart = h
+				b.Spec.Hooks.Prestart = h //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 			case "createRuntime":
 				b.Spec.Hooks.CreateRuntime = h
 			case "createContainer":
@@ -319,7 +319,7 @@ func TestFailingHookFailsCreate(t *testing.T) {
 func TestHookTimeout(t *testing.T) {
 	b := newBundle(t, "true")
 	one := 1
-	b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "30"}, Timeout: &one}}}
+	b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "30"}, Timeout: &one}}} //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 	b.write()
 	_, errOut, code := b.runc("run", b.ID)
 	if code == 0 || !strings.Contains(errOut, "timed out") {

@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,12 +50,9 @@ func testCmd(t *testing.T, name, env string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
 	p := filepath.Join(dir, name)
-	cmd := exec.Command(goBin, "build", "-o", p, "../cmd/"+name)
+	// "go": go test puts its toolchain's GOROOT/bin first in PATH
+	cmd := exec.Command("go", "build", "-o", p, "../cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v: %s", name, err, out)

@@ -6,6 +6,7 @@ package integration
 // exist an error. Each differential against runc 1.5.3.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -270,7 +271,7 @@ func TestListRoot(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
 			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
+			if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 				code = ee.ExitCode()
 			} else if err != nil {
 				t.Fatalf("unshare: %v", err)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,15 +36,12 @@ func sdnotifyBin(t *testing.T) string {
 			sdnotifyErr = err
 			return
 		}
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			goBin = "go"
-		}
 		sdnotifyPath = filepath.Join(dir, "sdnotify")
-		cmd := exec.Command(goBin, "build", "-o", sdnotifyPath, "../cmd/sdnotify")
+		// "go": go test puts its toolchain's GOROOT/bin first in PATH
+		cmd := exec.Command("go", "build", "-o", sdnotifyPath, "../cmd/sdnotify")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			sdnotifyErr = fmt.Errorf("build sdnotify: %v: %s", err, out)
+			sdnotifyErr = fmt.Errorf("build sdnotify: %w: %s", err, out)
 		}
 	})
 	if sdnotifyErr != nil {

@@ -213,13 +213,24 @@ func (r *fdReceiver) serve(conn *net.UnixConn) {
 		return // closed without sending (runc failed)
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		r.got <- receivedFd{err: fmt.Errorf("control messages %v: %v", msgs, err)}
+	if err != nil {
+		r.got <- receivedFd{err: fmt.Errorf("control messages: %w", err)}
+		return
+	}
+	if len(msgs) != 1 {
+		r.got <- receivedFd{err: fmt.Errorf("control messages %v: want one", msgs)}
 		return
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		r.got <- receivedFd{err: fmt.Errorf("fds %v: %v", fds, err)}
+	if err != nil {
+		r.got <- receivedFd{err: fmt.Errorf("fds: %w", err)}
+		return
+	}
+	if len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		r.got <- receivedFd{err: fmt.Errorf("fds %v: want one", fds)}
 		return
 	}
 	r.got <- receivedFd{name: string(name[:n]), file: os.NewFile(uintptr(fds[0]), string(name[:n]))}

@@ -2,11 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,11 +37,8 @@ func goBuild(t *testing.T, pkg, tags, env string) string {
 		return bin
 	}
 	bin := filepath.Join(t.TempDir(), filepath.Base(pkg)+".bin")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.Command(gobin, "build", "-tags", tags, "-o", bin, pkg)
+	// "go": go test puts its toolchain's GOROOT/bin first in PATH
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", bin, pkg)
 	cmd.Dir = moduleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s (tags %q): %v\n%s", pkg, tags, err, out)
@@ -277,7 +274,7 @@ func TestSeccompWithoutBuildTag(t *testing.T) {
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)

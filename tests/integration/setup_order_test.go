@@ -260,7 +260,7 @@ func TestHookEnvCwdNamespace(t *testing.T) {
 			}
 			switch kind {
 			case "prestart":
-				h.Prestart = list
+				h.Prestart = list //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 			case "createRuntime":
 				h.CreateRuntime = list
 			case "createContainer":
@@ -526,7 +526,7 @@ func TestInitErrorPrefixHooks(t *testing.T) {
 			b := setupBundle(t, bin, "true")
 			h := []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-says-no >&2; exit 4"}}}
 			if kind == "prestart" {
-				b.Spec.Hooks = &specs.Hooks{Prestart: h}
+				b.Spec.Hooks = &specs.Hooks{Prestart: h} //nolint:staticcheck // deprecated by the OCI spec, still run: tested
 			} else {
 				b.Spec.Hooks = &specs.Hooks{CreateContainer: h}
 			}

@@ -71,7 +71,7 @@ func setup() (func(), error) {
 	rootfs = filepath.Join(baseDir, "rootfs")
 	if out, err := harness.Output("cp", "-a", rootfsSrc, rootfs); err != nil {
 		teardown()
-		return nil, fmt.Errorf("copy rootfs: %v: %s", err, out)
+		return nil, fmt.Errorf("copy rootfs: %w: %s", err, out)
 	}
 	fmt.Printf("stress: runc %s, reference %q, long=%v strict=%v\n", runcBin, refRunc, long, strict)
 	return teardown, nil

@@ -138,7 +138,7 @@ func TestParallel(t *testing.T) {
 		}
 		bad := lines[0] != b.ID || len(procs) < 2 || procs[0] != "1:sleep" || !strings.HasSuffix(procs[len(procs)-1], ":ps")
 		for _, p := range procs[min(1, len(procs)):] {
-			bad = bad || !(strings.HasSuffix(p, ":sh") || strings.HasSuffix(p, ":ps"))
+			bad = bad || !strings.HasSuffix(p, ":sh") && !strings.HasSuffix(p, ":ps")
 		}
 		if bad {
 			return fmt.Errorf("exec sees %q, want hostname %s and only 1:sleep and the exec'd sh/ps", r.Stdout, b.ID)

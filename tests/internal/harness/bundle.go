@@ -117,7 +117,7 @@ func Template(t testing.TB) *specs.Spec {
 		}
 		defer os.RemoveAll(dir)
 		if out, err := Output(Bin, "spec", "--bundle", dir); err != nil {
-			templateErr = fmt.Errorf("runc spec: %v: %s", err, out)
+			templateErr = fmt.Errorf("runc spec: %w: %s", err, out)
 			return
 		}
 		template, templateErr = os.ReadFile(filepath.Join(dir, "config.json"))

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -158,7 +159,7 @@ func (p *Proc) Result() Result {
 // until Close.
 func (p *Proc) result() Result {
 	r := Result{Stdout: p.Stdout(), Stderr: p.Stderr()}
-	if ee, ok := p.err.(*exec.ExitError); ok {
+	if ee, ok := errors.AsType[*exec.ExitError](p.err); ok {
 		r.Code = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			r.Code = 128 + int(ws.Signal())

@@ -163,7 +163,7 @@ var (
 		}
 		out, err := exec.Command("criu", "check").CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("criu check: %v: %s", err, lastLine(string(out)))
+			return fmt.Errorf("criu check: %w: %s", err, lastLine(string(out)))
 		}
 		return nil
 	})
