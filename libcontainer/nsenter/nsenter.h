@@ -2,7 +2,7 @@
 #ifndef RUNC_NSENTER_H
 #define RUNC_NSENTER_H
 
-#define BOOTSTRAP_MAGIC 0x434e5552u	/* "RUNC" little-endian */
+#define BOOTSTRAP_MAGIC 0x434e5552u /* "RUNC" little-endian */
 #define BOOTSTRAP_MAX (64 * 1024)
 
 /* bootstrap attributes */

@@ -59,7 +59,7 @@
 #endif
 
 static int syncfd = -1;
-static int logfd = -1;	/* the log pipe, when the runtime logs at debug level */
+static int logfd = -1; /* the log pipe, when the runtime logs at debug level */
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -186,7 +186,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt
 }
 
 struct nsjoin {
-	uint32_t type;		/* CLONE_NEW* */
+	uint32_t type; /* CLONE_NEW* */
 	const char *path;
 	int fd;
 };
@@ -306,8 +306,7 @@ static void read_bootstrap(struct bootstrap *b)
 				bail("bad cgroup tasks fd %u", get_u32(val));
 			b->cgroup_tasks[b->ncgroup_tasks++] = get_u32(val);
 			break;
-		default:
-			bail("unknown bootstrap attribute %u", type);
+		default: bail("unknown bootstrap attribute %u", type);
 		}
 	}
 }
@@ -516,7 +515,7 @@ void nsexec(void)
 			bail("setsid");
 		debug("nsexec-1", "<= nsexec container setup");
 		debug("nsexec-1", "booting up go runtime ...");
-		return;		/* stage 1: on to the Go runtime */
+		return; /* stage 1: on to the Go runtime */
 	}
 
 	pid32 = child;
