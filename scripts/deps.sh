@@ -8,7 +8,7 @@
 #   scripts/deps.sh man     go-md2man alone (make man)
 #   scripts/deps.sh clients + containerd, docker.io, podman, conmon, uidmap
 #                           and runc (the reference), for make test-clients
-#   scripts/deps.sh lint    clang-format, and golangci-lint built from the Go
+#   scripts/deps.sh lint    + clang-format, and golangci-lint built from the Go
 #                           module proxy into .cache/tools (once)
 #   scripts/deps.sh reference  runc 1.5.3 built from the Go module proxy into
 #                           .cache/runc-1.5.3/runc (once; the integration
@@ -26,6 +26,9 @@ CONTAINERD_VERSION=2.4.2
 CRITOOLS_VERSION=1.37.0
 GOLANGCI_VERSION=v2.15.0
 if [ "${1:-}" = lint ]; then
+	# golangci-lint type-checks the cgo packages: it needs the build's
+	# headers (libseccomp) as well
+	"$0" build
 	"$0" clang-format
 	if ! .cache/tools/golangci-lint version 2>/dev/null | grep -q "version ${GOLANGCI_VERSION#v} "; then
 		echo "building golangci-lint $GOLANGCI_VERSION into .cache/tools" >&2
