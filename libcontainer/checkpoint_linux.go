@@ -226,7 +226,7 @@ func maskedFiles(spec *specs.Spec, pid int) []string {
 	if spec.Linux == nil || len(spec.Linux.MaskedPaths) == 0 {
 		return nil
 	}
-	// Resolved inside the container's root (security rule 1): its
+	// Resolved inside the container's root (docs/security.md rule 1): its
 	// symlinks must not lead the runtime to host files.
 	root, err := unix.Open(fmt.Sprintf("/proc/%d/root", pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -5,7 +5,7 @@
 // to it at the next execve (what libapparmor calls aa_change_onexec), so the
 // runtime's own init keeps running unconfined until it execs the container
 // process. The request is written to /proc/thread-self/attr/apparmor/exec
-// through a private procfs handle (security rule 4): the container's /proc,
+// through a private procfs handle (docs/security.md rule 4): the container's /proc,
 // which may be a bind mount of anything by then, is never used.
 //
 // As with runc, asking for a profile on a host without AppArmor is an error;

@@ -1,6 +1,6 @@
 // Package exeseal gives the runtime a read-only handle on its own binary to
 // re-exec as `runc init`, so that nothing in a container can overwrite the
-// host's runc through /proc/<pid>/exe (CVE-2019-5736, security rule 7).
+// host's runc through /proc/<pid>/exe (CVE-2019-5736, docs/security.md rule 7).
 //
 // The cheap way (Linux 6.8+): a detached, read-only overlayfs whose lower
 // layers are the binary's directory and an empty tmpfs, made through

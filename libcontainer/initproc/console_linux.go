@@ -38,7 +38,7 @@ func setupConsole(consoleFd int, mountConsole bool, size *specs.Box) error {
 			return fmt.Errorf("set process.consoleSize: %w", err)
 		}
 	}
-	// The peer through the master, never by path (security rule 5).
+	// The peer through the master, never by path (docs/security.md rule 5).
 	peer, err := ioctlPtPeer(ptmx)
 	if err != nil {
 		return fmt.Errorf("open pty peer: %w", err)

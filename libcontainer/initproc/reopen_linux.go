@@ -15,7 +15,7 @@ import (
 // container with mount rights could cover /proc/<pid>/fd with files of its
 // own and redirect the open (and what we write next) elsewhere
 // (CVE-2025-52881). pathrs-lite reopens through a private procfs, or checks
-// that nothing is mounted over the path it takes (security rule 4).
+// that nothing is mounted over the path it takes (docs/security.md rule 4).
 func reopenFd(fd int, flags int) (int, error) {
 	// pathrs wants an *os.File; give it a copy of fd, so that closing it
 	// (or its finalizer) leaves the caller's fd alone.

@@ -161,7 +161,7 @@ func loopbackUp() error {
 }
 
 // writeSysctls writes linux.sysctl through a private procfs handle, never
-// through the container's /proc (security rule 4).
+// through the container's /proc (docs/security.md rule 4).
 func writeSysctls(sysctls map[string]string) error {
 	if len(sysctls) == 0 {
 		return nil

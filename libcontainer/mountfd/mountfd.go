@@ -1,4 +1,4 @@
-// Package mountfd makes mounts through file descriptors (security rule 2):
+// Package mountfd makes mounts through file descriptors (docs/security.md rule 2):
 // every mount is built detached, as a file descriptor (a new filesystem
 // from fsopen(2), or a copy of a mount from open_tree(2)), has its
 // attributes set with mount_setattr(2), and is attached with

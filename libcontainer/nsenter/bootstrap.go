@@ -19,7 +19,7 @@ import (
 // The C stage rejects anything malformed or longer than MaxBootstrap.
 const (
 	bootstrapMagic = 0x434e5552
-	// MaxBootstrap bounds the bootstrap message (security rule 10).
+	// MaxBootstrap bounds the bootstrap message (docs/security.md rule 10).
 	MaxBootstrap = 64 * 1024
 
 	attrCloneFlags    = 1

@@ -212,7 +212,7 @@ func runCStage(t *testing.T, msg []byte) (*os.ProcessState, []byte) {
 }
 
 // FuzzCStage feeds arbitrary bytes to the real C stage as its bootstrap
-// message (security rule 10). It must never crash or hang, and it must
+// message (docs/security.md rule 10). It must never crash or hang, and it must
 // refuse, with an error frame and a failing exit, every message the
 // reference reader refuses. The seeds are encoded messages and broken ones.
 func FuzzCStage(f *testing.F) {

@@ -1,8 +1,8 @@
 // Package nssock is the namespace socket: how `runc exec` of a rootless
 // runtime gets the namespaces of a container created and not yet started.
 //
-// Until `runc start`, the init is runc itself, non-dumpable (security rule
-// 7): its /proc/<pid>/ns files are out of reach of a runtime without
+// Until `runc start`, the init is runc itself, non-dumpable (docs/security.md
+// rule 7): its /proc/<pid>/ns files are out of reach of a runtime without
 // CAP_SYS_PTRACE on the host, as a rootless one is. (runc 1.5 leaves that
 // init dumpable, so that any process of the container's uid, those exec'd
 // into it included, could ptrace it and use its host file descriptors.)

@@ -163,7 +163,7 @@ func (s *setup) mountCgroup(e *entry) error {
 	}
 	flags := e.opts.flags
 	if s.c.InUserNS && !s.cgroupns {
-		// Security rule 9: without a cgroup namespace, a container in a
+		// docs/security.md rule 9: without a cgroup namespace, a container in a
 		// user namespace sees the host's cgroup files read-only.
 		flags |= unix.MS_RDONLY
 	}

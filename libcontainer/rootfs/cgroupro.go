@@ -57,7 +57,7 @@ func (s *setup) noteInheritedCgroupfs(e *entry, source, dest string) {
 
 // protectInheritedCgroupfs makes read-only, recursively, the host cgroup
 // mounts that a recursive bind brought into a container with its own user
-// namespace (CVE-2023-25809, security rule 9): "rbind,ro" on /sys (runc
+// namespace (CVE-2023-25809, docs/security.md rule 9): "rbind,ro" on /sys (runc
 // spec --rootless, or the sysfs fallback) sets ro on /sys alone, and the
 // rootless user's own cgroups below would stay writable. A later spec
 // mount on the same destination (the usual cgroup mount) covers the

@@ -6,7 +6,7 @@
 // On a host without SELinux an empty label does nothing, a process label is
 // an error (as runc reports it) and a mount label is dropped, so that a
 // config written for an SELinux host still runs. The library writes the
-// /proc/thread-self/attr files through a private procfs handle (security
+// /proc/thread-self/attr files through a private procfs handle (docs/security.md
 // rule 4).
 package selinux
 

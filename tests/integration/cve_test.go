@@ -4,6 +4,7 @@ package integration
 // runtime under test and shows that it fails; the checks that make it fail
 // also have unit tests in their packages (libcontainer/initproc/security_test.go,
 // libcontainer/rootfs/security_test.go, libcontainer/exeseal, ...).
+// docs/security.md says which rule each CVE gave and where it is enforced.
 //
 // Attacks that need something inside the container to act while the
 // runtime works (replace /dev/null, bind over /proc/sys, ...) are played by
