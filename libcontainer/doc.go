@@ -15,20 +15,36 @@
 //     a restoreHandler answers its notifications.
 //   - initproc runs inside `runc init`, after the C stage of nsenter has
 //     put it into the container's namespaces: it sets the container up
-//     and execs its process. It never imports this package.
+//     and execs its process. It never imports this package, nor the
+//     runtime's cgroup, CRIU, D-Bus, eBPF or netlink code (a test of
+//     initproc checks its dependencies).
 //   - protocol is what the two say to each other on the init socket: the
 //     frames, the init's config, the errors that cross, the sequence
 //     (documented at the top of protocol/sync.go) and Drive.
 //
-// Both sides use a few small packages, each named for what it holds:
-// namespaces (the spec's namespace types), hooks (running OCI hooks),
-// fdpass (the console-socket fd passing), nssock (the namespace socket of
-// a rootless container before start), procattr (personality, scheduler,
-// I/O priority, memory policy, CPU affinity), mountfd (every mount made
-// through file descriptors) and testfault (fault injection for the
-// tests, compiled in only with the runc_testfault build tag). What sets
-// up a container from the inside has packages of its own too (rootfs,
-// seccomp, capabilities, apparmor, selinux), as have the runtime's
-// cgroups, criu, intelrdt, exeseal, validate and kernel (the oldest
-// Linux the runtime supports, checked by create, run, exec and restore).
+// The other packages, one concern each (the security rules they follow
+// are in docs/security.md):
+//
+//   - nsenter: the C stage of `runc init`, and the bootstrap message that
+//     tells it which namespaces to join or create.
+//   - rootfs: the container's root filesystem (mounts, /dev, pivot_root,
+//     masked and read-only paths), from inside runc init.
+//   - mountfd: every mount, made through file descriptors.
+//   - seccomp: linux.seccomp, loaded by the init just before the exec.
+//   - capabilities: the process's capability sets.
+//   - apparmor, selinux: the process's LSM labels.
+//   - procattr: personality, scheduler, I/O priority, memory policy and
+//     CPU affinity of the process.
+//   - namespaces: the spec's namespace types, as both sides know them.
+//   - hooks: running OCI hooks.
+//   - fdpass: one fd over a unix socket (the console and pidfd sockets).
+//   - nssock: the namespace socket of a rootless container before start.
+//   - exeseal: the sealed copy of the runtime's binary run as runc init.
+//   - cgroups: the runtime's interface over opencontainers/cgroups.
+//   - intelrdt: linux.intelRdt through resctrl.
+//   - criu: checkpoint and restore through CRIU's RPC.
+//   - validate: the spec checked once, before anything is created.
+//   - kernel: the oldest Linux the runtime supports, and its check.
+//   - testfault: fault injection for the tests, compiled in only with the
+//     runc_testfault build tag.
 package libcontainer
