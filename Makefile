@@ -197,8 +197,8 @@ bench: runc $(ROOTFS)
 .PHONY: lint
 lint:
 	@scripts/deps.sh lint
-	.cache/tools/golangci-lint run ./...
 	clang-format --dry-run -Werror libcontainer/nsenter/*.c libcontainer/nsenter/*.h
+	.cache/tools/golangci-lint run ./...
 
 clean:
 	rm -rf runc runc.faults $(ROOTFS) .cache man/man8 release
