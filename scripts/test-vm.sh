@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 # The tests whose subject differs on cgroup v2 or needs systemd. The rest
 # of the suite runs on the host (`make integration`): the guest is 10-15x
 # slower.
-RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDevicesWithoutResources|TestPauseResume|TestKillAll|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
+RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDevicesWithoutResources|TestPauseResume|TestKillAll$|TestDeleteKillsLingering|TestPidsLimitForkBomb|TestEventsStats|TestEventsOOM)'}
 # The cgroup package's unit tests to run there ("" for none).
 UNIT=${VMUNIT-.}
 
