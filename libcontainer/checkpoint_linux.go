@@ -144,7 +144,7 @@ func (c *Container) Checkpoint(criuPath string, o *criu.Opts) error {
 		}
 		return nil
 	}}
-	logrus.Debugf("criu %s of %d into %s", req.GetType(), pid, o.ImagesDirectory)
+	logrus.Debugf("criu %s of %d into %s", req.Type, pid, o.ImagesDirectory)
 	if _, err := s.Run(req); err != nil {
 		return diagnose(cr, err, filepath.Join(logDir, criu.DumpLog))
 	}

@@ -11,15 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
@@ -236,7 +235,7 @@ func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq)
 		return err
 	}
 	for _, r := range roots {
-		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: proto.String(r[0]), Path: proto.String(r[1])})
+		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: new(r[0]), Path: r[1]})
 	}
 	return nil
 }

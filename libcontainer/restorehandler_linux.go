@@ -3,10 +3,9 @@ package libcontainer
 import (
 	"os"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
-
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // restoreHandler is the runtime's part in a restore, which CRIU drives

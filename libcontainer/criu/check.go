@@ -9,8 +9,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
-	"google.golang.org/protobuf/proto"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // CheckError says that CRIU cannot work on this system at all (`criu
@@ -51,12 +50,12 @@ func (c *Criu) Check() error {
 	defer d.Close()
 	const logFile = "check.log"
 	req := &rpc.CriuReq{
-		Type: rpc.CriuReqType_CHECK.Enum(),
+		Type: rpc.ReqCheck,
 		Opts: &rpc.CriuOpts{
 			// CRIU opens the images directory as /proc/<our pid>/fd/N.
-			ImagesDirFd: proto.Int32(int32(d.Fd())),
-			LogFile:     proto.String(logFile),
-			LogLevel:    proto.Int32(2),
+			ImagesDirFd: int32(d.Fd()),
+			LogFile:     new(logFile),
+			LogLevel:    new(int32(2)),
 		},
 	}
 	s := &Session{Criu: c}

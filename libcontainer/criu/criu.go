@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"os/exec"
 
-	gocriu "github.com/checkpoint-restore/go-criu/v7"
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // MinVersion is the oldest CRIU the runtime works with: 3.0 brought the
@@ -58,9 +58,7 @@ func New(path string) (*Criu, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: %v (install criu or name it with --criu)", ErrNotFound, path, err)
 	}
-	c := gocriu.MakeCriu()
-	c.SetCriuPath(bin)
-	v, err := c.GetCriuVersion()
+	v, err := askVersion(bin)
 	if err != nil {
 		return nil, fmt.Errorf("criu version check (%s): %w", bin, err)
 	}
@@ -69,6 +67,30 @@ func New(path string) (*Criu, error) {
 		return nil, err
 	}
 	return cr, nil
+}
+
+// askVersion asks the criu binary at path its version with a VERSION
+// request.
+func askVersion(path string) (int, error) {
+	s := &Session{Criu: &Criu{Path: path}}
+	resp, err := s.Run(&rpc.CriuReq{Type: rpc.ReqVersion})
+	if err != nil {
+		return 0, err
+	}
+	v := resp.GetVersion()
+	if v == nil {
+		return 0, errors.New("criu answered no version")
+	}
+	version := int(v.MajorNumber)*10000 + int(v.MinorNumber)*100
+	if v.Sublevel != nil {
+		version += int(*v.Sublevel)
+	}
+	if v.Gitid != nil && *v.Gitid != "" {
+		// A build from git counts as the next minor version (as in
+		// runc): it has what that release will have.
+		version += 100 - version%100
+	}
+	return version, nil
 }
 
 // Require returns a *VersionError if c is older than need; what names the

@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // ExtMount is a mount of the container whose source CRIU cannot see from
@@ -95,7 +95,7 @@ func ExternalMounts(spec *specs.Spec, rootfs string, cgroupMounts []ExtMount, ma
 func DumpMap(mounts []ExtMount) []*rpc.ExtMountMap {
 	out := make([]*rpc.ExtMountMap, 0, len(mounts))
 	for _, m := range mounts {
-		out = append(out, &rpc.ExtMountMap{Key: proto.String(m.Dest), Val: proto.String(m.Name)})
+		out = append(out, &rpc.ExtMountMap{Key: m.Dest, Val: m.Name})
 	}
 	return out
 }
@@ -110,7 +110,7 @@ func RestoreMap(mounts []ExtMount) []*rpc.ExtMountMap {
 			continue
 		}
 		seen[m.Name] = true
-		out = append(out, &rpc.ExtMountMap{Key: proto.String(m.Name), Val: proto.String(m.Source)})
+		out = append(out, &rpc.ExtMountMap{Key: m.Name, Val: m.Source})
 	}
 	return out
 }

@@ -54,10 +54,10 @@ func TestExternalMounts(t *testing.T) {
 	}
 	var dump, restore []string
 	for _, m := range DumpMap(got) {
-		dump = append(dump, m.GetKey()+"="+m.GetVal())
+		dump = append(dump, m.Key+"="+m.Val)
 	}
 	for _, m := range RestoreMap(got) {
-		restore = append(restore, m.GetKey()+"="+m.GetVal())
+		restore = append(restore, m.Key+"="+m.Val)
 	}
 	if s := strings.Join(dump, " "); s != "/data=/data /run/sock=/run/sock /etc/hosts=/etc/hosts /sys/fs/cgroup/memory=/sys/fs/cgroup/memory /proc/kcore=/dev/null /proc/keys=/dev/null /dev/fuse=/dev/fuse" {
 		t.Errorf("dump map: %s", s)

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
@@ -81,8 +80,8 @@ func (c *Criu) restoreNamespaces(r *rpc.CriuOpts, spec *specs.Spec, extra *[]*os
 				return fmt.Errorf("%s: the namespace must exist to restore into it: %w", field, err)
 			}
 			r.InheritFd = append(r.InheritFd, &rpc.InheritFd{
-				Key: proto.String(key),
-				Fd:  proto.Int32(int32(FirstExtraFd + len(*extra))),
+				Key: key,
+				Fd:  int32(FirstExtraFd + len(*extra)),
 			})
 			*extra = append(*extra, f)
 			continue
@@ -94,7 +93,7 @@ func (c *Criu) restoreNamespaces(r *rpc.CriuOpts, spec *specs.Spec, extra *[]*os
 		if !ok {
 			return fmt.Errorf("%s: unknown namespace type", field)
 		}
-		r.JoinNs = append(r.JoinNs, &rpc.JoinNamespace{Ns: proto.String(name), NsFile: proto.String(ns.Path)})
+		r.JoinNs = append(r.JoinNs, &rpc.JoinNamespace{Ns: name, NsFile: ns.Path})
 	}
 	return nil
 }

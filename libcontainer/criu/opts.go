@@ -6,10 +6,10 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // Opts are the options of `runc checkpoint` and `runc restore`.
@@ -76,15 +76,15 @@ func ParsePageServer(s string) (*PageServer, error) {
 func ParseCgMode(s string) (rpc.CriuCgMode, error) {
 	switch s {
 	case "":
-		return rpc.CriuCgMode_DEFAULT, nil
+		return rpc.CgDefault, nil
 	case "soft":
-		return rpc.CriuCgMode_SOFT, nil
+		return rpc.CgSoft, nil
 	case "full":
-		return rpc.CriuCgMode_FULL, nil
+		return rpc.CgFull, nil
 	case "strict":
-		return rpc.CriuCgMode_STRICT, nil
+		return rpc.CgStrict, nil
 	case "ignore":
-		return rpc.CriuCgMode_IGNORE, nil
+		return rpc.CgIgnore, nil
 	}
 	return 0, errors.New("Invalid manage cgroups mode") //nolint:staticcheck // runc's wording
 }
@@ -126,30 +126,30 @@ func baseOpts(o *Opts, spec *specs.Spec, logFile string, imagesFd, workFd int) (
 		return nil, err
 	}
 	r := &rpc.CriuOpts{
-		ImagesDirFd:       proto.Int32(int32(imagesFd)),
-		LogLevel:          proto.Int32(4),
-		LogFile:           proto.String(logFile),
-		ManageCgroups:     proto.Bool(true), // what CRIU before 1.7 reads
-		ManageCgroupsMode: mode.Enum(),
-		NotifyScripts:     proto.Bool(true),
-		ShellJob:          proto.Bool(o.ShellJob),
-		TcpEstablished:    proto.Bool(o.TCPEstablished),
-		ExtUnixSk:         proto.Bool(o.ExtUnixSk),
-		FileLocks:         proto.Bool(o.FileLocks),
-		EmptyNs:           proto.Uint32(o.EmptyNs),
-		OrphanPtsMaster:   proto.Bool(true),
-		AutoDedup:         proto.Bool(o.AutoDedup),
-		LazyPages:         proto.Bool(o.LazyPages),
+		ImagesDirFd:       int32(imagesFd),
+		LogLevel:          new(int32(4)),
+		LogFile:           new(logFile),
+		ManageCgroups:     new(true), // what CRIU before 1.7 reads
+		ManageCgroupsMode: new(mode),
+		NotifyScripts:     new(true),
+		ShellJob:          new(o.ShellJob),
+		TcpEstablished:    new(o.TCPEstablished),
+		ExtUnixSk:         new(o.ExtUnixSk),
+		FileLocks:         new(o.FileLocks),
+		EmptyNs:           new(o.EmptyNs),
+		OrphanPtsMaster:   new(true),
+		AutoDedup:         new(o.AutoDedup),
+		LazyPages:         new(o.LazyPages),
 	}
 	if workFd >= 0 {
-		r.WorkDirFd = proto.Int32(int32(workFd))
+		r.WorkDirFd = new(int32(workFd))
 	}
 	var annotations map[string]string
 	if spec != nil {
 		annotations = spec.Annotations
 	}
 	if f := ConfigFile(annotations); f != "" {
-		r.ConfigFile = proto.String(f)
+		r.ConfigFile = new(f)
 	}
 	return r, nil
 }

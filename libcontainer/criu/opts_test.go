@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 func TestParsePageServer(t *testing.T) {
@@ -40,8 +41,8 @@ func TestParsePageServer(t *testing.T) {
 
 func TestParseCgMode(t *testing.T) {
 	for in, want := range map[string]rpc.CriuCgMode{
-		"": rpc.CriuCgMode_DEFAULT, "soft": rpc.CriuCgMode_SOFT, "full": rpc.CriuCgMode_FULL,
-		"strict": rpc.CriuCgMode_STRICT, "ignore": rpc.CriuCgMode_IGNORE,
+		"": rpc.CgDefault, "soft": rpc.CgSoft, "full": rpc.CgFull,
+		"strict": rpc.CgStrict, "ignore": rpc.CgIgnore,
 	} {
 		if got, err := ParseCgMode(in); err != nil || got != want {
 			t.Errorf("ParseCgMode(%q) = %v, %v", in, got, err)
@@ -81,7 +82,7 @@ func TestConfigFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.ConfigFile == nil && c.want != "" || o.GetConfigFile() != c.want {
+		if o.ConfigFile == nil && c.want != "" || val(o.ConfigFile) != c.want {
 			t.Errorf("annotations %v: CriuOpts.ConfigFile %v, want %q", c.ann, o.ConfigFile, c.want)
 		}
 	}
@@ -121,17 +122,17 @@ func TestDumpRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := req.Opts
-	if req.GetType() != rpc.CriuReqType_DUMP || r.GetPid() != 42 || r.GetRoot() != "/rootfs" || r.GetImagesDirFd() != 7 || r.GetWorkDirFd() != 8 ||
-		!r.GetLeaveRunning() || !r.GetTcpEstablished() || !r.GetShellJob() || r.GetEmptyNs() != unix.CLONE_NEWNET ||
-		r.GetParentImg() != "../pre" || !r.GetTrackMem() || r.GetPs().GetAddress() != "10.0.0.2" || r.GetPs().GetPort() != 99 ||
-		r.GetManageCgroupsMode() != rpc.CriuCgMode_FULL || r.GetFreezeCgroup() != "/sys/fs/cgroup/x" ||
-		!r.GetOrphanPtsMaster() || !r.GetNotifyScripts() || r.GetLogFile() != DumpLog || r.StatusFd != nil {
+	if req.Type != rpc.ReqDump || val(r.Pid) != 42 || val(r.Root) != "/rootfs" || r.ImagesDirFd != 7 || val(r.WorkDirFd) != 8 ||
+		!val(r.LeaveRunning) || !val(r.TcpEstablished) || !val(r.ShellJob) || val(r.EmptyNs) != unix.CLONE_NEWNET ||
+		val(r.ParentImg) != "../pre" || !val(r.TrackMem) || val(r.Ps.Address) != "10.0.0.2" || val(r.Ps.Port) != 99 ||
+		val(r.ManageCgroupsMode) != rpc.CgFull || val(r.FreezeCgroup) != "/sys/fs/cgroup/x" ||
+		!val(r.OrphanPtsMaster) || !val(r.NotifyScripts) || val(r.LogFile) != DumpLog || r.StatusFd != nil {
 		t.Fatalf("dump options: %v", r)
 	}
 	if len(r.External) != 1 || r.External[0] != "net["+itoa(st.Ino)+"]:extRootNetNS" {
 		t.Fatalf("external: %v", r.External)
 	}
-	if len(r.ExtMnt) != 1 || r.ExtMnt[0].GetKey() != "/data" || r.ExtMnt[0].GetVal() != "/data" {
+	if len(r.ExtMnt) != 1 || r.ExtMnt[0].Key != "/data" || r.ExtMnt[0].Val != "/data" {
 		t.Fatalf("ext mounts: %v", r.ExtMnt)
 	}
 	// A pre-dump has the memory only.
@@ -140,7 +141,7 @@ func TestDumpRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.GetType() != rpc.CriuReqType_PRE_DUMP || len(req.Opts.ExtMnt) != 0 || req.Opts.WorkDirFd != nil {
+	if req.Type != rpc.ReqPreDump || len(req.Opts.ExtMnt) != 0 || req.Opts.WorkDirFd != nil {
 		t.Fatalf("pre-dump: %v", req)
 	}
 	// An external network namespace needs CRIU 3.11.
@@ -162,11 +163,11 @@ func TestDumpRequestStatusFd(t *testing.T) {
 	tg := &Target{Spec: &specs.Spec{}}
 	// CRIU 3.15 on says "status-ready" itself: the fd is ours to write.
 	req, err := (&Criu{Version: 31701}).DumpRequest(&Opts{LazyPages: true, StatusFd: int(w.Fd())}, tg, 3, -1)
-	if err != nil || req.Opts.StatusFd != nil || !req.Opts.GetLazyPages() {
+	if err != nil || req.Opts.StatusFd != nil || !val(req.Opts.LazyPages) {
 		t.Fatalf("%v %v", req, err)
 	}
 	req, err = (&Criu{Version: 31400}).DumpRequest(&Opts{LazyPages: true, StatusFd: int(w.Fd())}, tg, 3, -1)
-	if err != nil || req.Opts.GetStatusFd() != int32(w.Fd()) {
+	if err != nil || val(req.Opts.StatusFd) != int32(w.Fd()) {
 		t.Fatalf("old criu: %v %v", req, err)
 	}
 	if _, err := (&Criu{Version: 31701}).DumpRequest(&Opts{LazyPages: true, StatusFd: int(r.Fd())}, tg, 3, -1); err == nil || !strings.Contains(err.Error(), "not writable") {
@@ -200,8 +201,8 @@ func TestRestoreRequest(t *testing.T) {
 		}
 	}()
 	r := req.Opts
-	if req.GetType() != rpc.CriuReqType_RESTORE || r.GetRoot() != "/state/criu-root" || !r.GetRstSibling() || !r.GetEvasiveDevices() ||
-		r.GetLsmProfile() != "apparmor:p" || r.GetLsmMountContext() != "ctx" || r.GetLogFile() != RestoreLog {
+	if req.Type != rpc.ReqRestore || val(r.Root) != "/state/criu-root" || !val(r.RstSibling) || !val(r.EvasiveDevices) ||
+		val(r.LsmProfile) != "apparmor:p" || val(r.LsmMountContext) != "ctx" || val(r.LogFile) != RestoreLog {
 		t.Fatalf("restore options: %v", r)
 	}
 	if len(extra) != 2 {
@@ -209,17 +210,17 @@ func TestRestoreRequest(t *testing.T) {
 	}
 	var inherit []string
 	for _, i := range r.InheritFd {
-		inherit = append(inherit, i.GetKey()+"="+itoa(uint64(i.GetFd())))
+		inherit = append(inherit, i.Key+"="+itoa(uint64(i.Fd)))
 	}
 	if got := strings.Join(inherit, " "); got != "extRootPidNS=4 extRootNetNS=5 pipe:[11]=0 pipe:[12]=2" {
 		t.Fatalf("inherit fds: %s", got)
 	}
-	if len(r.JoinNs) != 1 || r.JoinNs[0].GetNs() != "ipc" || r.JoinNs[0].GetNsFile() != "/proc/self/ns/ipc" {
+	if len(r.JoinNs) != 1 || r.JoinNs[0].Ns != "ipc" || r.JoinNs[0].NsFile != "/proc/self/ns/ipc" {
 		t.Fatalf("join ns: %v", r.JoinNs)
 	}
 	var maps []string
 	for _, m := range r.ExtMnt {
-		maps = append(maps, m.GetKey()+"->"+m.GetVal())
+		maps = append(maps, m.Key+"->"+m.Val)
 	}
 	if got := strings.Join(maps, " "); got != "/data->/srv/data /dev/null->/dev/null" {
 		t.Fatalf("ext mounts: %s", got)
@@ -274,4 +275,13 @@ func TestParentPath(t *testing.T) {
 			t.Errorf("ParentPath(%q): %v, want %q", parent, err, want)
 		}
 	}
+}
+
+// val is *p, or the zero value for nil (an absent optional field).
+func val[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

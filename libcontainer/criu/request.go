@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // Log files CRIU writes in the work directory.
@@ -41,23 +41,23 @@ func (c *Criu) DumpRequest(o *Opts, t *Target, imagesFd, workFd int) (*rpc.CriuR
 	if err != nil {
 		return nil, err
 	}
-	r.Root = proto.String(t.Rootfs)
-	r.Pid = proto.Int32(int32(t.Pid))
-	r.LeaveRunning = proto.Bool(o.LeaveRunning)
-	r.TcpSkipInFlight = proto.Bool(o.TCPSkipInFlight)
-	r.LinkRemap = proto.Bool(o.LinkRemap)
+	r.Root = new(t.Rootfs)
+	r.Pid = new(int32(t.Pid))
+	r.LeaveRunning = new(o.LeaveRunning)
+	r.TcpSkipInFlight = new(o.TCPSkipInFlight)
+	r.LinkRemap = new(o.LinkRemap)
 	if err := c.dumpNamespaces(r, t.Spec); err != nil {
 		return nil, err
 	}
 	if t.FreezeCgroup != "" {
-		r.FreezeCgroup = proto.String(t.FreezeCgroup)
+		r.FreezeCgroup = new(t.FreezeCgroup)
 	}
 	if ps := o.PageServer; ps != nil && ps.Address != "" && ps.Port != 0 {
-		r.Ps = &rpc.CriuPageServerInfo{Address: proto.String(ps.Address), Port: proto.Int32(ps.Port)}
+		r.Ps = &rpc.CriuPageServerInfo{Address: new(ps.Address), Port: new(ps.Port)}
 	}
 	if o.ParentImage != "" {
-		r.ParentImg = proto.String(o.ParentImage)
-		r.TrackMem = proto.Bool(true)
+		r.ParentImg = new(o.ParentImage)
+		r.TrackMem = new(true)
 	}
 	if o.LazyPages && o.StatusFd >= 0 {
 		if err := checkStatusFd(o.StatusFd); err != nil {
@@ -65,17 +65,17 @@ func (c *Criu) DumpRequest(o *Opts, t *Target, imagesFd, workFd int) (*rpc.CriuR
 		}
 		if c.Version < VersionStatusReady {
 			// Older CRIU writes it itself (it can open our fds).
-			r.StatusFd = proto.Int32(int32(o.StatusFd))
+			r.StatusFd = new(int32(o.StatusFd))
 		}
 	}
-	typ := rpc.CriuReqType_DUMP
+	typ := rpc.ReqDump
 	if o.PreDump {
-		typ = rpc.CriuReqType_PRE_DUMP
+		typ = rpc.ReqPreDump
 	} else {
 		// A pre-dump has only the memory: no need for these.
 		r.ExtMnt = DumpMap(t.Mounts)
 	}
-	return &rpc.CriuReq{Type: typ.Enum(), Opts: r}, nil
+	return &rpc.CriuReq{Type: typ, Opts: r}, nil
 }
 
 // checkStatusFd checks that --status-fd is an open, writable fd.
@@ -108,20 +108,20 @@ func (c *Criu) RestoreRequest(o *Opts, t *Target, root string, imagesFd, workFd 
 	if err != nil {
 		return nil, nil, err
 	}
-	r.Root = proto.String(root)
-	r.EvasiveDevices = proto.Bool(true)
-	r.RstSibling = proto.Bool(true) // the restored init is our child
+	r.Root = new(root)
+	r.EvasiveDevices = new(true)
+	r.RstSibling = new(true) // the restored init is our child
 	if o.LsmProfile != "" {
 		if err := c.Require(VersionLSM, "--lsm-profile"); err != nil {
 			return nil, nil, err
 		}
-		r.LsmProfile = proto.String(o.LsmProfile)
+		r.LsmProfile = new(o.LsmProfile)
 	}
 	if o.LsmMountContext != "" {
 		if err := c.Require(VersionLSM, "--lsm-mount-context"); err != nil {
 			return nil, nil, err
 		}
-		r.LsmMountContext = proto.String(o.LsmMountContext)
+		r.LsmMountContext = new(o.LsmMountContext)
 	}
 	if err := c.restoreNamespaces(r, t.Spec, &extra); err != nil {
 		return nil, extra, err
@@ -132,10 +132,10 @@ func (c *Criu) RestoreRequest(o *Opts, t *Target, root string, imagesFd, workFd 
 			break
 		}
 		if strings.HasPrefix(d, "pipe:") {
-			r.InheritFd = append(r.InheritFd, &rpc.InheritFd{Key: proto.String(d), Fd: proto.Int32(int32(i))})
+			r.InheritFd = append(r.InheritFd, &rpc.InheritFd{Key: d, Fd: int32(i)})
 		}
 	}
-	return &rpc.CriuReq{Type: rpc.CriuReqType_RESTORE.Enum(), Opts: r}, extra, nil
+	return &rpc.CriuReq{Type: rpc.ReqRestore, Opts: r}, extra, nil
 }
 
 // RequireFeatures asks CRIU whether it has what o needs on this kernel:
@@ -144,18 +144,18 @@ func (c *Criu) RequireFeatures(o *Opts) error {
 	want := &rpc.CriuFeatures{}
 	var names []string
 	if o.PreDump {
-		want.MemTrack = proto.Bool(true)
+		want.MemTrack = new(true)
 		names = append(names, "memory tracking (--pre-dump)")
 	}
 	if o.LazyPages {
-		want.LazyPages = proto.Bool(true)
+		want.LazyPages = new(true)
 		names = append(names, "lazy pages (--lazy-pages)")
 	}
 	if len(names) == 0 {
 		return nil
 	}
 	s := &Session{Criu: c}
-	resp, err := s.Run(&rpc.CriuReq{Type: rpc.CriuReqType_FEATURE_CHECK.Enum(), Features: want})
+	resp, err := s.Run(&rpc.CriuReq{Type: rpc.ReqFeatureCheck, Features: want})
 	if err != nil {
 		return fmt.Errorf("criu feature check: %w", err)
 	}

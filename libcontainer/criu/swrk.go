@@ -7,10 +7,10 @@ import (
 	"os"
 	"os/exec"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 // FirstExtraFd is the number Session.ExtraFiles[0] has in criu: fds 0-2 are
@@ -20,7 +20,7 @@ const FirstExtraFd = 4
 // Session is one conversation with `criu swrk`: a request, CRIU's
 // notifications, and its answer. go-criu's own client cannot give criu
 // stdio and extra files, nor pass on the fds that come with a
-// notification, all of which restore needs; the messages are go-criu's.
+// notification, all of which restore needs; the messages are package rpc's.
 type Session struct {
 	Criu *Criu
 	// Stdin, Stdout and Stderr become criu's stdio (nil: /dev/null). On
@@ -96,7 +96,7 @@ func (s *Session) Run(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start criu: %w", err)
 	}
-	logrus.Debugf("criu swrk started: %d, %s request", cmd.Process.Pid, req.GetType())
+	logrus.Debugf("criu swrk started: %d, %s request", cmd.Process.Pid, req.Type)
 	waited := false
 	defer func() {
 		if !waited {
@@ -120,7 +120,7 @@ func (s *Session) Run(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 	conn.Close()
 	waited = true
 	werr := cmd.Wait()
-	if werr != nil && req.GetType() != rpc.CriuReqType_PRE_DUMP {
+	if werr != nil && req.Type != rpc.ReqPreDump {
 		return resp, fmt.Errorf("criu swrk: %w", werr)
 	}
 	return resp, nil
@@ -128,10 +128,10 @@ func (s *Session) Run(req *rpc.CriuReq) (*rpc.CriuResp, error) {
 
 // converse sends req and handles CRIU's messages up to the final answer.
 func (s *Session) converse(conn *net.UnixConn, req *rpc.CriuReq) (*rpc.CriuResp, error) {
-	typ := req.GetType()
+	typ := req.Type
 	statusFd := -1
 	if req.Opts != nil && req.Opts.StatusFd != nil {
-		statusFd = int(req.Opts.GetStatusFd())
+		statusFd = int(*req.Opts.StatusFd)
 	}
 	if err := send(conn, req); err != nil {
 		return nil, err
@@ -159,18 +159,18 @@ func (s *Session) converse(conn *net.UnixConn, req *rpc.CriuReq) (*rpc.CriuResp,
 			return nil, errors.New("criu message too large")
 		}
 		resp := &rpc.CriuResp{}
-		if err := proto.Unmarshal(buf[:n], resp); err != nil {
+		if err := rpc.Unmarshal(buf[:n], resp); err != nil {
 			closeAll(files)
 			return nil, fmt.Errorf("criu answer: %w", err)
 		}
-		if !resp.GetSuccess() {
+		if !resp.Success {
 			closeAll(files)
-			return resp, &RPCError{Type: resp.GetType(), Errno: resp.GetCrErrno(), Msg: resp.GetCrErrmsg()}
+			return resp, &RPCError{Type: resp.Type, Errno: resp.GetCrErrno(), Msg: resp.GetCrErrmsg()}
 		}
-		if resp.GetType() != rpc.CriuReqType_NOTIFY {
+		if resp.Type != rpc.ReqNotify {
 			closeAll(files)
-			if resp.GetType() != typ {
-				return resp, fmt.Errorf("criu answered %s to %s", resp.GetType(), typ)
+			if resp.Type != typ {
+				return resp, fmt.Errorf("criu answered %s to %s", resp.Type, typ)
 			}
 			return resp, nil
 		}
@@ -189,7 +189,7 @@ func (s *Session) converse(conn *net.UnixConn, req *rpc.CriuReq) (*rpc.CriuResp,
 		} else {
 			closeAll(files)
 		}
-		ack := &rpc.CriuReq{Type: rpc.CriuReqType_NOTIFY.Enum(), NotifySuccess: proto.Bool(true)}
+		ack := &rpc.CriuReq{Type: rpc.ReqNotify, NotifySuccess: new(true)}
 		if err := send(conn, ack); err != nil {
 			return resp, err
 		}
@@ -197,11 +197,7 @@ func (s *Session) converse(conn *net.UnixConn, req *rpc.CriuReq) (*rpc.CriuResp,
 }
 
 func send(conn *net.UnixConn, req *rpc.CriuReq) error {
-	data, err := proto.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("criu request: %w", err)
-	}
-	if _, err := conn.Write(data); err != nil {
+	if _, err := conn.Write(rpc.Marshal(req)); err != nil {
 		return fmt.Errorf("write to criu: %w", err)
 	}
 	return nil

@@ -11,9 +11,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
 
 var (
@@ -56,6 +56,12 @@ func TestNew(t *testing.T) {
 	if c, err := New(""); err != nil || c.Path != fake {
 		t.Fatalf("New(\"\"): %+v, %v", c, err)
 	}
+	// A build from git counts as the next minor version.
+	t.Setenv("FAKECRIU_GITID", "v3.17.1-12-gabcdef")
+	if c, err := New(fake); err != nil || c.Version != 31800 {
+		t.Fatalf("New (git build): %+v, %v", c, err)
+	}
+	t.Setenv("FAKECRIU_GITID", "")
 	t.Setenv("FAKECRIU_VERSION", "2.12")
 	_, err = New(fake)
 	var ve *VersionError
@@ -86,7 +92,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Check: %q, want %q", err, want)
 	}
 	var re *RPCError
-	if !errors.As(err, &re) || re.Type != rpc.CriuReqType_CHECK {
+	if !errors.As(err, &re) || re.Type != rpc.ReqCheck {
 		t.Fatalf("Check does not wrap the failed request: %#v", ce.Err)
 	}
 	t.Setenv("FAKECRIU_SUCCEED", "1")
@@ -108,7 +114,7 @@ func TestSessionNotifications(t *testing.T) {
 		Criu: c,
 		Started: func(pid int, req *rpc.CriuReq) error {
 			started = pid
-			req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Path: proto.String("/x")})
+			req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Path: "/x"})
 			return nil
 		},
 		Notify: func(n *Notification) error {
@@ -118,7 +124,7 @@ func TestSessionNotifications(t *testing.T) {
 			return nil
 		},
 	}
-	resp, err := s.Run(&rpc.CriuReq{Type: rpc.CriuReqType_RESTORE.Enum(), Opts: &rpc.CriuOpts{ImagesDirFd: proto.Int32(-1)}})
+	resp, err := s.Run(&rpc.CriuReq{Type: rpc.ReqRestore, Opts: &rpc.CriuOpts{ImagesDirFd: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +156,7 @@ func TestSessionNotifications(t *testing.T) {
 	// A handler's error ends the conversation: criu gets no ack.
 	os.Remove(trace)
 	s.Notify = func(n *Notification) error { return errors.New("hook failed") }
-	if _, err := s.Run(&rpc.CriuReq{Type: rpc.CriuReqType_RESTORE.Enum(), Opts: &rpc.CriuOpts{ImagesDirFd: proto.Int32(-1)}}); err == nil || err.Error() != "hook failed" {
+	if _, err := s.Run(&rpc.CriuReq{Type: rpc.ReqRestore, Opts: &rpc.CriuOpts{ImagesDirFd: -1}}); err == nil || err.Error() != "hook failed" {
 		t.Fatalf("failing handler: %v", err)
 	}
 	data, _ = os.ReadFile(trace)
@@ -169,11 +175,11 @@ func TestSessionFailure(t *testing.T) {
 	defer d.Close()
 	t.Setenv("FAKECRIU_ERROR", "Can't dump ghost file /x")
 	s := &Session{Criu: c}
-	_, err = s.Run(&rpc.CriuReq{Type: rpc.CriuReqType_DUMP.Enum(), Opts: &rpc.CriuOpts{
-		ImagesDirFd: proto.Int32(int32(d.Fd())), LogFile: proto.String(DumpLog),
+	_, err = s.Run(&rpc.CriuReq{Type: rpc.ReqDump, Opts: &rpc.CriuOpts{
+		ImagesDirFd: int32(d.Fd()), LogFile: new(DumpLog),
 	}})
 	var re *RPCError
-	if !errors.As(err, &re) || re.Type != rpc.CriuReqType_DUMP || err.Error() != "criu failed: type DUMP errno 0" {
+	if !errors.As(err, &re) || re.Type != rpc.ReqDump || err.Error() != "criu failed: type DUMP errno 0" {
 		t.Fatalf("failed dump: %v", err)
 	}
 	logPath := filepath.Join(dir, DumpLog)
@@ -182,7 +188,7 @@ func TestSessionFailure(t *testing.T) {
 	}
 	// criu that is not there at all.
 	s = &Session{Criu: &Criu{Path: "/nonexistent/criu"}}
-	if _, err := s.Run(&rpc.CriuReq{Type: rpc.CriuReqType_VERSION.Enum()}); err == nil || !strings.Contains(err.Error(), "start criu") {
+	if _, err := s.Run(&rpc.CriuReq{Type: rpc.ReqVersion}); err == nil || !strings.Contains(err.Error(), "start criu") {
 		t.Fatalf("missing criu: %v", err)
 	}
 }
@@ -227,12 +233,12 @@ func TestFormatVersion(t *testing.T) {
 }
 
 func TestRPCErrorMessage(t *testing.T) {
-	e := &RPCError{Type: rpc.CriuReqType_DUMP, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}
+	e := &RPCError{Type: rpc.ReqDump, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}
 	want := "criu failed: type DUMP errno 0: A session leader of 266(1) is outside of its pid namespace"
 	if e.Error() != want {
 		t.Fatalf("%q, want %q", e.Error(), want)
 	}
-	e = &RPCError{Type: rpc.CriuReqType_RESTORE, Errno: int32(unix.ENOENT)}
+	e = &RPCError{Type: rpc.ReqRestore, Errno: int32(unix.ENOENT)}
 	if e.Error() != "criu failed: type RESTORE errno 2 (no such file or directory)" {
 		t.Fatal(e.Error())
 	}
@@ -242,7 +248,7 @@ func TestRPCErrorMessage(t *testing.T) {
 	if err := os.WriteFile(p, []byte(log), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := LogError(&RPCError{Type: rpc.CriuReqType_DUMP, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}, p).Error()
+	got := LogError(&RPCError{Type: rpc.ReqDump, Msg: "Error (criu/cr-dump.c:1618): A session leader of 266(1) is outside of its pid namespace\n"}, p).Error()
 	if got != want+": first (log: "+p+")" {
 		t.Fatalf("LogError: %q", got)
 	}

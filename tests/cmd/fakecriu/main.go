@@ -3,7 +3,7 @@
 // on FD the way a criu that cannot work would.
 //
 //   - VERSION: answered with $FAKECRIU_VERSION (major.minor[.sublevel],
-//     default 3.17.1).
+//     default 3.17.1) and the git id $FAKECRIU_GITID (a build from git).
 //   - CHECK, DUMP, RESTORE and the rest fail; each writes the log file
 //     the request names, in its images directory, with an error line
 //     ($FAKECRIU_ERROR, default "fake criu cannot work here").
@@ -140,6 +140,9 @@ func version() *rpc.CriuVersion {
 	cv := &rpc.CriuVersion{MajorNumber: proto.Int32(nums[0]), MinorNumber: proto.Int32(nums[1])}
 	if nums[2] != 0 {
 		cv.Sublevel = proto.Int32(nums[2])
+	}
+	if g := os.Getenv("FAKECRIU_GITID"); g != "" {
+		cv.Gitid = proto.String(g)
 	}
 	return cv
 }
