@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
@@ -70,10 +69,6 @@ func (c *Criu) Check() error {
 	return nil
 }
 
-// logLinePrefix matches what CRIU puts before a message: the time, and for
-// errors and warnings the level and the source location.
-var logLinePrefix = regexp.MustCompile(`^(?:\(\s*[0-9.]+\)\s*)?(?:(?:Error|Warn) \([^)]*\):\s*)?`)
-
 // ErrorLines returns the last max "Error" lines of a CRIU log, stripped of
 // their time and source location, oldest first.
 func ErrorLines(path string, max int) ([]string, error) {
@@ -102,11 +97,35 @@ func ErrorLines(path string, max int) ([]string, error) {
 	return lines, sc.Err()
 }
 
-// cleanLogLine strips a CRIU log line (or error message) of its time,
-// level and source location.
+// cleanLogLine strips a CRIU log line (or error message) of what CRIU
+// puts before the message: the time, "(  0.123456) ", and for errors and
+// warnings the level and source location, "Error (criu/file.c:123): ".
 func cleanLogLine(line string) string {
-	return strings.TrimSpace(logLinePrefix.ReplaceAllString(strings.TrimSpace(line), ""))
+	s := strings.TrimSpace(line)
+	if rest, ok := strings.CutPrefix(s, "("); ok {
+		if t, rest, ok := strings.Cut(rest, ")"); ok {
+			t = strings.TrimLeft(t, logSpace)
+			if t != "" && strings.Trim(t, "0123456789.") == "" {
+				s = strings.TrimLeft(rest, logSpace)
+			}
+		}
+	}
+	rest, ok := strings.CutPrefix(s, "Error (")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "Warn (")
+	}
+	if ok {
+		if _, rest, ok := strings.Cut(rest, ")"); ok {
+			if rest, ok := strings.CutPrefix(rest, ":"); ok {
+				s = rest
+			}
+		}
+	}
+	return strings.TrimSpace(s)
 }
+
+// logSpace is what CRIU may pad with (a regexp's \s).
+const logSpace = " \t\n\f\r"
 
 // LogError adds to err (a failed request) the last errors of CRIU's log
 // that it does not say already, and where the log is.

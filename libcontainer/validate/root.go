@@ -5,14 +5,51 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// semver matches a SemVer 2.0.0 version and captures its major number.
-var semver = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)` +
-	`(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
+// semverMajor returns the major number of a SemVer 2.0.0 version
+// (MAJOR.MINOR.PATCH, numbers without leading zeros, then optionally
+// -PRERELEASE and +BUILD, dot-separated identifiers of [0-9A-Za-z-]), and
+// false if v is not one. Written out rather than a regexp: a regexp
+// compiled at start-up costs every run of the runtime.
+func semverMajor(v string) (string, bool) {
+	v, build, hasBuild := strings.Cut(v, "+")
+	if hasBuild && !semverIdents(build) {
+		return "", false
+	}
+	core, pre, hasPre := strings.Cut(v, "-")
+	if hasPre && !semverIdents(pre) {
+		return "", false
+	}
+	nums := strings.Split(core, ".")
+	if len(nums) != 3 {
+		return "", false
+	}
+	for _, n := range nums {
+		if n == "" || (n[0] == '0' && len(n) > 1) || strings.Trim(n, "0123456789") != "" {
+			return "", false
+		}
+	}
+	return nums[0], true
+}
+
+// semverIdents checks dot-separated, non-empty identifiers of [0-9A-Za-z-].
+func semverIdents(s string) bool {
+	for id := range strings.SplitSeq(s, ".") {
+		if id == "" {
+			return false
+		}
+		for _, c := range []byte(id) {
+			if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // version checks ociVersion: it is required, must be SemVer, and its major
 // version must be 1. Like runc, any 1.x is accepted: the spec keeps
@@ -23,11 +60,11 @@ func (v *validator) version() error {
 	if ver == "" {
 		return errors.New("ociVersion must be set")
 	}
-	m := semver.FindStringSubmatch(ver)
-	if m == nil {
+	major, ok := semverMajor(ver)
+	if !ok {
 		return fmt.Errorf("ociVersion %q is not a SemVer 2.0.0 version", ver)
 	}
-	if m[1] != "1" {
+	if major != "1" {
 		return fmt.Errorf("ociVersion %q is not supported: this runtime supports 1.x (up to %s)", ver, specs.Version)
 	}
 	return nil
