@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -41,14 +42,14 @@ type Caps struct {
 var lastCap = capability.LastCap
 
 // byName maps "CAP_CHOWN" style names to capability numbers for every
-// capability this build knows.
-var byName = func() map[string]capability.Cap {
+// capability this build knows; built on first use, not at start-up.
+var byName = sync.OnceValue(func() map[string]capability.Cap {
 	m := make(map[string]capability.Cap)
 	for _, c := range capability.ListKnown() {
 		m[name(c)] = c
 	}
 	return m
-}()
+})
 
 // name returns the OCI spelling of a capability ("CAP_SYS_ADMIN").
 func name(c capability.Cap) string {
@@ -58,8 +59,8 @@ func name(c capability.Cap) string {
 // Known returns every capability name this build knows (for `runc
 // features`), sorted.
 func Known() []string {
-	names := make([]string, 0, len(byName))
-	for n := range byName {
+	names := make([]string, 0, len(byName()))
+	for n := range byName() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -107,7 +108,7 @@ func Parse(c *specs.LinuxCapabilities) (_ *Caps, ignored []string, _ error) {
 		{c.Ambient, &caps.ambient},
 	} {
 		for _, n := range s.names {
-			cp, ok := byName[n]
+			cp, ok := byName()[n]
 			if !ok || cp > last {
 				if !slices.Contains(ignored, n) {
 					ignored = append(ignored, n)
@@ -126,7 +127,7 @@ func Parse(c *specs.LinuxCapabilities) (_ *Caps, ignored []string, _ error) {
 // Has reports whether the named capability is in the given set
 // (capability.BOUNDING, EFFECTIVE, INHERITABLE, PERMITTED or AMBIENT).
 func (c *Caps) Has(which capability.CapType, n string) bool {
-	cp, ok := byName[n]
+	cp, ok := byName()[n]
 	if !ok {
 		return false
 	}

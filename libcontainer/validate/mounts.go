@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -13,8 +14,8 @@ import (
 // flagOptions are the mount options that become mount flags, propagation
 // or mount attributes rather than filesystem data (runc's table: mount(8)
 // flags, propagation, recursive attributes, tmpcopyup, idmap/ridmap).
-// Anything else is filesystem-specific data.
-var flagOptions = func() map[string]bool {
+// Anything else is filesystem-specific data. Built on first use.
+var flagOptions = sync.OnceValue(func() map[string]bool {
 	m := make(map[string]bool)
 	for _, o := range strings.Fields(`
 		async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand
@@ -27,7 +28,7 @@ var flagOptions = func() map[string]bool {
 		m[o] = true
 	}
 	return m
-}()
+})
 
 // propagations are the values of linux.rootfsPropagation.
 var propagations = map[string]bool{
@@ -78,7 +79,7 @@ func (v *validator) mount(i int, m *specs.Mount) error {
 		case "idmap", "ridmap":
 			idmap = true
 		}
-		if !flagOptions[o] {
+		if !flagOptions()[o] {
 			data = append(data, o)
 		}
 	}
