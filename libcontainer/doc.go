@@ -42,7 +42,8 @@
 //   - exeseal: the sealed copy of the runtime's binary run as runc init.
 //   - cgroups: the runtime's interface over opencontainers/cgroups.
 //   - intelrdt: linux.intelRdt through resctrl.
-//   - criu: checkpoint and restore through CRIU's RPC.
+//   - criu: checkpoint and restore through CRIU's RPC; criu/rpc holds its
+//     messages and their wire codec (no protobuf runtime at start-up).
 //   - validate: the spec checked once, before anything is created.
 //   - kernel: the oldest Linux the runtime supports, and its check.
 //   - testfault: fault injection for the tests, compiled in only with the
