@@ -56,7 +56,7 @@ func New(path string) (*Criu, error) {
 		if errors.As(err, &ee) {
 			err = ee.Err
 		}
-		return nil, fmt.Errorf("%w: %s: %v (install criu or name it with --criu)", ErrNotFound, path, err)
+		return nil, fmt.Errorf("%w: %s: %w (install criu or name it with --criu)", ErrNotFound, path, err)
 	}
 	v, err := askVersion(bin)
 	if err != nil {

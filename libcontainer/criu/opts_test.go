@@ -114,8 +114,10 @@ func TestDumpRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Criu{Version: 31701}
-	o := &Opts{LeaveRunning: true, TCPEstablished: true, ShellJob: true, EmptyNs: unix.CLONE_NEWNET,
-		ParentImage: "../pre", PageServer: &PageServer{"10.0.0.2", 99}, ManageCgroupsMode: "full", StatusFd: -1}
+	o := &Opts{
+		LeaveRunning: true, TCPEstablished: true, ShellJob: true, EmptyNs: unix.CLONE_NEWNET,
+		ParentImage: "../pre", PageServer: &PageServer{"10.0.0.2", 99}, ManageCgroupsMode: "full", StatusFd: -1,
+	}
 	tg := &Target{Spec: spec, Rootfs: "/rootfs", Pid: 42, FreezeCgroup: "/sys/fs/cgroup/x", Mounts: ExternalMounts(spec, "", nil, nil)}
 	req, err := c.DumpRequest(o, tg, 7, 8)
 	if err != nil {

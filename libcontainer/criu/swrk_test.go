@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -31,11 +30,11 @@ func fakeCriu(t *testing.T) string {
 			fakeErr = err
 			return
 		}
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 		fakePath = filepath.Join(dir, "criu")
-		out, err := exec.Command(goBin, "build", "-o", fakePath, "../../tests/cmd/fakecriu").CombinedOutput()
+		// "go" from PATH: go test puts its own toolchain first there.
+		out, err := exec.Command("go", "build", "-o", fakePath, "../../tests/cmd/fakecriu").CombinedOutput()
 		if err != nil {
-			fakeErr = fmt.Errorf("build fakecriu: %v: %s", err, out)
+			fakeErr = fmt.Errorf("build fakecriu: %w: %s", err, out)
 		}
 	})
 	if fakeErr != nil {
