@@ -11,7 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 )
 
 // ErrNotPaused is returned by Resume for a container that is not paused.
@@ -23,7 +23,7 @@ var errNoCgroup = errors.New("the container has no cgroup")
 
 // mustCgroup returns the container's cgroup manager, or an error if it has
 // none.
-func (c *Container) mustCgroup() (cgroups.Manager, error) {
+func (c *Container) mustCgroup() (cgroupmgr.Manager, error) {
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
@@ -37,7 +37,7 @@ type createHandler struct {
 	// timeOffsets are those of the bootstrap message, for a new time
 	// namespace.
 	timeOffsets string
-	cg          cgroups.Manager
+	cg          cgroupmgr.Manager
 	// made delivers the result of makeCgroup (nil: the cgroup is not
 	// made before the init starts); madeErr keeps it.
 	made    chan error
@@ -78,14 +78,14 @@ func (h *createHandler) makeCgroup() error {
 // newCgroup sets up the cgroup manager and records the cgroup's paths.
 func (h *createHandler) newCgroup() error {
 	c := h.c
-	cg, err := cgroups.New(cgroupConfig(c.state))
+	cg, err := cgroupmgr.New(cgroupConfig(c.state))
 	if err != nil {
 		return err
 	}
 	h.cg = cg
 	// Before it is ours (a cgroup we refuse is not removed): one in use,
 	// or frozen, which runc init would freeze in.
-	if err := cgroups.CheckUnused(cg.Paths()); err != nil {
+	if err := cgroupmgr.CheckUnused(cg.Paths()); err != nil {
 		return err
 	}
 	c.cg = cg
@@ -197,7 +197,7 @@ func (h *createHandler) joinCgroup(pid int) error {
 			<-h.warm
 		}
 		err := h.cg.Apply(pid)
-		if err != nil && !errors.Is(err, cgroups.ErrRootless) {
+		if err != nil && !errors.Is(err, cgroupmgr.ErrRootless) {
 			return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 		}
 	}

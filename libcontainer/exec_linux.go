@@ -13,7 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/kernel"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
@@ -297,7 +297,7 @@ func initCgroupIfInner(dir string, pid int) string {
 		}
 		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
 		// cgroup is below the container's, under the same mount.
-		if init := filepath.Join(cgroups.V2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
+		if init := filepath.Join(cgroupmgr.V2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
 			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, init)
 			return init
 		}

@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
@@ -111,14 +111,14 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 	if _, err := os.Lstat(filepath.Join(root, o.ID)); err == nil {
 		return nil, fmt.Errorf("container with id exists: %s", o.ID)
 	}
-	cg, err := cgroups.New(cgroupConfig(c.state))
+	cg, err := cgroupmgr.New(cgroupConfig(c.state))
 	if err != nil {
 		return nil, err
 	}
 	// CRIU puts the processes in the cgroup as it finds it, and a failed
 	// restore removes it again: it must not be another container's, nor
 	// frozen (as for create).
-	if err := cgroups.CheckUnused(cg.Paths()); err != nil {
+	if err := cgroupmgr.CheckUnused(cg.Paths()); err != nil {
 		return nil, err
 	}
 	if err := c.makeStateDir(root); err != nil {
@@ -223,7 +223,7 @@ func otherNamespace(pid int, ns string) bool {
 // restoreCgroup puts criu (pid) in the container's new cgroup with the
 // config's limits, and tells CRIU to restore the processes there: the
 // cgroup roots are the ones criu is in now.
-func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq) error {
+func (c *Container) restoreCgroup(cg cgroupmgr.Manager, pid int, req *rpc.CriuReq) error {
 	if err := cg.Apply(pid); err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}

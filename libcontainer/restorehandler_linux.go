@@ -5,7 +5,7 @@ import (
 
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 )
 
@@ -14,7 +14,7 @@ import (
 // notifications (criu.Session's Started and Notify).
 type restoreHandler struct {
 	c       *Container
-	cg      cgroups.Manager
+	cg      cgroupmgr.Manager
 	console *os.File // the console socket, for a restored terminal
 	// pid is the restored init's, once CRIU told it (post-restore).
 	pid int

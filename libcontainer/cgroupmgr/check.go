@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 // What a new container checks of its cgroup before its init joins it, and
 // what the runtime looks at when an init it waits for has gone quiet.

@@ -1,4 +1,4 @@
-// Package cgroups is the runtime's one small interface over
+// Package cgroupmgr is the runtime's one small interface over
 // github.com/opencontainers/cgroups: it turns the cgroup part of an OCI spec
 // (linux.cgroupsPath, linux.resources, linux.devices, the systemd
 // annotations) into a library configuration, picks the driver (cgroupfs v1,
@@ -19,7 +19,7 @@
 //
 // With the systemd driver, linux.cgroupsPath is "slice:prefix:name" and
 // org.systemd.property.* annotations become unit properties.
-package cgroups
+package cgroupmgr
 
 import (
 	"context"
