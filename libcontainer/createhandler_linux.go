@@ -3,9 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -24,7 +22,7 @@ import (
 //
 // The cgroup: with the cgroupfs driver and a privileged runtime it is made
 // while runc seals its binary and runc init is born in it
-// (cgroupjoin_linux.go). Otherwise it is made while the init starts, with
+// (cgroupmgr.Manager.OpenJoin). Otherwise it is made while the init starts, with
 // a first move (of stage 0) that pays the v1 attach's RCU grace period
 // early, so that moving the init itself is quick.
 type createHandler struct {
@@ -43,7 +41,7 @@ type createHandler struct {
 	made    chan error
 	madeErr error
 	// join is the cgroup runc init is born in (nil: JoinCgroup moves it).
-	join *cgroupJoin
+	join *cgroupmgr.Join
 	// warm is closed once stage 0's early move into the cgroup is done
 	// (nil: none was made).
 	warm chan struct{}
@@ -67,7 +65,7 @@ func (h *createHandler) makeCgroup() error {
 	if err := h.cg.Apply(-1); err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
-	j, err := openCgroupJoin(slices.Collect(maps.Values(h.cfg.CgroupPaths)))
+	j, err := h.cg.OpenJoin()
 	if err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
@@ -97,7 +95,7 @@ func (h *createHandler) newCgroup() error {
 	return saveState(c.dir, &snap)
 }
 
-func (h *createHandler) beforeStart() (*cgroupJoin, error) {
+func (h *createHandler) beforeStart() (*cgroupmgr.Join, error) {
 	if h.made != nil {
 		h.madeErr, h.made = <-h.made, nil
 	}
@@ -206,7 +204,7 @@ func (h *createHandler) joinCgroup(pid int) error {
 	if h.o.Rootless {
 		// Without access to (some of) the cgroup, run without it, as
 		// runc does (see rootless_linux.go).
-		c.state.CgroupPaths = rootlessCgroupPaths(h.spec, c.state.CgroupPaths)
+		c.state.CgroupPaths = rootlessCgroupPaths(h.spec, h.cg)
 	}
 	return nil
 }

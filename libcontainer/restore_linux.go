@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,7 +230,7 @@ func (c *Container) restoreCgroup(cg cgroupmgr.Manager, pid int, req *rpc.CriuRe
 	if err := cg.Set(c.state.Config.Linux.Resources); err != nil {
 		return fmt.Errorf("set cgroup resources: %w", err)
 	}
-	roots, err := procCgroups(pid)
+	roots, err := cgroupmgr.ProcCgroups(pid)
 	if err != nil {
 		return err
 	}
@@ -239,32 +238,6 @@ func (c *Container) restoreCgroup(cg cgroupmgr.Manager, pid int, req *rpc.CriuRe
 		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: proto.String(r[0]), Path: proto.String(r[1])})
 	}
 	return nil
-}
-
-// procCgroups reads /proc/<pid>/cgroup as (controller, path) pairs, one per
-// controller ("" for cgroup v2, "name=systemd" for named hierarchies).
-func procCgroups(pid int) ([][2]string, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out [][2]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			out = append(out, [2]string{"", parts[2]})
-			continue
-		}
-		for _, ctrl := range strings.Split(parts[1], ",") {
-			out = append(out, [2]string{ctrl, parts[2]})
-		}
-	}
-	return out, sc.Err()
 }
 
 // readDescriptors reads descriptors.json of a checkpoint.

@@ -227,18 +227,6 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	return nil
 }
 
-func (m *mgr) AddPid(sub string, pid int) error {
-	if sub != "" {
-		if filepath.IsAbs(sub) || checkInside(sub) != nil {
-			return fmt.Errorf("add pid %d: sub-cgroup %q must be a relative path below the container's cgroup", pid, sub)
-		}
-	}
-	if err := m.lib.AddPid(sub, pid); err != nil {
-		return fmt.Errorf("add pid %d to cgroup %s: %w", pid, filepath.Join(m.name(), sub), err)
-	}
-	return nil
-}
-
 func (m *mgr) Pids() ([]int, error) {
 	pids, err := m.lib.GetAllPids()
 	if err != nil {
@@ -275,14 +263,6 @@ func (m *mgr) Stats() (*cgroups.Stats, error) {
 		return nil, fmt.Errorf("read stats of cgroup %s: %w", m.name(), err)
 	}
 	return st, nil
-}
-
-func (m *mgr) OOMKillCount() (uint64, error) {
-	n, err := m.lib.OOMKillCount()
-	if err != nil {
-		return 0, fmt.Errorf("read OOM kill count of cgroup %s: %w", m.name(), err)
-	}
-	return n, nil
 }
 
 func (m *mgr) Destroy() error {

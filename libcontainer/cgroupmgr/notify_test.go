@@ -63,7 +63,7 @@ func TestNotifyOOM(t *testing.T) {
 	}
 	// On v1 the event comes as the OOM starts, the kill just after.
 	eventually(t, "OOMKillCount 1", func() bool {
-		n, err := m.OOMKillCount()
+		n, err := m.(*mgr).lib.OOMKillCount()
 		return err == nil && n == 1
 	})
 	// The shell survived (only dd was killed): let it go and remove the
