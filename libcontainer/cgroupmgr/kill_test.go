@@ -16,6 +16,46 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// TestKillAllCgroupVanishes: a SIGKILL whose cgroup2 directory goes away
+// right after cgroup.kill (the container exited, and a racing delete
+// removed it) succeeds: the processes it held are gone. runc kill and
+// delete -f used to fail there with "list pids of ...: no such file or
+// directory".
+func TestKillAllCgroupVanishes(t *testing.T) {
+	e := newTestEnv(t)
+	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/gone"})
+	if err := m.Apply(-1); err != nil {
+		t.Fatal(err)
+	}
+	dir := m.Paths()[""]
+	if dir == "" {
+		t.Fatal("the cgroup has no cgroup2 directory (neither cgroup v2 nor hybrid host)")
+	}
+	defer func(f func(string)) { afterCgroupKill = f }(afterCgroupKill)
+	removed := false
+	afterCgroupKill = func(d string) {
+		if d != dir {
+			t.Errorf("cgroup.kill written in %s, want %s", d, dir)
+		}
+		if err := unix.Rmdir(d); err != nil {
+			t.Errorf("remove %s: %v", d, err)
+		}
+		removed = true
+	}
+	if err := m.KillAll(unix.SIGKILL); err != nil {
+		t.Errorf("KillAll with the cgroup vanishing: %v", err)
+	}
+	if !removed {
+		t.Error("KillAll(SIGKILL) did not write cgroup.kill")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there: %v", dir, err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPidsSubcgroupAndSignal covers Pids across forks and sub-cgroups,
 // Target.Join (exec's move, into the cgroup or a sub-cgroup), and KillAll
 // with a catchable signal.
