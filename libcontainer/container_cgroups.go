@@ -185,7 +185,7 @@ func MergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 		setPtr(&o.Reservation, m.Reservation)
 		setPtr(&o.Swap, m.Swap)
 		setPtr(&o.Kernel, m.Kernel)       //nolint:staticcheck // kept as given; ignored when applied
-		setPtr(&o.KernelTCP, m.KernelTCP) //nolint:staticcheck // kept as given; ignored when applied
+		setPtr(&o.KernelTCP, m.KernelTCP) // kept as given; ignored when applied
 		setPtr(&o.Swappiness, m.Swappiness)
 		setPtr(&o.DisableOOMKiller, m.DisableOOMKiller)
 		setPtr(&o.UseHierarchy, m.UseHierarchy)

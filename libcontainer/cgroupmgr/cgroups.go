@@ -127,9 +127,9 @@ type Manager interface {
 	Existing() map[string]string
 }
 
-// V2Mountpoint is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
+// v2Mountpoint is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
 // on a unified host, its "unified" directory on a hybrid one.
-func V2Mountpoint() string {
+func v2Mountpoint() string {
 	if cgroups.IsCgroup2UnifiedMode() {
 		return cgroupfsRoot
 	}

@@ -161,7 +161,7 @@ func ProcessFrozen(pid int) string {
 		}
 		switch {
 		case parts[0] == "0" && parts[1] == "":
-			dir := filepath.Join(V2Mountpoint(), parts[2])
+			dir := filepath.Join(v2Mountpoint(), parts[2])
 			if self, inherited, err := frozenV2(dir); err == nil && (self || inherited) {
 				return dir
 			}

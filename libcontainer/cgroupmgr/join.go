@@ -254,7 +254,7 @@ func initCgroupIfInner(dir string, pid int) string {
 		}
 		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
 		// cgroup is below the container's, under the same mount.
-		if init := filepath.Join(V2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
+		if init := filepath.Join(v2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
 			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, init)
 			return init
 		}

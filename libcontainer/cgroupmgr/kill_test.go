@@ -162,7 +162,7 @@ func TestKillAllPaused(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := p.wait(t, 5*time.Second); got != syscall.Signal(sig) {
+			if got := p.wait(t, 5*time.Second); got != sig {
 				t.Errorf("ended with %v, want %v", got, sig)
 			}
 			paths := m.Paths()
@@ -179,8 +179,10 @@ func TestKillAllPaused(t *testing.T) {
 func TestKillAllForkBomb(t *testing.T) {
 	e := newTestEnv(t)
 	p := e.start(true, "sh", "-c", "read x; while :; do sleep 1000 & done")
-	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/bomb",
-		Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(64))}}})
+	m := mustNew(t, &Config{
+		ID: "c", Path: e.prefix + "/bomb",
+		Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(64))}},
+	})
 	if err := m.Apply(p.pid); err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 	if c == nil {
 		return nil, errors.New("cgroup config is nil")
 	}
-	res, err := ToResources(c.Resources, c.Devices)
+	res, err := toResources(c.Resources, c.Devices)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	skipDevices := false
 	if r != nil {
 		var err error
-		if res, err = ToResources(r, m.cfg.Devices); err != nil {
+		if res, err = toResources(r, m.cfg.Devices); err != nil {
 			return err
 		}
 		if r.Devices == nil {

@@ -626,8 +626,10 @@ func TestSystemdDriver(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "slice:prefix:name") {
 		t.Errorf("bad systemd path: got %v", err)
 	}
-	_, err = New(&Config{ID: "c", Path: "system.slice:test:c", Systemd: true,
-		Annotations: map[string]string{"org.systemd.property.X1": "1"}})
+	_, err = New(&Config{
+		ID: "c", Path: "system.slice:test:c", Systemd: true,
+		Annotations: map[string]string{"org.systemd.property.X1": "1"},
+	})
 	if err == nil || !strings.Contains(err.Error(), "org.systemd.property.X1") {
 		t.Errorf("bad property annotation: got %v", err)
 	}
