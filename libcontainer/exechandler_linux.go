@@ -15,11 +15,12 @@ import (
 // cgroup and resctrl group, sets the process's initial CPU affinity, and
 // hands a seccomp notify fd to the agent.
 //
-// The cgroup: runc init is born in it (join, cgroupmgr.Target.OpenJoin), but for
-// a rootless runtime, which may not write it, or a paused container
-// (stage 0 would freeze as it joined). Otherwise stage 0 is moved while it
-// joins the namespaces and forks, which pays the v1 attach's RCU grace
-// period (some 8ms), and the process itself (quick then) once it is known.
+// The cgroup: runc init is born in it (join, cgroupmgr.Target.OpenJoin),
+// but for a rootless runtime, which may not write it, or a paused
+// container (stage 0 would freeze as it joined). Otherwise stage 0 is
+// moved (Target.Join) while it joins the namespaces and forks, which pays
+// the v1 attach's RCU grace period (some 8ms), and the process itself
+// (quick then) once it is known.
 // It cannot run anything of its own before: it waits for SyncRun, which
 // comes after SyncCgroupDone.
 type execHandler struct {

@@ -46,7 +46,7 @@ type Join struct {
 // container's cgroup, and its cgroup v2 directory, for runc init to be
 // born there. The cgroup must exist (Apply(-1)).
 func (m *mgr) OpenJoin() (*Join, error) {
-	return openJoin(slices.Collect(maps.Values(m.lib.GetPaths())))
+	return openJoin(slices.Collect(maps.Values(m.Paths())))
 }
 
 // openJoin opens the tasks file of each v1 directory in dirs and the v2
