@@ -151,22 +151,20 @@ func TestExisting(t *testing.T) {
 	if got := m.Existing(); !maps.Equal(got, paths) {
 		t.Errorf("Existing = %v, want every path %v", got, paths)
 	}
-	var removed string
-	for k, dir := range paths {
-		if k != "devices" && k != "" {
-			removed = dir
-			break
-		}
-	}
-	if removed == "" {
-		t.Fatalf("no directory to remove among %v", paths)
-	}
+	// Remove one directory (on cgroup v2, the only one), as if Apply
+	// could not make it.
+	keys := slices.Sorted(maps.Keys(paths))
+	removed := paths[keys[0]]
 	if err := unix.Rmdir(removed); err != nil {
 		t.Fatal(err)
 	}
-	for k, dir := range m.Existing() {
-		if dir == removed {
-			t.Errorf("Existing keeps %q %s, which was removed", k, dir)
+	got := m.Existing()
+	if len(got) != len(paths)-1 || (len(got) == 0 && got != nil) {
+		t.Errorf("Existing after removing %s = %v, want the %d others (nil if none)", removed, got, len(paths)-1)
+	}
+	for k, dir := range got {
+		if dir == removed || paths[k] != dir {
+			t.Errorf("Existing has %q %s, want the paths but %s", k, dir, removed)
 		}
 	}
 	if err := m.Destroy(); err != nil {
