@@ -15,7 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
@@ -30,7 +30,7 @@ type Container struct {
 	dir   string // <root>/<id>
 	lock  *os.File
 	state *State
-	cg    cgroups.Manager
+	cg    cgroupmgr.Manager
 }
 
 // ID returns the container's ID.
@@ -124,14 +124,14 @@ func List(root string) ([]string, error) {
 }
 
 // cgroup returns the container's cgroup manager, loaded from the state.
-func (c *Container) cgroup() (cgroups.Manager, error) {
+func (c *Container) cgroup() (cgroupmgr.Manager, error) {
 	if c.cg != nil {
 		return c.cg, nil
 	}
 	if c.state.CgroupPaths == nil {
 		return nil, nil
 	}
-	m, err := cgroups.Load(cgroupConfig(c.state), c.state.CgroupPaths)
+	m, err := cgroupmgr.Load(cgroupConfig(c.state), c.state.CgroupPaths)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (c *Container) signal(sig unix.Signal) error {
 func (c *Container) killAll() error {
 	cg, err := c.cgroup()
 	if err == nil && cg == nil {
-		err = fmt.Errorf("signal cgroup: %w", cgroups.ErrNotExist)
+		err = fmt.Errorf("signal cgroup: %w", cgroupmgr.ErrNotExist)
 	}
 	if err == nil {
 		err = cg.KillAll(unix.SIGKILL)
@@ -266,7 +266,7 @@ func (c *Container) killAll() error {
 		logrus.WithError(err).Warn("failed to kill all processes, possibly due to lack of cgroup (Hint: enable cgroup v2 delegation)")
 		return c.signal(unix.SIGKILL)
 	}
-	if errors.Is(err, cgroups.ErrNotExist) && !c.state.initAlive() {
+	if errors.Is(err, cgroupmgr.ErrNotExist) && !c.state.initAlive() {
 		err = ErrNotRunning
 	}
 	return fmt.Errorf("unable to kill all processes: %w", err)
@@ -394,7 +394,7 @@ func (c *Container) killAndWait() error {
 		}
 		// Frozen still, by an ancestor's freezer (not ours to thaw): it
 		// dies once that is thawed.
-		if dir := cgroups.ProcessFrozen(pid); dir != "" {
+		if dir := cgroupmgr.ProcessFrozen(pid); dir != "" {
 			return fmt.Errorf("%w: init (pid %d) killed, but the freezer of cgroup %s holds it until thawed (its cgroups are left)", errHeldFrozen, pid, dir)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 )
 
 // ErrNotPaused is returned by Resume for a container that is not paused.
@@ -23,7 +23,7 @@ var errNoCgroup = errors.New("the container has no cgroup")
 
 // mustCgroup returns the container's cgroup manager, or an error if it has
 // none.
-func (c *Container) mustCgroup() (cgroups.Manager, error) {
+func (c *Container) mustCgroup() (cgroupmgr.Manager, error) {
 	cg, err := c.cgroup()
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func MergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 		setPtr(&o.Reservation, m.Reservation)
 		setPtr(&o.Swap, m.Swap)
 		setPtr(&o.Kernel, m.Kernel)       //nolint:staticcheck // kept as given; ignored when applied
-		setPtr(&o.KernelTCP, m.KernelTCP) //nolint:staticcheck // kept as given; ignored when applied
+		setPtr(&o.KernelTCP, m.KernelTCP) // kept as given; ignored when applied
 		setPtr(&o.Swappiness, m.Swappiness)
 		setPtr(&o.DisableOOMKiller, m.DisableOOMKiller)
 		setPtr(&o.UseHierarchy, m.UseHierarchy)

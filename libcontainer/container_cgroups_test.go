@@ -51,16 +51,26 @@ func TestMergeResources(t *testing.T) {
 			r.Memory.Limit, r.Memory.Reservation = ptrTo(int64(300)), ptrTo(int64(50))
 			r.Pids.Limit = ptrTo(int64(0))
 		}},
-		{"unlimited memory lifts swap", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptrTo(int64(-1))}},
-			func(r *specs.LinuxResources) { r.Memory.Limit, r.Memory.Swap = ptrTo(int64(-1)), ptrTo(int64(-1)) }},
-		{"unlimited memory, swap given", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptrTo(int64(-1)), Swap: ptrTo(int64(500))}},
-			func(r *specs.LinuxResources) { r.Memory.Limit, r.Memory.Swap = ptrTo(int64(-1)), ptrTo(int64(500)) }},
-		{"cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptrTo(int64(-1)), Cpus: "1"}},
-			func(r *specs.LinuxResources) { r.CPU.Quota, r.CPU.Cpus = ptrTo(int64(-1)), "1" }},
-		{"idle drops shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptrTo(int64(1))}},
-			func(r *specs.LinuxResources) { r.CPU.Idle, r.CPU.Shares = ptrTo(int64(1)), nil }},
-		{"idle with shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptrTo(int64(0)), Shares: ptrTo(uint64(2))}},
-			func(r *specs.LinuxResources) { r.CPU.Idle, r.CPU.Shares = ptrTo(int64(0)), ptrTo(uint64(2)) }},
+		{
+			"unlimited memory lifts swap", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptrTo(int64(-1))}},
+			func(r *specs.LinuxResources) { r.Memory.Limit, r.Memory.Swap = ptrTo(int64(-1)), ptrTo(int64(-1)) },
+		},
+		{
+			"unlimited memory, swap given", &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptrTo(int64(-1)), Swap: ptrTo(int64(500))}},
+			func(r *specs.LinuxResources) { r.Memory.Limit, r.Memory.Swap = ptrTo(int64(-1)), ptrTo(int64(500)) },
+		},
+		{
+			"cpu", &specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptrTo(int64(-1)), Cpus: "1"}},
+			func(r *specs.LinuxResources) { r.CPU.Quota, r.CPU.Cpus = ptrTo(int64(-1)), "1" },
+		},
+		{
+			"idle drops shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptrTo(int64(1))}},
+			func(r *specs.LinuxResources) { r.CPU.Idle, r.CPU.Shares = ptrTo(int64(1)), nil },
+		},
+		{
+			"idle with shares", &specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptrTo(int64(0)), Shares: ptrTo(uint64(2))}},
+			func(r *specs.LinuxResources) { r.CPU.Idle, r.CPU.Shares = ptrTo(int64(0)), ptrTo(uint64(2)) },
+		},
 		{"block devices upserted", &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
 			WeightDevice: []specs.LinuxWeightDevice{
 				{LinuxBlockIODevice: dev, Weight: ptrTo(uint16(30))},
@@ -88,8 +98,10 @@ func TestMergeResources(t *testing.T) {
 			r.Rdma["other"] = specs.LinuxRdma{HcaObjects: ptrTo(uint32(3))}
 			r.Unified["memory.high"] = "2"
 		}},
-		{"devices replaced", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "r"}}},
-			func(r *specs.LinuxResources) { r.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "r"}} }},
+		{
+			"devices replaced", &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "r"}}},
+			func(r *specs.LinuxResources) { r.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "r"}} },
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := MergeResources(old, tc.upd)

@@ -13,7 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
 	"github.com/seed4bdd2c93/runc/libcontainer/kernel"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
@@ -88,7 +88,7 @@ func Create(root string, o *CreateOptions) (_ *Container, err error) {
 		}
 	}
 	if err := c.start(o); err != nil {
-		if errors.Is(err, cgroups.ErrFrozen) || errors.Is(err, cgroups.ErrNotEmpty) {
+		if errors.Is(err, cgroupmgr.ErrFrozen) || errors.Is(err, cgroupmgr.ErrNotEmpty) {
 			return nil, err // refused before the init started, as runc words it
 		}
 		return nil, fmt.Errorf("unable to start container process: %w", err)
@@ -139,8 +139,8 @@ func (c *Container) destroyQuietly() error {
 	return c.Destroy()
 }
 
-func cgroupConfig(s *State) *cgroups.Config {
-	cc := &cgroups.Config{
+func cgroupConfig(s *State) *cgroupmgr.Config {
+	cc := &cgroupmgr.Config{
 		ID:       s.ID,
 		Systemd:  s.Systemd,
 		Rootless: s.Rootless,

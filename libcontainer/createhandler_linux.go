@@ -3,14 +3,12 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
@@ -24,9 +22,10 @@ import (
 //
 // The cgroup: with the cgroupfs driver and a privileged runtime it is made
 // while runc seals its binary and runc init is born in it
-// (cgroupjoin_linux.go). Otherwise it is made while the init starts, with
-// a first move (of stage 0) that pays the v1 attach's RCU grace period
-// early, so that moving the init itself is quick.
+// (cgroupmgr.Manager.OpenJoin). Otherwise it is made while the init
+// starts, with a first move (of stage 0, Manager.Apply) that pays the v1
+// attach's RCU grace period early, so that moving the init itself is
+// quick.
 type createHandler struct {
 	c    *Container
 	o    *CreateOptions
@@ -37,13 +36,13 @@ type createHandler struct {
 	// timeOffsets are those of the bootstrap message, for a new time
 	// namespace.
 	timeOffsets string
-	cg          cgroups.Manager
+	cg          cgroupmgr.Manager
 	// made delivers the result of makeCgroup (nil: the cgroup is not
 	// made before the init starts); madeErr keeps it.
 	made    chan error
 	madeErr error
 	// join is the cgroup runc init is born in (nil: JoinCgroup moves it).
-	join *cgroupJoin
+	join *cgroupmgr.Join
 	// warm is closed once stage 0's early move into the cgroup is done
 	// (nil: none was made).
 	warm chan struct{}
@@ -67,7 +66,7 @@ func (h *createHandler) makeCgroup() error {
 	if err := h.cg.Apply(-1); err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
-	j, err := openCgroupJoin(slices.Collect(maps.Values(h.cfg.CgroupPaths)))
+	j, err := h.cg.OpenJoin()
 	if err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
@@ -78,14 +77,14 @@ func (h *createHandler) makeCgroup() error {
 // newCgroup sets up the cgroup manager and records the cgroup's paths.
 func (h *createHandler) newCgroup() error {
 	c := h.c
-	cg, err := cgroups.New(cgroupConfig(c.state))
+	cg, err := cgroupmgr.New(cgroupConfig(c.state))
 	if err != nil {
 		return err
 	}
 	h.cg = cg
 	// Before it is ours (a cgroup we refuse is not removed): one in use,
 	// or frozen, which runc init would freeze in.
-	if err := cgroups.CheckUnused(cg.Paths()); err != nil {
+	if err := cgroupmgr.CheckUnused(cg.Paths()); err != nil {
 		return err
 	}
 	c.cg = cg
@@ -97,7 +96,7 @@ func (h *createHandler) newCgroup() error {
 	return saveState(c.dir, &snap)
 }
 
-func (h *createHandler) beforeStart() (*cgroupJoin, error) {
+func (h *createHandler) beforeStart() (*cgroupmgr.Join, error) {
 	if h.made != nil {
 		h.madeErr, h.made = <-h.made, nil
 	}
@@ -197,7 +196,7 @@ func (h *createHandler) joinCgroup(pid int) error {
 			<-h.warm
 		}
 		err := h.cg.Apply(pid)
-		if err != nil && !errors.Is(err, cgroups.ErrRootless) {
+		if err != nil && !errors.Is(err, cgroupmgr.ErrRootless) {
 			return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 		}
 	}
@@ -206,7 +205,7 @@ func (h *createHandler) joinCgroup(pid int) error {
 	if h.o.Rootless {
 		// Without access to (some of) the cgroup, run without it, as
 		// runc does (see rootless_linux.go).
-		c.state.CgroupPaths = rootlessCgroupPaths(h.spec, c.state.CgroupPaths)
+		c.state.CgroupPaths = rootlessCgroupPaths(h.spec, h.cg)
 	}
 	return nil
 }

@@ -40,7 +40,8 @@
 //   - fdpass: one fd over a unix socket (the console and pidfd sockets).
 //   - nssock: the namespace socket of a rootless container before start.
 //   - exeseal: the sealed copy of the runtime's binary run as runc init.
-//   - cgroups: the runtime's interface over opencontainers/cgroups.
+//   - cgroupmgr: the runtime's interface over opencontainers/cgroups;
+//     every cgroup operation, joins included.
 //   - intelrdt: linux.intelRdt through resctrl.
 //   - criu: checkpoint and restore through CRIU's RPC; criu/rpc holds its
 //     messages and their wire codec (no protobuf runtime at start-up).

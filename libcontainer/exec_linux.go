@@ -3,17 +3,14 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/kernel"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
@@ -120,12 +117,13 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 	h := &execHandler{c: c, io: io, p: p, seccomp: seccomp}
 	sp.h = h
 	if c.state.CgroupPaths != nil {
-		if h.cgDirs, err = c.execCgroupDirs(o.SubCgroupPaths); err != nil {
+		h.target, err = cgroupmgr.ExecTarget(c.state.CgroupPaths, o.SubCgroupPaths, c.state.InitPid, c.state.Rootless)
+		if err != nil {
 			return 0, err
 		}
 	}
-	if h.cgDirs != nil && !c.state.Rootless && status != Paused {
-		if h.join, err = openCgroupJoin(h.cgDirs); err != nil {
+	if h.target != nil && len(h.target.Dirs()) > 0 && !c.state.Rootless && status != Paused {
+		if h.join, err = h.target.OpenJoin(); err != nil {
 			return 0, fmt.Errorf("error adding pid to cgroups: %w", err)
 		}
 		defer h.join.Close()
@@ -242,143 +240,12 @@ func (c *Container) openInitRoot() (*os.File, error) {
 	return f, nil
 }
 
-// joinCgroup moves pid into the cgroup directories dirs (execCgroupDirs).
-// As in runc, a rootless runtime joins those it may and silently leaves
-// the process out of the others (a cgroup v2 move also needs write access
-// to the cgroup.procs of the common ancestor: the unified hierarchy of a
-// hybrid host refuses it even a cgroup the user made).
-func (c *Container) joinCgroup(pid int, dirs []string) error {
-	for _, dir := range dirs {
-		if err := writeCgroupProcs(filepath.Join(dir, "cgroup.procs"), pid); err != nil {
-			if c.state.Rootless && errors.Is(err, os.ErrPermission) {
-				logrus.Debugf("exec: cannot join the container's cgroup: %v", err)
-				continue
-			}
-			return fmt.Errorf("error adding pid %d to cgroups: %w", pid, err)
-		}
-	}
-	return nil
-}
-
-// execCgroupDirs lists the cgroup directories an exec'd process joins:
-// those cgroupTargets names. Without --cgroup, a cgroup v2 directory that
-// may take no process, because it hands controllers down to sub-cgroups
-// (cgroup v2's "no internal processes" rule; a container running systemd
-// makes such sub-cgroups), is replaced by the init's own cgroup, as runc
-// does.
-func (c *Container) execCgroupDirs(sub map[string]string) ([]string, error) {
-	dirs, err := cgroupTargets(c.state.CgroupPaths, sub)
-	if err != nil || len(sub) > 0 {
-		return dirs, err
-	}
-	for i, dir := range dirs {
-		if dir == c.state.CgroupPaths[""] {
-			dirs[i] = initCgroupIfInner(dir, c.state.InitPid)
-		}
-	}
-	return dirs, nil
-}
-
-// initCgroupIfInner returns the cgroup v2 directory of process pid when
-// dir has controllers enabled for its children and pid's cgroup lies
-// below dir; otherwise dir.
-func initCgroupIfInner(dir string, pid int) string {
-	ctl, err := os.ReadFile(filepath.Join(dir, "cgroup.subtree_control"))
-	if err != nil || len(strings.TrimSpace(string(ctl))) == 0 {
-		return dir
-	}
-	paths, err := procCgroups(pid)
-	if err != nil {
-		return dir
-	}
-	for _, p := range paths {
-		if p[0] != "" {
-			continue
-		}
-		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
-		// cgroup is below the container's, under the same mount.
-		if init := filepath.Join(cgroups.V2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
-			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, init)
-			return init
-		}
-	}
-	return dir
-}
-
-// cgroupTargets lists the cgroup directories an exec'd process joins, one
-// per hierarchy of the container: <controller's directory>/<sub> for the
-// controllers named in sub ("" for all of them), the container's cgroup
-// for the others. Co-mounted controllers ("cpu,cpuacct") share one
-// directory, which gets the sub-cgroup named for any of them.
-func cgroupTargets(paths, sub map[string]string) ([]string, error) {
-	target := make(map[string]string, len(paths)) // hierarchy dir -> dir to join
-	for _, dir := range paths {
-		target[dir] = dir
-	}
-	// The sub-cgroup for all first, so that one per controller wins.
-	keys := slices.Sorted(maps.Keys(sub))
-	for _, ctrl := range keys {
-		rel := sub[ctrl]
-		if ctrl == "" {
-			for dir := range target {
-				j, err := subCgroup(dir, rel)
-				if err != nil {
-					return nil, err
-				}
-				target[dir] = j
-			}
-			continue
-		}
-		dir, ok := paths[ctrl]
-		if !ok {
-			return nil, fmt.Errorf("unknown controller %s in --cgroup", ctrl)
-		}
-		j, err := subCgroup(dir, rel)
-		if err != nil {
-			return nil, err
-		}
-		target[dir] = j
-	}
-	return slices.Sorted(maps.Values(target)), nil
-}
-
-// subCgroup joins a --cgroup path to the container's cgroup directory dir,
-// as runc does ("/x" is dir/x, "a/../b" is dir/b); the result must be dir
-// or below it.
-func subCgroup(dir, rel string) (string, error) {
-	j := filepath.Join(dir, rel)
-	if j != dir && !strings.HasPrefix(j, dir+"/") {
-		return "", fmt.Errorf("bad sub cgroup path: %s (--cgroup must name a cgroup inside the container's)", rel)
-	}
-	return j, nil
-}
-
 // cpusOnly returns linux.resources with only cpu.cpus kept (nil if unset).
 func cpusOnly(r *specs.LinuxResources) *specs.LinuxResources {
 	if r == nil || r.CPU == nil || r.CPU.Cpus == "" {
 		return nil
 	}
 	return &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: r.CPU.Cpus}}
-}
-
-// writeCgroupProcs writes pid to a cgroup.procs file, which must exist
-// (sub-cgroups are not created).
-func writeCgroupProcs(path string, pid int) error {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	for {
-		_, err = unix.Write(fd, []byte(fmt.Sprint(pid)))
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return &os.PathError{Op: "write", Path: path, Err: err}
-	}
-	return nil
 }
 
 // ParseSubCgroups parses exec's --cgroup values: one bare PATH for every

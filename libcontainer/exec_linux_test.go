@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -73,37 +72,6 @@ func TestParseSubCgroups(t *testing.T) {
 		}
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseSubCgroups(%q) = %v, %v; want %v", tc.args, got, err, tc.want)
-		}
-	}
-}
-
-// cgroupTargets on a v1 layout with cpu and cpuacct co-mounted.
-func TestCgroupTargets(t *testing.T) {
-	cpu, mem, pids := "/cg/cpu,cpuacct/ctr", "/cg/memory/ctr", "/cg/pids/ctr"
-	paths := map[string]string{"cpu": cpu, "cpuacct": cpu, "memory": mem, "pids": pids}
-	for _, tc := range []struct {
-		sub  map[string]string
-		want []string
-	}{
-		{nil, []string{cpu, mem, pids}},
-		{map[string]string{"": "sub"}, []string{cpu + "/sub", mem + "/sub", pids + "/sub"}},
-		{map[string]string{"cpuacct": "sub", "memory": "a/b"}, []string{cpu + "/sub", mem + "/a/b", pids}},
-		{map[string]string{"": "all", "memory": "m"}, []string{cpu + "/all", mem + "/m", pids + "/all"}},
-		// Joined as runc joins them: "/abs" is below, "x/../y" is y.
-		{map[string]string{"memory": "/abs", "pids": "x/../y"}, []string{cpu, mem + "/abs", pids + "/y"}},
-		{map[string]string{"memory": ""}, []string{cpu, mem, pids}},
-		{map[string]string{"": "../ctr/z"}, []string{cpu + "/z", mem + "/z", pids + "/z"}},
-	} {
-		got, err := cgroupTargets(paths, tc.sub)
-		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("cgroupTargets(%v) = %v, %v; want %v", tc.sub, got, err, tc.want)
-		}
-	}
-	for _, sub := range []map[string]string{{"nosuch": "sub"}, {"memory": "../.."}, {"": "../x"}, {"pids": "../ctr2"}} {
-		if got, err := cgroupTargets(paths, sub); err == nil {
-			t.Errorf("sub-cgroups %v accepted: %v", sub, got)
-		} else if sub["nosuch"] == "" && !strings.Contains(err.Error(), "bad sub cgroup path: ") {
-			t.Errorf("sub-cgroups %v: %v, want runc's %q", sub, err, "bad sub cgroup path")
 		}
 	}
 }

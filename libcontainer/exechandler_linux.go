@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 )
@@ -14,11 +15,12 @@ import (
 // cgroup and resctrl group, sets the process's initial CPU affinity, and
 // hands a seccomp notify fd to the agent.
 //
-// The cgroup: runc init is born in it (join, cgroupjoin_linux.go), but for
-// a rootless runtime, which may not write it, or a paused container
-// (stage 0 would freeze as it joined). Otherwise stage 0 is moved while it
-// joins the namespaces and forks, which pays the v1 attach's RCU grace
-// period (some 8ms), and the process itself (quick then) once it is known.
+// The cgroup: runc init is born in it (join, cgroupmgr.Target.OpenJoin),
+// but for a rootless runtime, which may not write it, or a paused
+// container (stage 0 would freeze as it joined). Otherwise stage 0 is
+// moved (Target.Join) while it joins the namespaces and forks, which pays
+// the v1 attach's RCU grace period (some 8ms), and the process itself
+// (quick then) once it is known.
 // It cannot run anything of its own before: it waits for SyncRun, which
 // comes after SyncCgroupDone.
 type execHandler struct {
@@ -26,26 +28,26 @@ type execHandler struct {
 	io      *Process
 	p       *specs.Process
 	seccomp *specs.LinuxSeccomp
-	// cgDirs are the cgroup directories to join (nil: none).
-	cgDirs []string
+	// target is where the process goes (nil: no cgroup).
+	target *cgroupmgr.Target
 	// join is the cgroup runc init is born in (nil: JoinCgroup moves it).
-	join *cgroupJoin
+	join *cgroupmgr.Join
 	// warm is closed once stage 0's early move into the cgroup is done.
 	warm chan struct{}
 	// pid is the exec'd process's, once known.
 	pid int
 }
 
-func (h *execHandler) beforeStart() (*cgroupJoin, error) { return h.join, nil }
+func (h *execHandler) beforeStart() (*cgroupmgr.Join, error) { return h.join, nil }
 
 func (h *execHandler) afterStart(stage0 int) error {
-	if h.join != nil {
+	if h.join != nil || h.target == nil {
 		return nil
 	}
 	h.warm = make(chan struct{})
 	go func() {
 		defer close(h.warm)
-		_ = h.c.joinCgroup(stage0, h.cgDirs) // errors: see JoinCgroup
+		_ = h.target.Join(stage0) // errors: see JoinCgroup
 	}()
 	return nil
 }
@@ -69,9 +71,9 @@ func (h *execHandler) BindSource(int, int) (*os.File, error) {
 // born there, then (in the cgroup: joining a cpuset would reset it) into
 // its resctrl group, and sets process.execCPUAffinity.initial.
 func (h *execHandler) JoinCgroup(pid int) (map[string]string, error) {
-	if h.join == nil {
+	if h.join == nil && h.target != nil {
 		<-h.warm
-		if err := h.c.joinCgroup(pid, h.cgDirs); err != nil {
+		if err := h.target.Join(pid); err != nil {
 			return nil, err
 		}
 	}

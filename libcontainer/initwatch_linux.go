@@ -29,7 +29,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 )
 
 const (
@@ -192,7 +192,7 @@ func (w *initWatch) look() (stuckKind, string) {
 		return stuckGone, "exited, but the init socket is still open"
 	}
 	if !w.frozenOK {
-		if dir := cgroups.ProcessFrozen(w.pid); dir != "" {
+		if dir := cgroupmgr.ProcessFrozen(w.pid); dir != "" {
 			return stuckFrozen, "is frozen by the freezer of cgroup " + dir
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
@@ -68,9 +69,9 @@ type spawn struct {
 type initHandler interface {
 	protocol.Handler
 	// beforeStart is called right before runc init starts. It returns
-	// the cgroup runc init is to be born in (cgroupjoin_linux.go), or
-	// nil: the handler moves it (JoinCgroup).
-	beforeStart() (*cgroupJoin, error)
+	// the cgroup runc init is to be born in (cgroupmgr.Join), or nil: the
+	// handler moves it (JoinCgroup).
+	beforeStart() (*cgroupmgr.Join, error)
 	// afterStart is called with the pid of stage 0 once it has its
 	// bootstrap: work done here overlaps the start of the init.
 	afterStart(stage0 int) error
@@ -138,11 +139,9 @@ func (sp *spawn) run() (pid int, err error) {
 		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.Type, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
 		files = append(files, ns.File)
 	}
-	if join != nil {
-		for _, f := range join.tasks {
-			sp.boot.CgroupTasks = append(sp.boot.CgroupTasks, 3+len(files))
-			files = append(files, f)
-		}
+	for _, f := range join.Tasks() {
+		sp.boot.CgroupTasks = append(sp.boot.CgroupTasks, 3+len(files))
+		files = append(files, f)
 	}
 
 	cmd := &exec.Cmd{
@@ -157,7 +156,7 @@ func (sp *spawn) run() (pid int, err error) {
 		Stdout:      orStd(sp.io.Stdout, os.Stdout),
 		Stderr:      orStd(sp.io.Stderr, os.Stderr),
 		ExtraFiles:  files,
-		SysProcAttr: join.sysProcAttr(),
+		SysProcAttr: join.SysProcAttr(),
 	}
 	cmd.Env = append(cmd.Env, testfault.Env()...)
 	logrus.Debugf("starting runc init (%s)", cmd.Path)

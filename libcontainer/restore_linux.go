@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 	"github.com/seed4bdd2c93/runc/libcontainer/fdpass"
@@ -110,14 +109,14 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 	if _, err := os.Lstat(filepath.Join(root, o.ID)); err == nil {
 		return nil, fmt.Errorf("container with id exists: %s", o.ID)
 	}
-	cg, err := cgroups.New(cgroupConfig(c.state))
+	cg, err := cgroupmgr.New(cgroupConfig(c.state))
 	if err != nil {
 		return nil, err
 	}
 	// CRIU puts the processes in the cgroup as it finds it, and a failed
 	// restore removes it again: it must not be another container's, nor
 	// frozen (as for create).
-	if err := cgroups.CheckUnused(cg.Paths()); err != nil {
+	if err := cgroupmgr.CheckUnused(cg.Paths()); err != nil {
 		return nil, err
 	}
 	if err := c.makeStateDir(root); err != nil {
@@ -222,7 +221,7 @@ func otherNamespace(pid int, ns string) bool {
 // restoreCgroup puts criu (pid) in the container's new cgroup with the
 // config's limits, and tells CRIU to restore the processes there: the
 // cgroup roots are the ones criu is in now.
-func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq) error {
+func (c *Container) restoreCgroup(cg cgroupmgr.Manager, pid int, req *rpc.CriuReq) error {
 	if err := cg.Apply(pid); err != nil {
 		return fmt.Errorf("unable to apply cgroup configuration: %w", err)
 	}
@@ -230,7 +229,7 @@ func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq)
 	if err := cg.Set(c.state.Config.Linux.Resources); err != nil {
 		return fmt.Errorf("set cgroup resources: %w", err)
 	}
-	roots, err := procCgroups(pid)
+	roots, err := cgroupmgr.ProcCgroups(pid)
 	if err != nil {
 		return err
 	}
@@ -238,32 +237,6 @@ func (c *Container) restoreCgroup(cg cgroups.Manager, pid int, req *rpc.CriuReq)
 		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: new(r[0]), Path: r[1]})
 	}
 	return nil
-}
-
-// procCgroups reads /proc/<pid>/cgroup as (controller, path) pairs, one per
-// controller ("" for cgroup v2, "name=systemd" for named hierarchies).
-func procCgroups(pid int) ([][2]string, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out [][2]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			out = append(out, [2]string{"", parts[2]})
-			continue
-		}
-		for _, ctrl := range strings.Split(parts[1], ",") {
-			out = append(out, [2]string{ctrl, parts[2]})
-		}
-	}
-	return out, sc.Err()
 }
 
 // readDescriptors reads descriptors.json of a checkpoint.

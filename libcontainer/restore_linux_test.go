@@ -100,30 +100,6 @@ func TestReadDescriptors(t *testing.T) {
 	}
 }
 
-func TestProcCgroups(t *testing.T) {
-	roots, err := procCgroups(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, r := range roots {
-		got[r[0]] = r[1]
-	}
-	data, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		// Co-mounted controllers (cpu,cpuacct) come one by one.
-		for _, c := range strings.Split(parts[1], ",") {
-			if p, ok := got[c]; !ok || p != parts[2] {
-				t.Errorf("controller %q: %q, want %q (from %q)", c, p, parts[2], line)
-			}
-		}
-	}
-}
-
 func TestStdioTargets(t *testing.T) {
 	fds := stdioTargets(os.Getpid())
 	for i, f := range fds {

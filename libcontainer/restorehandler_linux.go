@@ -3,7 +3,7 @@ package libcontainer
 import (
 	"os"
 
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu"
 	"github.com/seed4bdd2c93/runc/libcontainer/criu/rpc"
 )
@@ -13,7 +13,7 @@ import (
 // notifications (criu.Session's Started and Notify).
 type restoreHandler struct {
 	c       *Container
-	cg      cgroups.Manager
+	cg      cgroupmgr.Manager
 	console *os.File // the console socket, for a restored terminal
 	// pid is the restored init's, once CRIU told it (post-restore).
 	pid int

@@ -1,35 +1,26 @@
 package libcontainer
 
 import (
-	"os"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr"
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 )
 
 // rootlessCgroupPaths returns the cgroup directories of a rootless
-// container that exist, the ones to keep in its state (nil if none). The
-// cgroup manager forgives a rootless runtime the cgroups it could not
-// create or join (cgroups.ErrRootless) and the container runs without
-// them, as with runc; without a private pid namespace that deserves
-// runc's warning, since `kill --all` and delete then cannot find all its
+// container that cg could make or join, the ones to keep in its state
+// (nil if none): cg forgives a rootless runtime the cgroups it may not
+// write (cgroupmgr.ErrRootless) and the container runs without them, as
+// with runc. Without a private pid namespace that deserves runc's
+// warning, since `kill --all` and delete then cannot find all its
 // processes.
-func rootlessCgroupPaths(spec *specs.Spec, paths map[string]string) map[string]string {
-	var kept map[string]string
-	for k, p := range paths {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			if kept == nil {
-				kept = map[string]string{}
-			}
-			kept[k] = p
-		}
-	}
-	if len(kept) == len(paths) {
+func rootlessCgroupPaths(spec *specs.Spec, cg cgroupmgr.Manager) map[string]string {
+	kept := cg.Existing()
+	if len(kept) == len(cg.Paths()) {
 		return kept
 	}
-	logrus.Debugf("rootless container: cgroups kept %v of %v", kept, paths)
+	logrus.Debugf("rootless container: cgroups kept %v of %v", kept, cg.Paths())
 	if !namespaces.IsNew(spec, specs.PIDNamespace) {
 		logrus.Warn("Creating a rootless container with no cgroup and no private pid namespace. " +
 			"Such configuration is strongly discouraged (as it is impossible to properly kill all container's processes) " +

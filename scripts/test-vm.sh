@@ -5,13 +5,13 @@
 #
 # Builds the guest image once (cached in /var/tmp/vmlane; build-image.sh is
 # idempotent, serialised here with flock), builds the integration test
-# binaries on the host (integration, and libcontainer/cgroups' own tests),
+# binaries on the host (integration, and libcontainer/cgroupmgr's own tests),
 # and runs them in the guest against RUNC_BINARY, with the bundles on the
 # guest's own disk (/tmp), not on 9p.
 #
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the -test.run regexp; default: the cgroup v2/systemd set),
-#      VMUNIT (-test.run of libcontainer/cgroups' tests; default all, which
+#      VMUNIT (-test.run of libcontainer/cgroupmgr's tests; default all, which
 #      skip what needs v1),
 #      TESTFLAGS (more flags for the test binary, e.g. -test.failfast),
 #      VMREQUIRE (the RUNC_TEST_REQUIRE of the run, the host features the
@@ -31,7 +31,7 @@ UNIT=${VMUNIT-.}
 
 vm_prepare test-vm
 # The cgroup package's own tests: its v2 and systemd paths (the v1 ones skip).
-CGO_ENABLED=1 $GO test -c -o "$DIR/cgroups.test" ./libcontainer/cgroups/
+CGO_ENABLED=1 $GO test -c -o "$DIR/cgroups.test" ./libcontainer/cgroupmgr/
 unitcmd=:
 [ -n "$UNIT" ] && unitcmd="./cgroups.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT'"
 cat >"$DIR/run.sh" <<SCRIPT

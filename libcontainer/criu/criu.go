@@ -1,7 +1,7 @@
 // Package criu drives CRIU (Checkpoint/Restore In Userspace) for the
 // runtime's checkpoint and restore: it finds the criu binary and checks its
-// version, speaks CRIU's RPC protocol with `criu swrk` (the message types
-// are go-criu's), tells a failure of CRIU on this kernel from a failure of
+// version, speaks CRIU's RPC protocol with `criu swrk` (the messages are
+// package rpc's own codec), tells a failure of CRIU on this kernel from a failure of
 // one dump, and turns a container's configuration into CRIU's options
 // (external mounts and namespaces, cgroup roots, the org.criu.config
 // annotation).

@@ -14,8 +14,6 @@ import (
 // depend on.
 var forbiddenDeps = []string{
 	"github.com/seed4bdd2c93/runc/libcontainer",
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups",
-	"github.com/seed4bdd2c93/runc/libcontainer/cgroups/",
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr",
 	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr/",
 	"github.com/seed4bdd2c93/runc/libcontainer/criu",

@@ -1,10 +1,12 @@
-// Package cgroups is the runtime's one small interface over
+// Package cgroupmgr is the runtime's one small interface over
 // github.com/opencontainers/cgroups: it turns the cgroup part of an OCI spec
 // (linux.cgroupsPath, linux.resources, linux.devices, the systemd
 // annotations) into a library configuration, picks the driver (cgroupfs v1,
 // v2 or systemd) and exposes the handful of operations the container
 // lifecycle needs: create and join, set and update limits, freeze, stats,
-// list and signal processes, and remove.
+// list and signal processes, and remove. Every way a process gets into a
+// container's cgroup (born there, moved by pid, applied by the library)
+// goes through this package: see join.go.
 //
 // Path rules (runc compatible, plus one documented extension):
 //   - an absolute linux.cgroupsPath is used as is, relative to the root of
@@ -19,7 +21,7 @@
 //
 // With the systemd driver, linux.cgroupsPath is "slice:prefix:name" and
 // org.systemd.property.* annotations become unit properties.
-package cgroups
+package cgroupmgr
 
 import (
 	"context"
@@ -88,9 +90,9 @@ type Manager interface {
 	// manager from Load) they are not written again, as runc update does,
 	// so that rules others added on top of ours survive.
 	Set(r *specs.LinuxResources) error
-	// AddPid moves pid into the container's cgroup, or into its existing
-	// sub-cgroup sub (relative, must stay inside) when sub is not empty.
-	AddPid(sub string, pid int) error
+	// OpenJoin opens what runc init needs to be born in the cgroup, which
+	// must exist (Apply(-1)): see join.go.
+	OpenJoin() (*Join, error)
 	// Pids lists every process in the cgroup and its sub-cgroups.
 	Pids() ([]int, error)
 	// Freeze freezes every process of the cgroup.
@@ -101,9 +103,6 @@ type Manager interface {
 	Paused() (bool, error)
 	// Stats reads the cgroup's statistics.
 	Stats() (*cgroups.Stats, error)
-	// OOMKillCount returns how many processes the OOM killer killed in the
-	// cgroup.
-	OOMKillCount() (uint64, error)
 	// NotifyOOM returns a channel that receives a value for each OOM event
 	// in the cgroup; it is closed when ctx is done or the cgroup is gone
 	// (see notify.go).
@@ -123,11 +122,14 @@ type Manager interface {
 	Paths() map[string]string
 	// Exists reports whether the cgroup directory is still there.
 	Exists() bool
+	// Existing returns those of Paths that exist (nil if none): for a
+	// rootless container, the cgroups Apply could make or join.
+	Existing() map[string]string
 }
 
-// V2Mountpoint is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
+// v2Mountpoint is where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
 // on a unified host, its "unified" directory on a hybrid one.
-func V2Mountpoint() string {
+func v2Mountpoint() string {
 	if cgroups.IsCgroup2UnifiedMode() {
 		return cgroupfsRoot
 	}

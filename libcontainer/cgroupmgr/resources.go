@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 import (
 	"fmt"
@@ -42,10 +42,10 @@ var defaultDevices = []defaultDevice{
 	{Rule: devices.Rule{Type: devices.CharDevice, Major: 10, Minor: 200, Permissions: "rwm", Allow: true}},
 }
 
-// DefaultDeviceRules returns the allow rules added after the spec's device
+// defaultDeviceRules returns the allow rules added after the spec's device
 // rules, minus those whose path one of devs replaces (as in runc, a
 // linux.devices entry for /dev/null drops the default /dev/null rule).
-func DefaultDeviceRules(devs []specs.LinuxDevice) []*devices.Rule {
+func defaultDeviceRules(devs []specs.LinuxDevice) []*devices.Rule {
 	var rules []*devices.Rule
 next:
 	for _, d := range defaultDevices {
@@ -62,12 +62,12 @@ next:
 	return rules
 }
 
-// ToResources converts linux.resources (r may be nil) into the library's
+// toResources converts linux.resources (r may be nil) into the library's
 // resources, with the default device rules appended. devs is linux.devices,
 // which only affects which default rules are kept. Errors name the spec
 // field to fix. Whether the running hierarchy can apply a field is checked
 // later, by New, Load and Set.
-func ToResources(r *specs.LinuxResources, devs []specs.LinuxDevice) (*cgroups.Resources, error) {
+func toResources(r *specs.LinuxResources, devs []specs.LinuxDevice) (*cgroups.Resources, error) {
 	res := &cgroups.Resources{}
 	if r != nil {
 		rules, err := deviceRules(r.Devices)
@@ -110,7 +110,7 @@ func ToResources(r *specs.LinuxResources, devs []specs.LinuxDevice) (*cgroups.Re
 			res.Unified = maps.Clone(r.Unified)
 		}
 	}
-	res.Devices = append(res.Devices, DefaultDeviceRules(devs)...)
+	res.Devices = append(res.Devices, defaultDeviceRules(devs)...)
 	return res, nil
 }
 

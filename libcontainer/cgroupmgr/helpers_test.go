@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 import (
 	"bufio"
@@ -164,6 +164,13 @@ func (e *testEnv) start(stdin bool, name string, args ...string) *proc {
 		}
 		p.stdin = w
 	}
+	e.startCmd(cmd, p)
+	return p
+}
+
+// startCmd starts cmd, for p, which cleanup will kill.
+func (e *testEnv) startCmd(cmd *exec.Cmd, p *proc) {
+	e.t.Helper()
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -176,7 +183,6 @@ func (e *testEnv) start(stdin bool, name string, args ...string) *proc {
 	e.mu.Lock()
 	e.procs = append(e.procs, p)
 	e.mu.Unlock()
-	return p
 }
 
 // wait waits for p to exit and returns the signal that killed it (0 if it

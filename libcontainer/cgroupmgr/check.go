@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 // What a new container checks of its cgroup before its init joins it, and
 // what the runtime looks at when an init it waits for has gone quiet.
@@ -161,7 +161,7 @@ func ProcessFrozen(pid int) string {
 		}
 		switch {
 		case parts[0] == "0" && parts[1] == "":
-			dir := filepath.Join(V2Mountpoint(), parts[2])
+			dir := filepath.Join(v2Mountpoint(), parts[2])
 			if self, inherited, err := frozenV2(dir); err == nil && (self || inherited) {
 				return dir
 			}

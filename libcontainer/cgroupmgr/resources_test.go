@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 import (
 	"bytes"
@@ -26,104 +26,205 @@ func TestToResourcesFields(t *testing.T) {
 		in    specs.LinuxResources
 		check func(*cgroups.Resources) bool
 	}{
-		{"memory.limit", specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(64 << 20))}},
-			func(r *cgroups.Resources) bool { return r.Memory == 64<<20 }},
-		{"memory.reservation", specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: ptr(int64(32 << 20))}},
-			func(r *cgroups.Resources) bool { return r.MemoryReservation == 32<<20 }},
-		{"memory.swap", specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr(int64(-1))}},
-			func(r *cgroups.Resources) bool { return r.MemorySwap == -1 }},
-		{"memory.swappiness", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(60))}},
-			func(r *cgroups.Resources) bool { return r.MemorySwappiness != nil && *r.MemorySwappiness == 60 }},
-		{"memory.swappiness -1", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(math.MaxUint64))}},
+		{
+			"memory.limit",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(64 << 20))}},
+			func(r *cgroups.Resources) bool { return r.Memory == 64<<20 },
+		},
+		{
+			"memory.reservation",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: ptr(int64(32 << 20))}},
+			func(r *cgroups.Resources) bool { return r.MemoryReservation == 32<<20 },
+		},
+		{
+			"memory.swap",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr(int64(-1))}},
+			func(r *cgroups.Resources) bool { return r.MemorySwap == -1 },
+		},
+		{
+			"memory.swappiness",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(60))}},
+			func(r *cgroups.Resources) bool { return r.MemorySwappiness != nil && *r.MemorySwappiness == 60 },
+		},
+		{
+			"memory.swappiness -1",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(math.MaxUint64))}},
 			func(r *cgroups.Resources) bool {
 				return r.MemorySwappiness != nil && *r.MemorySwappiness == math.MaxUint64
-			}},
-		{"memory.disableOOMKiller", specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: ptr(true)}},
-			func(r *cgroups.Resources) bool { return r.OomKillDisable }},
-		{"memory.checkBeforeUpdate", specs.LinuxResources{Memory: &specs.LinuxMemory{CheckBeforeUpdate: ptr(true)}},
-			func(r *cgroups.Resources) bool { return r.MemoryCheckBeforeUpdate }},
-		{"memory.kernel ignored", specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1 << 20)), KernelTCP: ptr(int64(1 << 20))}}, //nolint:staticcheck
+			},
+		},
+		{
+			"memory.disableOOMKiller",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: ptr(true)}},
+			func(r *cgroups.Resources) bool { return r.OomKillDisable },
+		},
+		{
+			"memory.checkBeforeUpdate",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{CheckBeforeUpdate: ptr(true)}},
+			func(r *cgroups.Resources) bool { return r.MemoryCheckBeforeUpdate },
+		},
+		{"memory.kernel ignored", specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1 << 20)), KernelTCP: ptr(int64(1 << 20))}}, //nolint:staticcheck // deprecated fields, checked to be ignored
 			func(r *cgroups.Resources) bool { return r.Memory == 0 }},
-		{"cpu.shares", specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr(uint64(2048))}},
+		{
+			"cpu.shares",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Shares: ptr(uint64(2048))}},
 			func(r *cgroups.Resources) bool {
 				return r.CpuShares == 2048 && r.CpuWeight == cgroups.ConvertCPUSharesToCgroupV2Value(2048) && r.CpuWeight > 100
-			}},
-		{"cpu.quota", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(50000))}},
-			func(r *cgroups.Resources) bool { return r.CpuQuota == 50000 }},
-		{"cpu.period", specs.LinuxResources{CPU: &specs.LinuxCPU{Period: ptr(uint64(200000))}},
-			func(r *cgroups.Resources) bool { return r.CpuPeriod == 200000 }},
-		{"cpu.burst", specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr(uint64(1000))}},
-			func(r *cgroups.Resources) bool { return r.CpuBurst != nil && *r.CpuBurst == 1000 }},
-		{"cpu.realtimeRuntime", specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr(int64(950))}},
-			func(r *cgroups.Resources) bool { return r.CpuRtRuntime == 950 }},
-		{"cpu.realtimePeriod", specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr(uint64(1000))}},
-			func(r *cgroups.Resources) bool { return r.CpuRtPeriod == 1000 }},
-		{"cpu.cpus", specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1"}},
-			func(r *cgroups.Resources) bool { return r.CpusetCpus == "0-1" }},
-		{"cpu.mems", specs.LinuxResources{CPU: &specs.LinuxCPU{Mems: "0"}},
-			func(r *cgroups.Resources) bool { return r.CpusetMems == "0" }},
-		{"cpu.idle", specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr(int64(1))}},
-			func(r *cgroups.Resources) bool { return r.CPUIdle != nil && *r.CPUIdle == 1 }},
-		{"pids unset", specs.LinuxResources{Pids: &specs.LinuxPids{}},
-			func(r *cgroups.Resources) bool { return r.PidsLimit == nil }},
-		{"pids.limit", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(100))}},
-			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 100 }},
-		{"pids.limit 0", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}},
-			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 0 }},
-		{"pids.limit -1", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(-1))}},
-			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == -1 }},
-		{"blockIO.weight", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(500))}},
-			func(r *cgroups.Resources) bool { return r.BlkioWeight == 500 }},
-		{"blockIO.leafWeight", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr(uint16(300))}},
-			func(r *cgroups.Resources) bool { return r.BlkioLeafWeight == 300 }},
-		{"blockIO.weightDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{
-			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: ptr(uint16(200)), LeafWeight: ptr(uint16(100))}}}},
+			},
+		},
+		{
+			"cpu.quota",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr(int64(50000))}},
+			func(r *cgroups.Resources) bool { return r.CpuQuota == 50000 },
+		},
+		{
+			"cpu.period",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Period: ptr(uint64(200000))}},
+			func(r *cgroups.Resources) bool { return r.CpuPeriod == 200000 },
+		},
+		{
+			"cpu.burst",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr(uint64(1000))}},
+			func(r *cgroups.Resources) bool { return r.CpuBurst != nil && *r.CpuBurst == 1000 },
+		},
+		{
+			"cpu.realtimeRuntime",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimeRuntime: ptr(int64(950))}},
+			func(r *cgroups.Resources) bool { return r.CpuRtRuntime == 950 },
+		},
+		{
+			"cpu.realtimePeriod",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: ptr(uint64(1000))}},
+			func(r *cgroups.Resources) bool { return r.CpuRtPeriod == 1000 },
+		},
+		{
+			"cpu.cpus",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1"}},
+			func(r *cgroups.Resources) bool { return r.CpusetCpus == "0-1" },
+		},
+		{
+			"cpu.mems",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Mems: "0"}},
+			func(r *cgroups.Resources) bool { return r.CpusetMems == "0" },
+		},
+		{
+			"cpu.idle",
+			specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: ptr(int64(1))}},
+			func(r *cgroups.Resources) bool { return r.CPUIdle != nil && *r.CPUIdle == 1 },
+		},
+		{
+			"pids unset",
+			specs.LinuxResources{Pids: &specs.LinuxPids{}},
+			func(r *cgroups.Resources) bool { return r.PidsLimit == nil },
+		},
+		{
+			"pids.limit",
+			specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(100))}},
+			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 100 },
+		},
+		{
+			"pids.limit 0",
+			specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}},
+			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == 0 },
+		},
+		{
+			"pids.limit -1",
+			specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(-1))}},
+			func(r *cgroups.Resources) bool { return r.PidsLimit != nil && *r.PidsLimit == -1 },
+		},
+		{
+			"blockIO.weight",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(500))}},
+			func(r *cgroups.Resources) bool { return r.BlkioWeight == 500 },
+		},
+		{
+			"blockIO.leafWeight",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr(uint16(300))}},
+			func(r *cgroups.Resources) bool { return r.BlkioLeafWeight == 300 },
+		},
+		{
+			"blockIO.weightDevice",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{
+				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Weight: ptr(uint16(200)), LeafWeight: ptr(uint16(100))},
+			}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.BlkioWeightDevice) == 1 && r.BlkioWeightDevice[0].WeightString() == "8:0 200" &&
 					r.BlkioWeightDevice[0].LeafWeightString() == "8:0 100"
-			}},
-		{"blockIO.throttleReadBpsDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{
-			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 1024}}}},
+			},
+		},
+		{
+			"blockIO.throttleReadBpsDevice",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{
+				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 1024},
+			}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.BlkioThrottleReadBpsDevice) == 1 && r.BlkioThrottleReadBpsDevice[0].String() == "8:0 1024"
-			}},
-		{"blockIO.throttleWriteBpsDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{
-			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 16}, Rate: 2048}}}},
+			},
+		},
+		{
+			"blockIO.throttleWriteBpsDevice",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{
+				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 16}, Rate: 2048},
+			}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.BlkioThrottleWriteBpsDevice) == 1 && r.BlkioThrottleWriteBpsDevice[0].String() == "8:16 2048"
-			}},
-		{"blockIO.throttleReadIOPSDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadIOPSDevice: []specs.LinuxThrottleDevice{
-			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 10}}}},
+			},
+		},
+		{
+			"blockIO.throttleReadIOPSDevice",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadIOPSDevice: []specs.LinuxThrottleDevice{
+				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 10},
+			}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.BlkioThrottleReadIOPSDevice) == 1 && r.BlkioThrottleReadIOPSDevice[0].String() == "8:0 10"
-			}},
-		{"blockIO.throttleWriteIOPSDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{
-			{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 20}}}},
+			},
+		},
+		{
+			"blockIO.throttleWriteIOPSDevice",
+			specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{
+				{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 20},
+			}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.BlkioThrottleWriteIOPSDevice) == 1 && r.BlkioThrottleWriteIOPSDevice[0].String() == "8:0 20"
-			}},
-		{"hugepageLimits", specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}},
+			},
+		},
+		{
+			"hugepageLimits",
+			specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.HugetlbLimit) == 1 && r.HugetlbLimit[0].Pagesize == "2MB" && r.HugetlbLimit[0].Limit == 4<<20
-			}},
-		{"network.classID", specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(0x100001))}},
-			func(r *cgroups.Resources) bool { return r.NetClsClassid == 0x100001 }},
-		{"network.priorities", specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}}},
+			},
+		},
+		{
+			"network.classID",
+			specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(0x100001))}},
+			func(r *cgroups.Resources) bool { return r.NetClsClassid == 0x100001 },
+		},
+		{
+			"network.priorities",
+			specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 5}}}},
 			func(r *cgroups.Resources) bool {
 				return len(r.NetPrioIfpriomap) == 1 && r.NetPrioIfpriomap[0].CgroupString() == "eth0 5"
-			}},
-		{"rdma", specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_1": {HcaHandles: ptr(uint32(3)), HcaObjects: ptr(uint32(1000))}}},
+			},
+		},
+		{
+			"rdma",
+			specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx5_1": {HcaHandles: ptr(uint32(3)), HcaObjects: ptr(uint32(1000))}}},
 			func(r *cgroups.Resources) bool {
 				l, ok := r.Rdma["mlx5_1"]
 				return ok && *l.HcaHandles == 3 && *l.HcaObjects == 1000
-			}},
-		{"unified", specs.LinuxResources{Unified: map[string]string{"memory.high": "1G"}},
+			},
+		},
+		{
+			"unified",
+			specs.LinuxResources{Unified: map[string]string{"memory.high": "1G"}},
 			func(r *cgroups.Resources) bool {
 				return reflect.DeepEqual(r.Unified, map[string]string{"memory.high": "1G"})
-			}},
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := ToResources(&tc.in, nil)
+			res, err := toResources(&tc.in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,17 +239,17 @@ func TestToResourcesFields(t *testing.T) {
 }
 
 func TestToResourcesNil(t *testing.T) {
-	res, err := ToResources(nil, nil)
+	res, err := toResources(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &cgroups.Resources{Devices: DefaultDeviceRules(nil)}
+	want := &cgroups.Resources{Devices: defaultDeviceRules(nil)}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("ToResources(nil) = %+v, want only the default device rules", res)
 	}
 	// The copy must not alias the spec's map.
 	in := &specs.LinuxResources{Unified: map[string]string{"a": "b"}}
-	res, _ = ToResources(in, nil)
+	res, _ = toResources(in, nil)
 	in.Unified["a"] = "changed"
 	if res.Unified["a"] != "b" {
 		t.Fatal("ToResources aliases linux.resources.unified")
@@ -162,7 +263,7 @@ func TestToResourcesDevices(t *testing.T) {
 		{Allow: true, Type: "b", Major: ptr(int64(8)), Access: "r"},
 		{Allow: false, Type: "a", Major: ptr(int64(-1)), Minor: ptr(int64(-1)), Access: "m"},
 	}}
-	res, err := ToResources(in, nil)
+	res, err := toResources(in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +303,7 @@ func TestToResourcesDevices(t *testing.T) {
 func TestDefaultDeviceRulesDedup(t *testing.T) {
 	// As runc: a linux.devices entry for a default device's path drops that
 	// default rule; other linux.devices entries add none.
-	rules := DefaultDeviceRules([]specs.LinuxDevice{
+	rules := defaultDeviceRules([]specs.LinuxDevice{
 		{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
 		{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11},
 	})
@@ -225,7 +326,7 @@ func TestDefaultDeviceRulesDedup(t *testing.T) {
 // and m in that order, each once; runc ignores the others, so do we.
 func TestDeviceAccessLetters(t *testing.T) {
 	for in, want := range map[string]devices.Permissions{"mwr": "rwm", "wr": "rw", "rwmx": "rwm", "rr-": "r", "m": "m"} {
-		res, err := ToResources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: in}}}, nil)
+		res, err := toResources(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: in}}}, nil)
 		if err != nil {
 			t.Fatalf("access %q: %v", in, err)
 		}
@@ -241,21 +342,39 @@ func TestToResourcesErrors(t *testing.T) {
 		in   specs.LinuxResources
 		err  string
 	}{
-		{"empty access", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}, {Allow: true, Type: "c"}}},
-			`linux.resources.devices[1].access: "" holds none of`},
-		{"no known access letter", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "x"}}},
-			`linux.resources.devices[0].access: "x" holds none of "r", "w" and "m"`},
-		{"bad type", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "p", Access: "r"}}},
-			`linux.resources.devices[0].type: "p"`},
-		{"bad major", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: ptr(int64(-2)), Access: "r"}}},
-			"linux.resources.devices[0].major: -2"},
-		{"bad minor", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Minor: ptr(int64(-5)), Access: "r"}}},
-			"linux.resources.devices[0].minor: -5"},
-		{"swappiness", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(101))}},
-			"linux.resources.memory.swappiness: 101"},
+		{
+			"empty access",
+			specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}, {Allow: true, Type: "c"}}},
+			`linux.resources.devices[1].access: "" holds none of`,
+		},
+		{
+			"no known access letter",
+			specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "x"}}},
+			`linux.resources.devices[0].access: "x" holds none of "r", "w" and "m"`,
+		},
+		{
+			"bad type",
+			specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "p", Access: "r"}}},
+			`linux.resources.devices[0].type: "p"`,
+		},
+		{
+			"bad major",
+			specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: ptr(int64(-2)), Access: "r"}}},
+			"linux.resources.devices[0].major: -2",
+		},
+		{
+			"bad minor",
+			specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Minor: ptr(int64(-5)), Access: "r"}}},
+			"linux.resources.devices[0].minor: -5",
+		},
+		{
+			"swappiness",
+			specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(101))}},
+			"linux.resources.memory.swappiness: 101",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ToResources(&tc.in, nil)
+			_, err := toResources(&tc.in, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Fatalf("got %v, want error containing %q", err, tc.err)
 			}

@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 import (
 	"os"
@@ -202,7 +202,7 @@ func TestLifecycleV1(t *testing.T) {
 	if !slices.Equal(st.CPUSetStats.CPUs, []uint16{0}) {
 		t.Errorf("Stats: cpuset cpus %v, want [0]", st.CPUSetStats.CPUs)
 	}
-	if n, err := m.OOMKillCount(); err != nil || n != 0 {
+	if n, err := m.(*mgr).lib.OOMKillCount(); err != nil || n != 0 {
 		t.Errorf("OOMKillCount = %d, %v; want 0", n, err)
 	}
 
@@ -317,193 +317,6 @@ dd if=/dev/kmsg of=/dev/null bs=8192 count=1 2>/dev/null && echo kmsg-ok || echo
 			checkGone(t, paths)
 		})
 	}
-}
-
-// TestPidsSubcgroupAndSignal covers Pids across forks and sub-cgroups,
-// AddPid, and KillAll with a catchable signal.
-func TestPidsSubcgroupAndSignal(t *testing.T) {
-	e := newTestEnv(t)
-	sh := e.start(false, "sh", "-c", "sleep 1000 & sleep 1000 & wait")
-	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/tree"})
-	if err := m.Apply(sh.pid); err != nil {
-		t.Fatal(err)
-	}
-	// The shell was moved before or after forking; make sure the children
-	// exist, then move any that escaped (started before Apply).
-	eventually(t, "children of sh", func() bool {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(sh.pid) + "/task/" + strconv.Itoa(sh.pid) + "/children")
-		return len(strings.Fields(string(b))) == 2
-	})
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(sh.pid) + "/task/" + strconv.Itoa(sh.pid) + "/children")
-	for _, f := range strings.Fields(string(b)) {
-		pid, _ := strconv.Atoi(f)
-		if err := m.AddPid("", pid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	paths := m.Paths()
-
-	// A sub-cgroup, as exec --cgroup uses: it must exist in every hierarchy.
-	mkSub(t, paths, "sub")
-	extra := e.start(false, "sleep", "1000")
-	if err := m.AddPid("sub", extra.pid); err != nil {
-		t.Fatalf("AddPid(sub): %v", err)
-	}
-	for k, dir := range paths {
-		if !slices.Contains(procsOf(t, filepath.Join(dir, "sub")), extra.pid) {
-			t.Errorf("pid %d not in %s sub-cgroup %s", extra.pid, k, dir)
-		}
-	}
-	for _, bad := range []string{"../escape", "/abs", "sub/../.."} {
-		if err := m.AddPid(bad, extra.pid); err == nil {
-			t.Errorf("AddPid(%q) succeeded", bad)
-		}
-	}
-
-	pids, err := m.Pids()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pids) != 4 || !slices.Contains(pids, sh.pid) || !slices.Contains(pids, extra.pid) {
-		t.Fatalf("Pids = %v, want sh %d, its two sleeps and %d", pids, sh.pid, extra.pid)
-	}
-
-	if err := m.KillAll(unix.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []*proc{sh, extra} {
-		if sig := p.wait(t, 5*time.Second); sig != syscall.SIGTERM {
-			t.Errorf("pid %d ended with signal %v, want SIGTERM", p.pid, sig)
-		}
-	}
-	eventually(t, "empty cgroup", func() bool {
-		pids, err := m.Pids()
-		return err == nil && len(pids) == 0
-	})
-	if paused, _ := m.Paused(); paused {
-		t.Error("KillAll left the cgroup frozen")
-	}
-	if err := m.Destroy(); err != nil {
-		t.Fatalf("Destroy with a sub-cgroup: %v", err)
-	}
-	checkGone(t, paths)
-}
-
-// TestKillAllPaused: a catchable signal leaves a paused container paused
-// (delivered on thaw); SIGKILL kills it even while paused.
-func TestKillAllPaused(t *testing.T) {
-	e := newTestEnv(t)
-	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGKILL} {
-		t.Run(sig.String(), func(t *testing.T) {
-			p := e.start(false, "sleep", "1000")
-			m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/paused-" + strconv.Itoa(int(sig))})
-			if err := m.Apply(p.pid); err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Freeze(); err != nil {
-				t.Fatal(err)
-			}
-			if err := m.KillAll(sig); err != nil {
-				t.Fatal(err)
-			}
-			if sig == unix.SIGTERM {
-				time.Sleep(200 * time.Millisecond)
-				// The v2 freezer lets a fatal signal through (sleep has
-				// no handler); v1 holds it until the thaw.
-				if p.exited() && !cgroups.IsCgroup2UnifiedMode() {
-					t.Fatal("paused process died before thaw")
-				}
-				if paused, err := m.Paused(); err != nil || !paused {
-					t.Fatalf("KillAll(SIGTERM) unpaused the cgroup: %v, %v", paused, err)
-				}
-				if err := m.Thaw(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got := p.wait(t, 5*time.Second); got != syscall.Signal(sig) {
-				t.Errorf("ended with %v, want %v", got, sig)
-			}
-			paths := m.Paths()
-			if err := m.Destroy(); err != nil {
-				t.Fatal(err)
-			}
-			checkGone(t, paths)
-		})
-	}
-}
-
-// TestKillAllForkBomb: processes forking as fast as they can are all gone
-// after one KillAll(SIGKILL).
-func TestKillAllForkBomb(t *testing.T) {
-	e := newTestEnv(t)
-	p := e.start(true, "sh", "-c", "read x; while :; do sleep 1000 & done")
-	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/bomb",
-		Resources: &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(64))}}})
-	if err := m.Apply(p.pid); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Set(nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.stdin.Write([]byte("go\n")); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the bomb to fill the pids limit", func() bool {
-		pids, _ := m.Pids()
-		return len(pids) >= 32
-	})
-	if err := m.KillAll(unix.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	p.wait(t, 5*time.Second)
-	eventually(t, "every process to die", func() bool {
-		pids, err := m.Pids()
-		return err == nil && len(pids) == 0
-	})
-	paths := m.Paths()
-	if err := m.Destroy(); err != nil {
-		t.Fatal(err)
-	}
-	checkGone(t, paths)
-}
-
-// TestKillAllHybridStraggler: on a hybrid host, a process that is in the
-// container's v1 cgroups but not in its cgroup2 directory is still killed.
-func TestKillAllHybridStraggler(t *testing.T) {
-	if !cgroups.IsCgroup2HybridMode() {
-		t.Skip("host is not in hybrid mode")
-	}
-	e := newTestEnv(t)
-	in := e.start(false, "sleep", "1000")
-	out := e.start(false, "sleep", "1000")
-	m := mustNew(t, &Config{ID: "c", Path: e.prefix + "/hyb"})
-	if err := m.Apply(in.pid); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.AddPid("", out.pid); err != nil {
-		t.Fatal(err)
-	}
-	// Move "out" to a sibling cgroup2 directory of ours.
-	side := filepath.Join("/sys/fs/cgroup/unified", e.prefix, "side")
-	if err := os.Mkdir(side, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(side, "cgroup.procs"), []byte(strconv.Itoa(out.pid)), 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.KillAll(unix.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []*proc{in, out} {
-		if sig := p.wait(t, 5*time.Second); sig != syscall.SIGKILL {
-			t.Errorf("pid %d ended with %v, want SIGKILL", p.pid, sig)
-		}
-	}
-	paths := m.Paths()
-	if err := m.Destroy(); err != nil {
-		t.Fatal(err)
-	}
-	checkGone(t, paths)
 }
 
 func TestLoad(t *testing.T) {
@@ -797,7 +610,7 @@ func TestSwapAndOOM(t *testing.T) {
 	if sig := p.wait(t, 10*time.Second); sig != syscall.SIGKILL {
 		t.Fatalf("dd ended with %v (output %q), want an OOM SIGKILL", sig, p.out.String())
 	}
-	if n, err := m.OOMKillCount(); err != nil || n != 1 {
+	if n, err := m.(*mgr).lib.OOMKillCount(); err != nil || n != 1 {
 		t.Errorf("OOMKillCount = %d, %v; want 1", n, err)
 	}
 	paths := m.Paths()
@@ -813,8 +626,10 @@ func TestSystemdDriver(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "slice:prefix:name") {
 		t.Errorf("bad systemd path: got %v", err)
 	}
-	_, err = New(&Config{ID: "c", Path: "system.slice:test:c", Systemd: true,
-		Annotations: map[string]string{"org.systemd.property.X1": "1"}})
+	_, err = New(&Config{
+		ID: "c", Path: "system.slice:test:c", Systemd: true,
+		Annotations: map[string]string{"org.systemd.property.X1": "1"},
+	})
 	if err == nil || !strings.Contains(err.Error(), "org.systemd.property.X1") {
 		t.Errorf("bad property annotation: got %v", err)
 	}

@@ -1,4 +1,4 @@
-package cgroups
+package cgroupmgr
 
 import (
 	"errors"
@@ -62,7 +62,7 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 	if c == nil {
 		return nil, errors.New("cgroup config is nil")
 	}
-	res, err := ToResources(c.Resources, c.Devices)
+	res, err := toResources(c.Resources, c.Devices)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	skipDevices := false
 	if r != nil {
 		var err error
-		if res, err = ToResources(r, m.cfg.Devices); err != nil {
+		if res, err = toResources(r, m.cfg.Devices); err != nil {
 			return err
 		}
 		if r.Devices == nil {
@@ -224,18 +224,6 @@ func (m *mgr) Set(r *specs.LinuxResources) error {
 	}
 	m.res = res
 	m.devicesSet = true
-	return nil
-}
-
-func (m *mgr) AddPid(sub string, pid int) error {
-	if sub != "" {
-		if filepath.IsAbs(sub) || checkInside(sub) != nil {
-			return fmt.Errorf("add pid %d: sub-cgroup %q must be a relative path below the container's cgroup", pid, sub)
-		}
-	}
-	if err := m.lib.AddPid(sub, pid); err != nil {
-		return fmt.Errorf("add pid %d to cgroup %s: %w", pid, filepath.Join(m.name(), sub), err)
-	}
 	return nil
 }
 
@@ -275,14 +263,6 @@ func (m *mgr) Stats() (*cgroups.Stats, error) {
 		return nil, fmt.Errorf("read stats of cgroup %s: %w", m.name(), err)
 	}
 	return st, nil
-}
-
-func (m *mgr) OOMKillCount() (uint64, error) {
-	n, err := m.lib.OOMKillCount()
-	if err != nil {
-		return 0, fmt.Errorf("read OOM kill count of cgroup %s: %w", m.name(), err)
-	}
-	return n, nil
 }
 
 func (m *mgr) Destroy() error {
