@@ -134,7 +134,9 @@ func (h *notifyHostSocket) expectReady(t *testing.T, mainPid int) {
 
 func TestNotifySocketRunDetached(t *testing.T) {
 	host := newNotifyHostSocket(t)
-	b := notifyBundle(t, "sh", "-c", "sleep 1; sdnotify STATUS=starting; sdnotify READY=1 STATUS=up; sleep 100")
+	// "; exit 0": sh must not exec its last command, or /proc/<pid>/environ
+	// reads empty while the exec replaces its memory.
+	b := notifyBundle(t, "sh", "-c", "sleep 1; sdnotify STATUS=starting; sdnotify READY=1 STATUS=up; sleep 100; exit 0")
 	start := time.Now()
 	r := b.runAsyncOpts(runOpts{env: []string{"NOTIFY_SOCKET=" + host.Path}}, "run", "-d", b.ID).wait()
 	if r.Code != 0 {
