@@ -34,10 +34,12 @@ CI_FOCUS='PodSandbox runtime should support basic operations|Container runtime s
 FOCUS=${CRI_FOCUS:-}
 TIMEOUT=${VMLANE_TIMEOUT:-14400}
 CRITIMEOUT=180m
+TESTTIMEOUT=230m
 if [ "${CRI_VM_SUBSET:-}" = ci ] && [ -z "$FOCUS" ]; then
 	FOCUS=$CI_FOCUS
 	TIMEOUT=${VMLANE_TIMEOUT:-3600}
 	CRITIMEOUT=25m
+	TESTTIMEOUT=50m
 fi
 export VMLANE_TIMEOUT=$TIMEOUT
 
@@ -64,7 +66,7 @@ echo "test-cri-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(syst
 CRI_BIN=/tmp/t CRI_CNI_BIN=/tmp/t CRI_SYSTEMD=1 RUNC_REFERENCE=/tmp/t/runc-1.5.3 \\
 	PAUSE_BINARY=/tmp/t/pause NGINX_BINARY=/tmp/t/nginx NNP_BINARY=/tmp/t/nnp \\
 	CRI_FOCUS='$FOCUS' CRI_TIMEOUT=$CRITIMEOUT \\
-	./cri.test -test.v -test.count=1 -test.timeout 230m -test.run '$RUN' ${TESTFLAGS:-}
+	./cri.test -test.v -test.count=1 -test.timeout $TESTTIMEOUT -test.run '$RUN' ${TESTFLAGS:-}
 SCRIPT
 echo "test-cri-vm: running $RUN in the guest${FOCUS:+ (critest focus: $FOCUS)}" >&2
 vm_run

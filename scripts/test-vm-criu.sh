@@ -35,7 +35,7 @@ $GUEST_PRELUDE
 echo "test-vm-criu: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), \$(criu --version | head -1), criu check: \$(criu check 2>&1 | tail -1)"
 CRIUHOLD_BINARY=/tmp/t/criuhold FAKECRIU_BINARY=/tmp/t/fakecriu \\
 	RUNC_TEST_REQUIRE='${VMREQUIRE-criu}' \\
-	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-}
+	./integration.test -test.v -test.count=1 -test.timeout 15m -test.run '$RUN' ${TESTFLAGS:-}
 SCRIPT
 echo "test-vm-criu: running $RUN in the guest" >&2
-vm_run
+vm_run 1500

@@ -33,8 +33,8 @@ rc=0
 ./apparmor.test -test.v -test.count=1 || rc=1
 SECCOMPAGENT_BINARY=/tmp/t/seccompagent RUNC_NOSECCOMP_BINARY=/tmp/t/runc-noseccomp \\
 	RUNC_TEST_REQUIRE='${VMREQUIRE-apparmor,apparmor_parser}' \\
-	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=1
+	./integration.test -test.v -test.count=1 -test.timeout 20m -test.run '$RUN' ${TESTFLAGS:-} || rc=1
 exit \$rc
 SCRIPT
 echo "test-vm-security: running the AppArmor unit tests and $RUN in the guest" >&2
-vm_run
+vm_run 1800

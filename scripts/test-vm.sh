@@ -40,8 +40,8 @@ echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemct
 rc=0
 $unitcmd || rc=\$?
 RUNC_TEST_REQUIRE='${VMREQUIRE-cgroup2,systemd}' \\
-	./integration.test -test.v -test.count=1 -test.timeout 55m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
+	./integration.test -test.v -test.count=1 -test.timeout 15m -test.run '$RUN' ${TESTFLAGS:-} || rc=\$?
 exit \$rc
 SCRIPT
 echo "test-vm: running $RUN in the guest" >&2
-vm_run
+vm_run 1500
