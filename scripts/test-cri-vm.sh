@@ -28,9 +28,13 @@ cd "$(dirname "$0")/.."
 . scripts/vmlane.sh
 RUN=${VMTESTS:-'^(TestCritest|TestCrictl)$'}
 # The CI subset: pods and containers through their life (create, start,
-# stop, remove, exec, attach, logs, stats), OOM, namespaces, the security
-# context's cgroup-touching and process settings.
-CI_FOCUS='PodSandbox runtime should support basic operations|Container runtime should support basic operations|Container OOM|Streaming runtime should support streaming interfaces runtime should support (exec|attach)|Security Context NamespaceOption|Container runtime should support log'
+# stop, remove, exec, attach, logs, stats), namespaces, the security
+# context's cgroup-touching and process settings. Not critest's "Container
+# OOM" spec: under qemu TCG its 60 s for the OOMKilled reason runs out for
+# either runtime on some runs (runc 1.5.3 failed it in one CI run, both in
+# another, ours in a third); the host's make test-cri runs it, and
+# TestCrictl's oom scenario runs here.
+CI_FOCUS='PodSandbox runtime should support basic operations|Container runtime should support basic operations|Streaming runtime should support streaming interfaces runtime should support (exec|attach)|Security Context NamespaceOption|Container runtime should support log'
 FOCUS=${CRI_FOCUS:-}
 TIMEOUT=${VMLANE_TIMEOUT:-14400}
 CRITIMEOUT=180m
