@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/mntnstest"
 )
 
 func TestPrepareRestoreMountpoints(t *testing.T) {
@@ -131,25 +132,11 @@ func TestMaskedFiles(t *testing.T) {
 // what is below it) away and removes the mountpoint. In a private mount
 // namespace, on a thread thrown away afterwards.
 func TestBindCriuRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("needs root (mount namespaces)")
-	}
 	dir, rootfs := t.TempDir(), t.TempDir()
 	if err := os.Mkdir(filepath.Join(rootfs, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with us
-		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-			t.Errorf("unshare: %v", err)
-			return
-		}
-		if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
-			t.Errorf("make / private: %v", err)
-			return
-		}
+	mntnstest.Run(t, func() {
 		if err := unix.Mount("tmpfs", filepath.Join(rootfs, "sub"), "tmpfs", 0, "size=64k"); err != nil {
 			t.Errorf("mount below the rootfs: %v", err)
 			return
@@ -187,6 +174,5 @@ func TestBindCriuRoot(t *testing.T) {
 			return
 		}
 		unbindCriuRoot(mnt, tree)
-	}()
-	<-done
+	})
 }

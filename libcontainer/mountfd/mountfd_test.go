@@ -4,38 +4,17 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/mntnstest"
 )
 
-// inMountNS runs fn on a thread of its own in a new, private mount
-// namespace; the thread is thrown away afterwards, so nothing reaches the
-// host's mount table.
-func inMountNS(t *testing.T, fn func()) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("needs root (mount namespaces)")
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with us
-		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-			t.Errorf("unshare: %v", err)
-			return
-		}
-		if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
-			t.Errorf("make / private: %v", err)
-			return
-		}
-		fn()
-	}()
-	<-done
-}
+// inMountNS runs fn in a private mount namespace (mntnstest.Run).
+func inMountNS(t *testing.T, fn func()) { t.Helper(); mntnstest.Run(t, fn) }
 
 func openPath(t *testing.T, p string) *os.File {
 	t.Helper()
