@@ -13,8 +13,6 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/internal/mntnstest"
 )
 
-// inMountNS runs fn in a private mount namespace (mntnstest.Run).
-func inMountNS(t *testing.T, fn func()) { t.Helper(); mntnstest.Run(t, fn) }
 
 func openPath(t *testing.T, p string) *os.File {
 	t.Helper()
@@ -51,7 +49,7 @@ func mountAt(t *testing.T, p string) *mountinfo.Info {
 // A new tmpfs, configured, attached on a directory by fd, then detached.
 func TestNewAttachDetach(t *testing.T) {
 	dir := t.TempDir()
-	inMountNS(t, func() {
+	mntnstest.Run(t, func() {
 		mnt, err := New("tmpfs", "mountfd-test", []Param{Set("size", "1m"), Set("mode", "0710")}, unix.MOUNT_ATTR_NOEXEC)
 		if err != nil {
 			t.Error(err)
@@ -86,7 +84,7 @@ func TestNewAttachDetach(t *testing.T) {
 
 // A refused parameter names itself and what the kernel logged.
 func TestNewError(t *testing.T) {
-	inMountNS(t, func() {
+	mntnstest.Run(t, func() {
 		_, err := New("tmpfs", "tmpfs", []Param{Set("bogus", "1")}, 0)
 		if err == nil || !strings.Contains(err.Error(), "fsconfig bogus=1: ") || !strings.Contains(err.Error(), "kernel says: ") {
 			t.Errorf("error %v, want fsconfig bogus=1 and the kernel's message", err)
@@ -102,7 +100,7 @@ func TestNewError(t *testing.T) {
 // writable. Reconfigure changes the superblock of the source.
 func TestCloneSetAttrReconfigure(t *testing.T) {
 	src, dst, other := t.TempDir(), t.TempDir(), t.TempDir()
-	inMountNS(t, func() {
+	mntnstest.Run(t, func() {
 		tmpfs, err := New("tmpfs", "tmpfs", []Param{Set("size", "1m")}, 0)
 		if err != nil {
 			t.Error(err)
