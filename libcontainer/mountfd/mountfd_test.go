@@ -13,7 +13,6 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/internal/mntnstest"
 )
 
-
 func openPath(t *testing.T, p string) *os.File {
 	t.Helper()
 	f, err := os.OpenFile(p, unix.O_PATH|unix.O_CLOEXEC, 0)
