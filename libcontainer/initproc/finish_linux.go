@@ -8,6 +8,9 @@ import (
 	"strings"
 	"syscall"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -274,22 +277,44 @@ func waitFifo(fd int) error {
 
 // closeExecFrom marks every fd >= from close-on-exec. The container's
 // seccomp filter may already be loaded, and a profile that predates
-// close_range(2) denies it (EPERM or ENOSYS): then it walks /proc/self/fd.
+// close_range(2) denies it (EPERM or ENOSYS): then it walks the fd
+// directory, through a private procfs (the container's /proc may be
+// another process's work: docs/security.md rule 4).
 func closeExecFrom(from int) error {
 	err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	if err == nil {
 		return nil
 	}
-	ents, rerr := os.ReadDir("/proc/self/fd")
-	if rerr != nil {
-		return fmt.Errorf("close fds: %w (and %w)", err, rerr)
+	fds, lerr := listFds()
+	if lerr != nil {
+		return fmt.Errorf("close fds: %w (and list them: %w)", err, lerr)
 	}
-	for _, e := range ents {
-		if fd, _ := strconv.Atoi(e.Name()); fd >= from {
+	for _, name := range fds {
+		if fd, _ := strconv.Atoi(name); fd >= from {
 			unix.CloseOnExec(fd)
 		}
 	}
 	return nil
+}
+
+// listFds lists /proc/self/fd through a private procfs handle.
+func listFds() ([]string, error) {
+	proc, err := procfs.OpenProcRoot()
+	if err != nil {
+		return nil, err
+	}
+	defer proc.Close()
+	h, err := proc.OpenSelf("fd")
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	d, err := pathrs.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
 
 // setRlimits applies process.rlimits. With raiseOnly it sets just the
