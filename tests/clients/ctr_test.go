@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // ctrNamespace is the containerd namespace of ctr's containers.
@@ -244,7 +246,7 @@ func ctrLimits(t *testing.T, c *ctrClient) {
 	inside := c.must(t, "task", "exec", "--exec-id", "e1", k.id, "cat", "/proc/self/cgroup")
 	mustContain(t, "/proc/self/cgroup", inside, ":memory:"+k.cgroup()+"\n", ":cpu:"+k.cgroup()+"\n")
 	pid, _ := k.task(t)
-	if !containsInt(processesIn(k.cgroup()), pid) {
+	if !containsInt(testhost.ProcessesIn(k.cgroup()), pid) {
 		t.Fatalf("pid %d not in %s", pid, k.cgroup())
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // engineScenarios are what Docker and Podman users do, each checked the
@@ -172,7 +174,7 @@ func engineLimits(t *testing.T, e *engine) {
 	}
 	// the container's processes are in that cgroup
 	pid, _ := strconv.Atoi(e.inspect(t, c.name, "{{.State.Pid}}"))
-	if cgs := processesIn(cg); !containsInt(cgs, pid) {
+	if cgs := testhost.ProcessesIn(cg); !containsInt(cgs, pid) {
 		t.Fatalf("pid %d not in %s (%v)", pid, cg, cgs)
 	}
 }

@@ -1,7 +1,6 @@
 package clients
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -201,112 +199,20 @@ func removeCgroupTree(path string) []string {
 
 // processesMatching returns the PIDs (not ours) whose command line holds s.
 func processesMatching(s string) []int {
-	return processes(func(args []string) bool { return strings.Contains(strings.Join(args, "\x00"), s) })
+	return testhost.Processes(func(args []string) bool { return strings.Contains(strings.Join(args, "\x00"), s) })
 }
 
 // processesWithArg returns the PIDs (not ours) with id as an argument, or
 // as a path component of one.
 func processesWithArg(id string) []int {
-	return processes(func(args []string) bool {
+	return testhost.Processes(func(args []string) bool {
 		return slices.ContainsFunc(args, func(arg string) bool {
 			return arg == id || strings.Contains(arg, "/"+id+"/") || strings.HasSuffix(arg, "/"+id)
 		})
 	})
 }
 
-// processes returns the PIDs (not ours) whose arguments match.
-func processes(match func(args []string) bool) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || len(cmdline) == 0 {
-			continue
-		}
-		if match(strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// processesIn returns the PIDs whose cgroup (any hierarchy) is path or
-// below it.
-func processesIn(path string) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/cgroup")
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			parts := strings.SplitN(line, ":", 3)
-			if len(parts) == 3 && (parts[2] == path || strings.HasPrefix(parts[2], path+"/")) {
-				pid, _ := strconv.Atoi(e.Name())
-				out = append(out, pid)
-				break
-			}
-		}
-	}
-	return out
-}
-
 func killPid(pid int) { syscall.Kill(pid, syscall.SIGKILL) }
-
-// mountPoints returns the mount points of our mount namespace.
-func mountPoints() map[string]bool {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	out := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 {
-			out[unescapeMount(fields[4])] = true
-		}
-	}
-	return out
-}
-
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// mountsUnder returns the mount points at or below dir.
-func mountsUnder(dir string) []string {
-	var out []string
-	for m := range mountPoints() {
-		if m == dir || strings.HasPrefix(m, dir+"/") {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // unmountAll lazily unmounts mounts, deepest first.
 func unmountAll(mnts []string) {
@@ -323,7 +229,7 @@ type leftovers struct {
 	mounts map[string]bool
 }
 
-func snapshot() *leftovers { return &leftovers{mounts: mountPoints()} }
+func snapshot() *leftovers { return &leftovers{mounts: testhost.MountPoints()} }
 
 // check fails t if, within a few seconds, the container's cgroup still
 // exists in a hierarchy, a process still holds id in its command line or
@@ -335,9 +241,9 @@ func (l *leftovers) check(t *testing.T, cgroup, id string) {
 	ok := eventually(10*time.Second, func() bool {
 		dirs = cgroupDirs(cgroup)
 		procs = processesWithArg(id)
-		inCg = processesIn(cgroup)
+		inCg = testhost.ProcessesIn(cgroup)
 		newMounts = nil
-		for m := range mountPoints() {
+		for m := range testhost.MountPoints() {
 			if !l.mounts[m] && strings.HasPrefix(m, work+"/") && !storageHome(m) {
 				newMounts = append(newMounts, m)
 			}

@@ -36,6 +36,7 @@ import (
 	"testing"
 
 	"github.com/seed4bdd2c93/runc/tests/internal/daemon"
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 const imageName = "localhost/busybox:clients"
@@ -203,7 +204,7 @@ func teardown() error {
 			killPid(p)
 		}
 	}
-	if mnts := mountsUnder(work); len(mnts) > 0 {
+	if mnts := testhost.MountsUnder(work); len(mnts) > 0 {
 		errs = append(errs, fmt.Sprintf("mounts left: %v", mnts))
 		unmountAll(mnts)
 	}
