@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/tests/internal/daemon"
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // containerdVersion is one containerd the ctr scenarios run on.
@@ -153,7 +154,7 @@ func startDockerd(c *containerd) (*dockerd, error) {
 	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), cfg, 0o644); err != nil {
 		return nil, err
 	}
-	ours := envPath("RUNC_BINARY", "../../runc")
+	ours := harness.EnvPath("RUNC_BINARY", "../../runc")
 	dd, err := daemon.Start("dockerd", work, filepath.Join(dir, "dockerd.log"), nil, 60*time.Second,
 		func() bool { return daemon.SocketUp(d.sock) },
 		"dockerd",

@@ -36,6 +36,7 @@ import (
 	"testing"
 
 	"github.com/seed4bdd2c93/runc/tests/internal/daemon"
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -73,9 +74,9 @@ func testMain(m *testing.M) (code int) {
 		fmt.Fprintln(os.Stderr, "clients: these tests need root")
 		return 1
 	}
-	ours := envPath("RUNC_BINARY", "../../runc")
-	ref := envPath("REFERENCE_RUNC", "/usr/sbin/runc")
-	rootfsSrc = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
+	ours := harness.EnvPath("RUNC_BINARY", "../../runc")
+	ref := harness.EnvPath("REFERENCE_RUNC", "/usr/sbin/runc")
+	rootfsSrc = harness.EnvPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
 	want := os.Getenv("CLIENTS_RUNTIMES")
 	if want == "" {
 		want = "ours,runc"
@@ -222,18 +223,6 @@ func teardown() error {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func envPath(name, def string) string {
-	p := os.Getenv(name)
-	if p == "" {
-		p = def
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		panic(err)
-	}
-	return abs
 }
 
 // forEachRuntime runs f as a subtest per runtime.

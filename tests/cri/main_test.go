@@ -45,6 +45,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // handler is one CRI runtime handler: the runc shim with one runtime.
@@ -72,9 +74,9 @@ func testMain(m *testing.M) (code int) {
 		fmt.Fprintln(os.Stderr, "cri: these tests need root")
 		return 1
 	}
-	ours := envPath("RUNC_BINARY", "../../runc")
-	ref := envPath("RUNC_REFERENCE", "../../.cache/runc-1.5.3/runc")
-	rootfs := envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
+	ours := harness.EnvPath("RUNC_BINARY", "../../runc")
+	ref := harness.EnvPath("RUNC_REFERENCE", "../../.cache/runc-1.5.3/runc")
+	rootfs := harness.EnvPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
 	criBin = os.Getenv("CRI_BIN")
 	systemd = os.Getenv("CRI_SYSTEMD") == "1"
 	want := os.Getenv("CRI_HANDLERS")
@@ -248,18 +250,6 @@ func teardown() error {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func envPath(name, def string) string {
-	p := os.Getenv(name)
-	if p == "" {
-		p = def
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		panic(err)
-	}
-	return abs
 }
 
 // forEachHandler runs f as a subtest per handler.

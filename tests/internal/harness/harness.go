@@ -85,11 +85,11 @@ func Main(m interface{ Run() int }, s Suite) int {
 		fmt.Fprintf(os.Stderr, "%s: %s\n", s.Name, fmt.Sprintf(format, args...))
 		return 1
 	}
-	Bin = envPath("RUNC_BINARY", "../../runc")
-	FaultBin = envPath("RUNC_FAULT_BINARY", "../../runc.faults")
-	Rootfs = envPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
+	Bin = EnvPath("RUNC_BINARY", "../../runc")
+	FaultBin = EnvPath("RUNC_FAULT_BINARY", "../../runc.faults")
+	Rootfs = EnvPath("BUSYBOX_ROOTFS", "../rootfs/busybox")
 	if os.Getenv("RUNC_REFERENCE") != "" {
-		Ref = envPath("RUNC_REFERENCE", "")
+		Ref = EnvPath("RUNC_REFERENCE", "")
 	}
 	CgroupPrefix = s.CgroupPrefix
 	for _, p := range []string{Bin, Rootfs + "/bin/busybox"} {
@@ -156,7 +156,9 @@ func Main(m interface{ Run() int }, s Suite) int {
 	return code
 }
 
-func envPath(name, def string) string {
+// EnvPath returns the absolute form of the path in the environment
+// variable name, or of def when it is unset or empty.
+func EnvPath(name, def string) string {
 	p := os.Getenv(name)
 	if p == "" {
 		p = def
