@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
 // mountEntry is one line of /proc/self/mountinfo.
@@ -38,28 +40,9 @@ func readMountinfo() ([]mountEntry, error) {
 		if len(a) < 5 || len(b) < 3 {
 			continue
 		}
-		ms = append(ms, mountEntry{root: unescapeMount(a[3]), point: unescapeMount(a[4]), fstype: b[0], superOpts: b[2]})
+		ms = append(ms, mountEntry{root: testhost.UnescapeMount(a[3]), point: testhost.UnescapeMount(a[4]), fstype: b[0], superOpts: b[2]})
 	}
 	return ms, sc.Err()
-}
-
-// unescapeMount undoes the kernel's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // hierarchy is one mounted cgroup hierarchy and the caller's own cgroup in

@@ -91,12 +91,3 @@ func TestV1Key(t *testing.T) {
 		}
 	}
 }
-
-func TestUnescapeMount(t *testing.T) {
-	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
-		t.Errorf("unescapeMount = %q", got)
-	}
-	if got := unescapeMount(`/tail\04`); got != `/tail\04` {
-		t.Errorf("short escape: %q", got)
-	}
-}

@@ -85,7 +85,7 @@ func MountPoints() map[string]bool {
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) > 4 {
-			out[unescapeMount(fields[4])] = true
+			out[UnescapeMount(fields[4])] = true
 		}
 	}
 	return out
@@ -102,8 +102,8 @@ func MountsUnder(dir string) []string {
 	return out
 }
 
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
+// UnescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func UnescapeMount(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
