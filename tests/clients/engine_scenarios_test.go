@@ -100,7 +100,7 @@ func engineExecTTY(t *testing.T, e *engine) {
 	p = spawnPty(t, e.env, 24, 80, append(e.base, "exec", "--tty", c.name, "sh", "-c", "tty; exit 6")...)
 	p.expect("/dev/pts/")
 	if code := p.wait(); code != 6 {
-		t.Fatalf("exec -t: exit code %d, want 6; terminal: %q", code, p.text())
+		t.Fatalf("exec -t: exit code %d, want 6; terminal: %q", code, p.Text())
 	}
 }
 

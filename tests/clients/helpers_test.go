@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -278,78 +277,35 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 // ptyProc is a client command on the peer of a pty whose master we hold,
 // as in a user's terminal.
 type ptyProc struct {
-	t      *testing.T
-	argv   []string
-	master *os.File
-	cmd    *exec.Cmd
-	done   chan struct{}
-	err    error
-
-	mu  sync.Mutex
-	out bytes.Buffer
+	*ptytest.Proc
+	t    *testing.T
+	argv []string
 }
 
 // spawnPty starts argv on a new rows x cols pty, as its controlling
 // terminal.
 func spawnPty(t *testing.T, env []string, rows, cols uint16, argv ...string) *ptyProc {
 	t.Helper()
-	master, peer, err := ptytest.Open(rows, cols)
+	p, err := ptytest.Start(argv, work, env, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &ptyProc{t: t, argv: argv, master: master, done: make(chan struct{})}
-	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Env = append(os.Environ(), append([]string{"TERM=xterm"}, env...)...)
-	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = peer, peer, peer
-	p.cmd.Dir = work
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	peer.Close()
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			p.mu.Lock()
-			p.out.Write(buf[:n])
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		master.Close()
-	})
-	return p
-}
-
-func (p *ptyProc) text() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
+	t.Cleanup(p.Stop)
+	return &ptyProc{Proc: p, t: t, argv: argv}
 }
 
 // expect waits until the terminal has shown want.
 func (p *ptyProc) expect(want string) {
 	p.t.Helper()
-	if !eventually(30*time.Second, func() bool { return strings.Contains(p.text(), want) }) {
-		p.t.Fatalf("%s: terminal never showed %q; it showed %q", strings.Join(p.argv, " "), want, p.text())
+	if !eventually(30*time.Second, func() bool { return strings.Contains(p.Text(), want) }) {
+		p.t.Fatalf("%s: terminal never showed %q; it showed %q", strings.Join(p.argv, " "), want, p.Text())
 	}
 }
 
 // send types s on the terminal.
 func (p *ptyProc) send(s string) {
 	p.t.Helper()
-	if _, err := p.master.WriteString(s); err != nil {
+	if _, err := p.Master.WriteString(s); err != nil {
 		p.t.Fatal(err)
 	}
 }
@@ -362,35 +318,26 @@ func (p *ptyProc) shell(size string, code int) {
 	p.t.Helper()
 	p.send("tty; echo $((6*7))x\r")
 	p.expect("42x")
-	mustContain(p.t, "terminal", p.text(), "/dev/pts/")
+	mustContain(p.t, "terminal", p.Text(), "/dev/pts/")
 	if size != "" {
 		waitFor(p.t, "the terminal's size", func() bool {
 			p.send("stty size\r")
 			time.Sleep(100 * time.Millisecond)
-			return strings.Contains(p.text(), size)
+			return strings.Contains(p.Text(), size)
 		})
 	}
 	p.send(fmt.Sprintf("exit %d\r", code))
 	if got := p.wait(); got != code {
-		p.t.Fatalf("exit code %d, want %d; terminal: %q", got, code, p.text())
+		p.t.Fatalf("exit code %d, want %d; terminal: %q", got, code, p.Text())
 	}
 }
 
 // wait waits for the client to exit and returns its exit code.
 func (p *ptyProc) wait() int {
 	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(cmdTimeout):
-		p.t.Fatalf("%s: timed out; terminal: %q", strings.Join(p.argv, " "), p.text())
+	code, ok := p.Wait(cmdTimeout)
+	if !ok {
+		p.t.Fatalf("%s: timed out; terminal: %q", strings.Join(p.argv, " "), p.Text())
 	}
-	// let the reader drain what is left
-	time.Sleep(100 * time.Millisecond)
-	if ee, ok := errors.AsType[*exec.ExitError](p.err); ok {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		p.t.Fatal(p.err)
-	}
-	return 0
+	return code
 }
