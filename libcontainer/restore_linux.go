@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,8 +235,8 @@ func (c *Container) restoreCgroup(cg cgroupmgr.Manager, pid int, req *rpc.CriuRe
 	if err != nil {
 		return err
 	}
-	for _, r := range roots {
-		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: new(r[0]), Path: r[1]})
+	for _, ctrl := range slices.Sorted(maps.Keys(roots)) {
+		req.Opts.CgRoot = append(req.Opts.CgRoot, &rpc.CgroupRoot{Ctrl: new(ctrl), Path: roots[ctrl]})
 	}
 	return nil
 }

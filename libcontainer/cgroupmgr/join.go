@@ -248,13 +248,10 @@ func initCgroupIfInner(dir string, pid int) string {
 	if err != nil {
 		return dir
 	}
-	for _, p := range paths {
-		if p[0] != "" {
-			continue
-		}
-		// dir is <cgroup2 mount>/<the container's cgroup>; the init's
-		// cgroup is below the container's, under the same mount.
-		if init := filepath.Join(v2Mountpoint(), p[1]); strings.HasPrefix(init, dir+"/") {
+	// dir is <cgroup2 mount>/<the container's cgroup>; the init's cgroup
+	// is below the container's, under the same mount.
+	if p, ok := paths[""]; ok {
+		if init := filepath.Join(v2Mountpoint(), p); strings.HasPrefix(init, dir+"/") {
 			logrus.Debugf("exec: %s hands controllers to sub-cgroups; joining the init's cgroup %s", dir, init)
 			return init
 		}

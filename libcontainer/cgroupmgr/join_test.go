@@ -181,10 +181,7 @@ func TestProcCgroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	for _, r := range roots {
-		got[r[0]] = r[1]
-	}
+	got := roots
 	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		t.Fatal(err)

@@ -1,38 +1,18 @@
 package cgroupmgr
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/opencontainers/cgroups"
 )
 
-// ProcCgroups reads /proc/<pid>/cgroup as (controller, path) pairs, one per
-// controller ("" for cgroup v2, "name=systemd" for named hierarchies).
-// Restore hands them to CRIU as the cgroup roots of the processes it
-// restores.
-func ProcCgroups(pid int) ([][2]string, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out [][2]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[1] == "" {
-			out = append(out, [2]string{"", parts[2]})
-			continue
-		}
-		for _, ctrl := range strings.Split(parts[1], ",") {
-			out = append(out, [2]string{ctrl, parts[2]})
-		}
-	}
-	return out, sc.Err()
+// ProcCgroups reads /proc/<pid>/cgroup: the cgroup path per controller
+// ("" for cgroup v2, "name=systemd" for named hierarchies, co-mounted
+// controllers one by one). Restore hands them to CRIU as the cgroup roots
+// of the processes it restores.
+func ProcCgroups(pid int) (map[string]string, error) {
+	return cgroups.ParseCgroupFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 }
 
 // Existing returns those of the cgroup directories (Paths) that exist: for
