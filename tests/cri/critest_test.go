@@ -61,7 +61,8 @@ type specResult struct {
 // with ours alone. Passing then, it is reported as flaky (with the first
 // failure's message, for a look at the log) rather than failed: some of
 // critest's NRI specs race with containerd on a busy host, with either
-// runtime.
+// runtime. A spec critest skips itself on containerd's known gap is not
+// the runtime's (containerdDiscrepancy).
 func TestCritest(t *testing.T) {
 	results := map[string]map[string]specResult{}
 	for _, h := range handlers {
@@ -247,7 +248,7 @@ func compareCritest(results map[string]map[string]specResult) (string, []gateFai
 				d += ": " + firstLine(msg)
 			}
 			diffs = append(diffs, d)
-			if r.State == "passed" {
+			if r.State == "passed" && !containerdDiscrepancy(o) {
 				gate = append(gate, gateFailure{n, orNone(o.State), o.Message})
 			}
 		}
@@ -267,6 +268,16 @@ func compareCritest(results map[string]map[string]specResult) (string, []gateFai
 		fmt.Fprintf(&b, "  %s: %s\n", strings.ReplaceAll(s.spec, `\`, ""), s.reason)
 	}
 	return b.String(), gate
+}
+
+// containerdDiscrepancy reports whether critest skipped a spec itself,
+// at run time, on a known gap of containerd's (its NRI specs: "spec
+// discrepancy: containerd loses containers created while a late-joining
+// plugin's Synchronize is in progress"): the runtime never talks to NRI,
+// and whether containerd's race shows depends on the host's load, with
+// either runtime. It is listed with the differences, not failed.
+func containerdDiscrepancy(r specResult) bool {
+	return r.State == "skipped" && strings.HasPrefix(firstLine(r.Message), "spec discrepancy: containerd")
 }
 
 func orNone(s string) string {
@@ -293,4 +304,26 @@ func cgroupVersion() string {
 		return "cgroup v2"
 	}
 	return "cgroup v1"
+}
+
+// TestCritestGate: the gate fails a spec ours does not pass and runc
+// 1.5.3 passes, except one critest skipped itself on containerd's gap.
+func TestCritestGate(t *testing.T) {
+	results := map[string]map[string]specResult{
+		"ours": {
+			"a": {"skipped", "spec discrepancy: containerd lost 5 container(s) created concurrently"},
+			"b": {"failed", "expected 1"},
+			"c": {"skipped", "spec discrepancy: runtime does not populate container name"},
+			"d": {"passed", ""},
+		},
+		"runc-1.5.3": {"a": {"passed", ""}, "b": {"passed", ""}, "c": {"passed", ""}, "d": {"passed", ""}},
+	}
+	report, gate := compareCritest(results)
+	var got []string
+	for _, g := range gate {
+		got = append(got, g.spec)
+	}
+	if strings.Join(got, " ") != "b c" {
+		t.Errorf("gate failures %q, want [b c]; report:\n%s", got, report)
+	}
 }
