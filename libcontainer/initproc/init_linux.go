@@ -32,8 +32,7 @@ var errAborted = errors.New("aborted by the runtime")
 
 // Init is the entry point of `runc init`.
 func Init() {
-	runtime.GOMAXPROCS(1)
-	runtime.LockOSThread()
+	runtime.LockOSThread() // GOMAXPROCS=1 in its environment (process_linux.go)
 
 	fd, err := strconv.Atoi(os.Getenv(protocol.EnvInitPipe))
 	if err != nil || fd < 3 {

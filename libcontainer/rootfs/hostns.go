@@ -41,12 +41,12 @@ func (s *setup) prepareHostRoot() (*root, error) {
 		tree.Close()
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
-	r := &root{f: tree, path: rootfsPath}
+	r := &root{f: tree, path: rootfsPath, fds: s.fds}
 	if err := setPropagation(tree, unix.MS_SLAVE|unix.MS_REC); err != nil {
 		r.detach()
 		return nil, fmt.Errorf("make the bind of root.path rslave: %w", err)
 	}
-	if r.path, err = fdPath(tree); err != nil {
+	if r.path, err = r.fdPath(tree); err != nil {
 		r.detach()
 		return nil, err
 	}

@@ -125,7 +125,7 @@ func (s *setup) prepareRoot() (*root, error) {
 		tree.Close()
 		return nil, fmt.Errorf("bind root.path onto itself: %w", err)
 	}
-	r, err := openRoot(tree)
+	r, err := s.openRoot(tree)
 	if err != nil {
 		tree.Close()
 		return nil, err

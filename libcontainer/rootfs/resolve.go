@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
+	"strconv"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
-	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,21 +19,27 @@ import (
 type root struct {
 	f    *os.File // O_PATH handle of the root directory
 	path string   // where f is, as this process sees it (readlink)
+	fds  *os.File // /proc/self/fd of a private procfs (setup.fds), for fdPath
 }
 
 // openRoot wraps a directory handle, recording where it is.
-func openRoot(f *os.File) (*root, error) {
-	p, err := fdPath(f)
+func (s *setup) openRoot(f *os.File) (*root, error) {
+	r := &root{f: f, fds: s.fds}
+	p, err := r.fdPath(f)
 	if err != nil {
 		return nil, err
 	}
-	return &root{f: f, path: p}, nil
+	r.path = p
+	return r, nil
 }
 
-// fdPath returns the path the kernel has for an open file (readlink of
-// /proc/thread-self/fd/N, through a private procfs handle).
-func fdPath(f *os.File) (string, error) {
-	p, err := procfs.ProcSelfFdReadlink(f)
+// fdPath returns the path the kernel has for an open file: readlink of
+// its /proc/self/fd/N, in the private procfs the setup opened (a fresh
+// instance nothing can be mounted over; one handle for every call, as
+// the lookups of pathrs-lite's ProcSelfFdReadlink cost the init more than
+// the readlink itself).
+func (r *root) fdPath(f *os.File) (string, error) {
+	p, err := readlinkat(int(r.fds.Fd()), strconv.Itoa(int(f.Fd())))
 	if err != nil {
 		return "", fmt.Errorf("readlink of fd %d: %w", f.Fd(), err)
 	}
@@ -59,7 +65,7 @@ func (r *root) inRoot(p string) (string, error) {
 
 // pathOf returns the path inside the container of an open file.
 func (r *root) pathOf(f *os.File) (string, error) {
-	p, err := fdPath(f)
+	p, err := r.fdPath(f)
 	if err != nil {
 		return "", err
 	}
@@ -89,10 +95,31 @@ func cleanPath(p string) string {
 }
 
 // open opens an existing path inside the container (O_PATH, symlinks
-// followed inside the root).
+// followed inside the root): openat2 with RESOLVE_IN_ROOT, the kernel's
+// own scoped lookup (what pathrs-lite's OpenatInRoot calls too, before a
+// procfs readlink that only names the file), retried on the EAGAIN or
+// EXDEV it returns when a rename or mount races with "..".
 func (r *root) open(p string) (*os.File, error) {
-	return pathrs.OpenatInRoot(r.f, p)
+	how := unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for tries := 0; ; tries++ {
+		fd, err := unix.Openat2(int(r.f.Fd()), p, &how)
+		if err == nil {
+			runtime.KeepAlive(r.f)
+			return os.NewFile(uintptr(fd), p), nil
+		}
+		if (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EXDEV)) && tries < maxOpenRetries {
+			continue
+		}
+		return nil, &os.PathError{Op: "openat2", Path: p, Err: err}
+	}
 }
+
+// maxOpenRetries bounds open's retries: a container racing renames
+// against it gets an error, not a spinning init.
+const maxOpenRetries = 128
 
 // mountpoint is a mount destination resolved inside the container.
 type mountpoint struct {

@@ -76,8 +76,9 @@ type setup struct {
 	c           *Config
 	root        *root
 	proc        *procfs.Handle
-	propagation uintptr // parsed linux.rootfsPropagation, 0 if unset
-	cgroupns    bool    // the container has its own cgroup namespace
+	fds         *os.File // /proc/self/fd in proc (root.fdPath)
+	propagation uintptr  // parsed linux.rootfsPropagation, 0 if unset
+	cgroupns    bool     // the container has its own cgroup namespace
 	// inheritedCgroupfs are the host cgroup trees recursive binds brought
 	// in (see cgroupro.go).
 	inheritedCgroupfs []inheritedCgroupfs
@@ -109,6 +110,10 @@ func newSetup(c *Config) (*setup, error) {
 		return nil, fmt.Errorf("open a private procfs: %w", err)
 	}
 	s.proc = proc
+	if s.fds, err = proc.OpenSelf("fd"); err != nil {
+		proc.Close()
+		return nil, fmt.Errorf("open /proc/self/fd in a private procfs: %w", err)
+	}
 	return s, nil
 }
 
@@ -116,6 +121,9 @@ func newSetup(c *Config) (*setup, error) {
 func (s *setup) close() {
 	if s.root != nil {
 		s.root.f.Close()
+	}
+	if s.fds != nil {
+		s.fds.Close()
 	}
 	if s.proc != nil {
 		s.proc.Close()
@@ -260,7 +268,7 @@ func Finish(c *Config) error {
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "/", Err: err}
 	}
-	s.root = &root{f: os.NewFile(uintptr(fd), "/"), path: "/"}
+	s.root = &root{f: os.NewFile(uintptr(fd), "/"), path: "/", fds: s.fds}
 
 	if l := c.Spec.Linux; l != nil {
 		for i, p := range l.ReadonlyPaths {
