@@ -26,9 +26,12 @@ const (
 // InitConfig is what the parent sends the init after the C stage
 // (SyncConfig).
 type InitConfig struct {
-	Mode    Mode           `json:"mode"`
-	ID      string         `json:"id"`
-	Spec    *specs.Spec    `json:"spec,omitempty"` // standard only
+	Mode Mode   `json:"mode"`
+	ID   string `json:"id"`
+	// Spec is the container's spec (setns: the parts that apply to
+	// every process); it crosses the socket as an InitSpec, the parts
+	// the init reads (initspec.go).
+	Spec    *specs.Spec    `json:"-"`
 	Process *specs.Process `json:"process"`
 	// Seccomp is the container's linux.seccomp for an exec'd process
 	// (setns mode has no Spec); a new container's comes from Spec.
