@@ -8,8 +8,8 @@ import (
 	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
-// TestNoFaultHookInRelease: the binary under test, built as `make`,
-// `make static` and `make release` build it, has no test fault hook
+// TestNoFaultHookInRelease: the binary under test, built as `make` (or
+// `make static`, the same) and `make release` build it, has no test fault hook
 // (libcontainer/testfault, compiled in only with the runc_testfault tag):
 // it does not contain the variable's name, and with the variable set a
 // run goes through without stopping. The binary the fault tests use
