@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer"
+	"github.com/seed4bdd2c93/runc/libcontainer/specjson"
 )
 
 const specConfig = "config.json"
@@ -100,11 +100,11 @@ func loadSpec(ctx *cli.Context) (*specs.Spec, string, error) {
 		return nil, "", err
 	}
 	defer f.Close()
-	var spec specs.Spec
-	if err := json.NewDecoder(f).Decode(&spec); err != nil {
+	spec, err := specjson.Decode(f)
+	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", specConfig, err)
 	}
-	return &spec, bundle, nil
+	return spec, bundle, nil
 }
 
 // absPidFile returns --pid-file made absolute, relative to where runc was

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/specjson"
 )
 
 // Status is a container's state as the OCI runtime spec names it.
@@ -61,7 +63,7 @@ type State struct {
 	Bundle        string      `json:"bundle"`
 	Rootfs        string      `json:"rootfs"`
 	Created       time.Time   `json:"created"`
-	Config        *specs.Spec `json:"config"`
+	Config        *specs.Spec `json:"-"` // "config" (stateJSON)
 	// CgroupPaths are the container's cgroup directories (v1: per
 	// controller; v2: key "").
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
@@ -114,6 +116,33 @@ func saveState(dir string, s *State) error {
 		os.Remove(tmp)
 		return fmt.Errorf("save state: %w", err)
 	}
+	return nil
+}
+
+// stateJSON is State as state.json holds it: Config as a specjson.Spec
+// (the same JSON, read and written without the Go types of other
+// platforms' sections).
+type stateJSON struct {
+	stateFields
+	Config *specjson.Spec `json:"config"`
+}
+
+// stateFields is State without its methods.
+type stateFields State
+
+// MarshalJSON writes s as state.json holds it.
+func (s State) MarshalJSON() ([]byte, error) {
+	return json.Marshal(stateJSON{stateFields(s), specjson.From(s.Config)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *State) UnmarshalJSON(b []byte) error {
+	var w stateJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = State(w.stateFields)
+	s.Config = w.Config.Spec()
 	return nil
 }
 
