@@ -170,6 +170,7 @@ func (l *linuxInit) finish() error {
 		l.sock.File().Close()
 		closeLogPipe()
 		stop := l.serveNamespaces()
+		dropBinaryPages()
 		err := waitFifo(l.cfg.FifoFd)
 		stop()
 		if err != nil {
