@@ -9,7 +9,9 @@ package nsenter
 /*
 #cgo CFLAGS: -Wall -Wextra -O2
 extern void nsexec(void);
+extern void prefault_binary(void);
 void __attribute__((constructor)) init(void) {
+	prefault_binary();
 	nsexec();
 }
 */

@@ -22,6 +22,9 @@
 #define SYNC_TIMEOFFSETS_PLS 6
 #define SYNC_TIMEOFFSETS_ACK 7
 
+/* prefault.c: map the binary's read-only segments in one call. */
+void prefault_binary(void);
+
 #define NS_MAX 8
 #define CGROUP_TASKS_MAX 32
 #define NS_ALL (0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x02000000 | 0x00000080)

@@ -515,6 +515,8 @@ void nsexec(void)
 			bail("setsid");
 		debug("nsexec-1", "<= nsexec container setup");
 		debug("nsexec-1", "booting up go runtime ...");
+		/* a fork does not copy file-backed page tables */
+		prefault_binary();
 		return; /* stage 1: on to the Go runtime */
 	}
 
