@@ -18,6 +18,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/apparmor"
 	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
 	"github.com/seed4bdd2c93/runc/libcontainer/hooks"
+	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
@@ -170,7 +171,7 @@ func (l *linuxInit) finish() error {
 		l.sock.File().Close()
 		closeLogPipe()
 		stop := l.serveNamespaces()
-		dropBinaryPages()
+		nsenter.DropBinaryPages()
 		err := waitFifo(l.cfg.FifoFd)
 		stop()
 		if err != nil {

@@ -10,9 +10,17 @@ package nsenter
 #cgo CFLAGS: -Wall -Wextra -O2
 extern void nsexec(void);
 extern void prefault_binary(void);
+extern int drop_binary_pages(void);
 void __attribute__((constructor)) init(void) {
 	prefault_binary();
 	nsexec();
 }
 */
 import "C"
+
+// DropBinaryPages takes runc's code and read-only data out of this
+// process's page tables (they stay in the page cache): a created
+// container's init calls it before it waits for `runc start` (segments.c).
+func DropBinaryPages() {
+	C.drop_binary_pages()
+}

@@ -22,8 +22,9 @@
 #define SYNC_TIMEOFFSETS_PLS 6
 #define SYNC_TIMEOFFSETS_ACK 7
 
-/* prefault.c: map the binary's read-only segments in one call. */
+/* segments.c: the binary's read-only segments in the page tables. */
 void prefault_binary(void);
+int drop_binary_pages(void); /* returns 1 (cgo wants a result) */
 
 #define NS_MAX 8
 #define CGROUP_TASKS_MAX 32
