@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,8 +111,13 @@ func (r *root) open(p string) (*os.File, error) {
 			runtime.KeepAlive(r.f)
 			return os.NewFile(uintptr(fd), p), nil
 		}
-		if (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EXDEV)) && tries < maxOpenRetries {
+		switch {
+		case (errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EXDEV)) && tries < maxOpenRetries:
 			continue
+		case errors.Is(err, unix.ENOSYS):
+			// a seccomp profile around us that predates openat2:
+			// pathrs-lite resolves in userspace, safely, without it
+			return pathrs.OpenatInRoot(r.f, p)
 		}
 		return nil, &os.PathError{Op: "openat2", Path: p, Err: err}
 	}

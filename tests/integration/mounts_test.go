@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // lockedSource mounts a tmpfs (mode 0777, with a file) in a new directory
@@ -343,5 +345,36 @@ func TestProcOnOrdinaryDirectory(t *testing.T) {
 				mustContain(t, "error", logMsg(r.Stderr), `filesystem "proc" must be mounted on ordinary directory`)
 			}
 		})
+	}
+}
+
+// TestMountsWithoutOpenat2: under a seccomp profile that fails openat2
+// with ENOSYS (a container engine's profile older than openat2, around a
+// runc run inside it), the rootfs lookups fall back to pathrs-lite's
+// resolver: a bind mount below a symlinked directory lands inside the
+// rootfs all the same.
+func TestMountsWithoutOpenat2(t *testing.T) {
+	noOpenat2 := testCmd(t, "noopenat2", "NOOPENAT2_BINARY")
+	b := newBundle(t, "cat", "/data/sub/f")
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("through the fallback\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// /data is a symlink inside the container, to /var/data
+	rootfs := filepath.Join(b.Dir, "rootfs")
+	if err := os.MkdirAll(filepath.Join(rootfs, "var/data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/var/data", filepath.Join(rootfs, "data")); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/data/sub", Type: "bind", Source: src, Options: []string{"bind", "ro"}})
+	b.write()
+	r := b.RunWith(harness.Call{Wrap: []string{noOpenat2}}, "run", b.ID)
+	if r.Code != 0 || r.Stdout != "through the fallback\n" {
+		t.Fatalf("run under a filter failing openat2: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, "var/data/sub")); err != nil {
+		t.Errorf("the mountpoint is not where the symlink leads inside the rootfs: %v", err)
 	}
 }
