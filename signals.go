@@ -29,6 +29,16 @@ func newSignalHandler(subreaper bool) *signalHandler {
 		}
 	}
 	h := &signalHandler{signals: make(chan os.Signal, signalBufferSize), ready: make(chan struct{})}
+	// SIGHUP and SIGINT are the two signals a Go program leaves ignored
+	// when its caller ignored them (nohup) until it asks for them, and the
+	// container's process would inherit that through runc init: asked for
+	// now, before the init starts, they are handled here and reach the
+	// container at their default, as with runc.
+	for _, s := range []os.Signal{unix.SIGHUP, unix.SIGINT} {
+		if signal.Ignored(s) {
+			signal.Notify(h.signals, s)
+		}
+	}
 	// Registering every signal takes a while; do it while the container
 	// is being set up. A SIGCHLD that comes before is caught by the first
 	// reap in forward.
