@@ -2,6 +2,7 @@ package cri
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -285,15 +286,28 @@ func scenarioStopGrace(t *testing.T, h handler) {
 }
 
 // OOM: the kernel's kill reported as OOMKilled with exit code 137.
+//
+// The reason is containerd's: its shim names the exit OOMKilled when the
+// cgroup's OOM event reaches it before the exit does. Under the VM lane's
+// emulated CPU that race goes the other way now and then, with either
+// runtime (critest's own OOM spec is left out of CI's VM subset for it):
+// a SIGKILLed exit with another reason gets one more try, reported.
 func scenarioOOM(t *testing.T, h handler) {
-	p := newPod(t, h, podOptions{})
-	id := p.container("c", 0, map[string]any{
-		"command": []string{"sh", "-c", "echo start; tail /dev/zero"},
-		"linux":   map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 32 << 20}},
-	})
-	must(t, "start", id)
-	st := waitExited(t, id)
-	if st.Status.ExitCode != 137 || st.Status.Reason != "OOMKilled" {
+	for try := 1; ; try++ {
+		p := newPod(t, h, podOptions{})
+		id := p.container(fmt.Sprintf("c%d", try), 0, map[string]any{
+			"command": []string{"sh", "-c", "echo start; tail /dev/zero"},
+			"linux":   map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 32 << 20}},
+		})
+		must(t, "start", id)
+		st := waitExited(t, id)
+		switch {
+		case st.Status.ExitCode == 137 && st.Status.Reason == "OOMKilled":
+			return
+		case st.Status.ExitCode == 137 && try == 1:
+			fmt.Printf("crictl: FLAKY: %s: exit 137 reported as %q, not OOMKilled; once more\n", h.Name, st.Status.Reason)
+			continue
+		}
 		t.Fatalf("want exit code 137, reason OOMKilled; got %d, %q", st.Status.ExitCode, st.Status.Reason)
 	}
 }
