@@ -11,8 +11,19 @@ LDFLAGS   := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 # Statically linked (glibc's and libseccomp's archives, pure-Go user and
 # net lookups): no dynamic loader at each start, and runc starts twice per
 # container (runc, then runc init); `make bench` measures it.
-GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -ldflags "$(LDFLAGS) -extldflags -static"
+GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false
 STATICTAGS := netgo osusergo
+# `runc init` is a program of its own (cmd/runc-init: the C stage and the
+# init, without the CLI), built first, stripped, into libcontainer/initbin
+# and embedded in runc with its digest (the runc_initbin tag, package
+# initbin); runc runs it sealed (libcontainer/exeseal).
+# build_runc OUT,INIT,TAGS: the init program INIT, then OUT embedding it.
+INITBIN   := libcontainer/initbin/runc-init
+define build_runc
+	$(GOBUILD) -ldflags "-s -w -extldflags -static" -tags "$(BUILDTAGS) $(STATICTAGS) $(3)" -o $(2) ./cmd/runc-init
+	$(GOBUILD) -ldflags "$(LDFLAGS) -X github.com/seed4bdd2c93/runc/libcontainer/initbin.sum=$$(sha256sum $(2) | cut -c1-16) -extldflags -static" \
+		-tags "$(BUILDTAGS) $(STATICTAGS) runc_initbin $(3)" -o $(1) .
+endef
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
@@ -30,7 +41,7 @@ endif
 NOFAULTS = @! grep -q _RUNC_TEST_FAULT $(1) || { echo "$(1): contains the test fault hook (_RUNC_TEST_FAULT)" >&2; rm -f $(1); exit 1; }
 
 runc: deps FORCE
-	$(GOBUILD) -tags "$(BUILDTAGS) $(STATICTAGS)" -o $@ .
+	$(call build_runc,$@,$(INITBIN))
 	$(call NOFAULTS,$@)
 
 # The same as `make runc` (kept for scripts that ask for it).
@@ -41,7 +52,7 @@ static: runc
 # For the fault tests of tests/integration and tests/stress only
 # (RUNC_FAULT_BINARY); never install it.
 runc-faults: deps FORCE
-	$(GOBUILD) -tags "$(BUILDTAGS) $(STATICTAGS) runc_testfault" -o runc.faults .
+	$(call build_runc,runc.faults,$(INITBIN).faults,runc_testfault)
 
 # make install: the binary in $(BINDIR), the man pages in $(MANDIR)/man8
 # and the bash completion; DESTDIR for staging, PREFIX for the tree.
@@ -204,6 +215,6 @@ lint:
 	.cache/tools/golangci-lint run ./...
 
 clean:
-	rm -rf runc runc.faults $(ROOTFS) .cache man/man8 release
+	rm -rf runc runc.faults $(INITBIN) $(INITBIN).faults $(ROOTFS) .cache man/man8 release
 
 FORCE:

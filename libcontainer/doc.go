@@ -39,7 +39,10 @@
 //   - hooks: running OCI hooks.
 //   - fdpass: one fd over a unix socket (the console and pidfd sockets).
 //   - nssock: the namespace socket of a rootless container before start.
-//   - exeseal: the sealed copy of the runtime's binary run as runc init.
+//   - initbin: runc init as a program of its own (cmd/runc-init),
+//     embedded in runc by `make`.
+//   - exeseal: the sealed program run as runc init: the embedded one,
+//     cached once per boot, or else the runtime's own binary.
 //   - cgroupmgr: the runtime's interface over opencontainers/cgroups;
 //     every cgroup operation, joins included.
 //   - intelrdt: linux.intelRdt through resctrl.

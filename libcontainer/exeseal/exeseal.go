@@ -1,16 +1,20 @@
-// Package exeseal gives the runtime a read-only handle on its own binary to
-// re-exec as `runc init`, so that nothing in a container can overwrite the
-// host's runc through /proc/<pid>/exe (CVE-2019-5736, docs/security.md rule 7).
+// Package exeseal gives the runtime a read-only handle on the program it
+// runs as `runc init`, so that nothing in a container can overwrite it
+// through /proc/<pid>/exe (CVE-2019-5736, docs/security.md rule 7).
 //
-// The cheap way (Linux 6.8+): a detached, read-only overlayfs whose lower
-// layers are the binary's directory and an empty tmpfs, made through
-// package mountfd. The file in it is a different inode on a read-only
-// mount, so opening it for writing fails with EROFS whatever path reaches
-// it. Where that cannot be made, the binary is copied into a sealed memfd,
-// which costs a copy on every start. The memfd serves kernels from the
-// floor (5.14, package kernel) to 6.7, where overlayfs does not take
-// "lowerdir+" (the VM lane's 6.1 is one), a rootless runtime (fsopen needs
-// CAP_SYS_ADMIN over its mount namespace) and kernels without overlayfs.
+// That program is, where it can be, the init embedded in runc (package
+// initbin), written once per boot into CacheDir and seen through a
+// detached, read-only overlayfs (made through package mountfd) whose lower
+// layers are that directory and an empty tmpfs: the file in it is a
+// different inode on a read-only mount, so opening it for writing fails
+// with EROFS whatever path reaches it, and the host's runc binary is never
+// run in a container. Otherwise runc re-executes itself, sealed the same
+// way (Linux 6.8+: "lowerdir+" takes its directory's path whatever
+// characters it holds), or else copied into a sealed memfd, which costs a
+// copy on every start: for a runc without the embedded init on kernels
+// from the floor (5.14, package kernel) to 6.7, a rootless runtime
+// (fsopen needs CAP_SYS_ADMIN over its mount namespace), a read-only /run
+// and kernels without overlayfs.
 package exeseal
 
 import (
@@ -72,7 +76,15 @@ func Open() (*os.File, error) {
 }
 
 func open() (*os.File, error) {
-	f, err := overlay()
+	f, path, err := sealedInit()
+	if err == nil {
+		logrus.Debugf("runc exeseal: using overlayfs for sealed runc init (%s)", path)
+		return dupHigh(f)
+	}
+	if !errors.Is(err, errNoEmbedded) {
+		logrus.Debugf("runc exeseal: embedded runc init not used (%v); sealing runc itself", err)
+	}
+	f, err = overlay()
 	if err == nil {
 		logrus.Debug("runc exeseal: using overlayfs for sealed /proc/self/exe")
 	} else {
@@ -82,12 +94,17 @@ func open() (*os.File, error) {
 			return nil, err
 		}
 	}
+	return dupHigh(f)
+}
+
+// dupHigh moves f to a close-on-exec fd at or above 64.
+func dupHigh(f *os.File) (*os.File, error) {
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 64)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("seal runc binary: %w", err)
 	}
-	return os.NewFile(uintptr(fd), "runc (sealed)"), nil
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 func selfPath() (string, error) {

@@ -259,30 +259,41 @@ func writeThroughExe(fd int) error {
 
 // CVE-2019-5736: a container made runc exec itself (#!/proc/self/exe) and
 // then overwrote the host's runc binary through /proc/<pid>/exe. The init
-// runs a sealed copy (read-only overlay or sealed memfd), so whatever a
-// container reaches through /proc/<pid>/exe cannot be written, and the host
-// binary never changes.
+// runs a sealed program (read-only overlay or sealed memfd), so whatever a
+// container reaches through /proc/<pid>/exe cannot be written, and neither
+// the host binary nor the embedded init's cached program ever changes. A
+// runc that embeds its init runs that program, not itself: run by a
+// container, it refuses and exits.
 func TestCVE_2019_5736(t *testing.T) {
 	before := fileSum(t, runcBin)
+	// the embedded init's cached programs, once the create has made ours
+	cachedBefore := map[string][32]byte{}
 	t.Run("init", func(t *testing.T) {
 		b := newBundle(t, "/evil")
 		fifo := cveShebangRunc(t, b)
 		b.mustRunc("create", b.ID)
+		cached, _ := filepath.Glob("/run/runc-init/runc-init-*")
+		for _, p := range cached {
+			cachedBefore[p] = fileSum(t, p)
+		}
 		pid := b.initPid()
-		b.mustRunc("start", b.ID)
-		waitCmdline(t, pid, "--log=/fifo")
 		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 		if target == runcBin {
 			t.Errorf("the container process runs the host binary %s itself", runcBin)
 		}
-		// Hold the binary the way the exploit did (O_PATH), let the runc
-		// process exit so the file is no longer busy, then write.
+		// Hold the binary the way the exploit did (O_PATH): the init's
+		// executable is what /proc/self/exe is to the process it execs.
 		fd, err := unix.Open(fmt.Sprintf("/proc/%d/exe", pid), unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Close(fd)
-		releaseFifo(t, fifo)
+		b.mustRunc("start", b.ID)
+		if !cachedInit.MatchString(target) {
+			waitCmdline(t, pid, "--log=/fifo")
+			// Let the runc process exit so the file is no longer busy.
+			releaseFifo(t, fifo)
+		}
 		b.waitStatus("stopped")
 		if err := writeThroughExe(fd); err == nil {
 			t.Fatal("the runtime binary seen by the container was overwritten")
@@ -293,7 +304,18 @@ func TestCVE_2019_5736(t *testing.T) {
 	t.Run("exec", func(t *testing.T) {
 		b := newBundle(t, "sleep", "100")
 		fifo := cveShebangRunc(t, b)
-		b.mustRunc("run", "-d", b.ID)
+		r := b.run(nil, "--debug", "run", "-d", b.ID)
+		if r.Code != 0 {
+			t.Fatalf("run -d: exit %d: %s", r.Code, r.Stderr)
+		}
+		if strings.Contains(r.Stderr, "sealed runc init (") {
+			// Not runc: the embedded init, which refuses to run.
+			r := b.run(nil, "exec", b.ID, "/evil")
+			if r.Code == 0 || !strings.Contains(r.Stderr, "run by runc itself") {
+				t.Fatalf("exec /evil: exit %d, stderr %q; want the embedded init's refusal", r.Code, r.Stderr)
+			}
+			return
+		}
 		// runc exec of the evil file: the exec'd process becomes runc.
 		evil := b.runAsync("exec", b.ID, "/evil")
 		waitPidWithCmdline(t, "--log=/fifo\x00/evil")
@@ -315,7 +337,7 @@ printf '#!/bin/sh\necho pwned\n' >/proc/self/fd/3 && echo OVERWRITTEN || echo RE
 		waitFile(t, filepath.Join(b.Dir, "rootfs/ready"))
 		releaseFifo(t, fifo)
 		evil.wait()
-		r := attack.wait()
+		r = attack.wait()
 		if strings.Contains(r.Stdout, "OVERWRITTEN") || !strings.Contains(r.Stdout, "REFUSED") {
 			t.Fatalf("attack: stdout %q stderr %q", r.Stdout, r.Stderr)
 		}
@@ -325,6 +347,11 @@ printf '#!/bin/sh\necho pwned\n' >/proc/self/fd/3 && echo OVERWRITTEN || echo RE
 	})
 	if fileSum(t, runcBin) != before {
 		t.Fatalf("%s changed", runcBin)
+	}
+	for p, sum := range cachedBefore {
+		if fileSum(t, p) != sum {
+			t.Fatalf("%s changed", p)
+		}
 	}
 }
 

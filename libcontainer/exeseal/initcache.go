@@ -1,0 +1,142 @@
+package exeseal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/initbin"
+	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
+)
+
+// CacheDir is where the embedded init program (package initbin) is kept:
+// a root-only directory on /run (a tmpfs: emptied at each boot), one file
+// per build, named after its digest. The first runc of a boot to need it
+// writes it; every container start then runs that file through a
+// read-only overlay, as runc's own binary would be: no copy, and all the
+// inits of the machine share its page cache.
+const CacheDir = "/run/runc-init"
+
+var errNoEmbedded = errors.New("no embedded init program in this build")
+
+// sealedInit returns an O_PATH handle of the embedded init program in its
+// cache, seen through a read-only overlay, and the program's path.
+func sealedInit() (*os.File, string, error) {
+	prog := initbin.Program()
+	if prog == nil {
+		return nil, "", errNoEmbedded
+	}
+	dir, err := openCacheDir(CacheDir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer dir.Close()
+	name := initbin.Name()
+	if err := ensureProgram(dir, name, prog); err != nil {
+		return nil, "", err
+	}
+	f, err := sealFile(dir, name)
+	return f, dir.Name() + "/" + name, err
+}
+
+// sealFile returns an O_PATH handle of the file name in dir seen through a
+// detached read-only overlay of dir.
+func sealFile(dir *os.File, name string) (*os.File, error) {
+	empty, err := mountfd.New("tmpfs", "", []mountfd.Param{mountfd.Set("size", "4k")}, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer empty.Close()
+	// "lowerdir" with both layers (not "lowerdir+", Linux 6.8): the
+	// paths are ours, with no ':' or ',' to escape, and the older kernels
+	// of the floor take it too.
+	ov, err := mountfd.New("overlay", "", []mountfd.Param{
+		mountfd.Set("xino", "off"),
+		mountfd.Set("lowerdir", fdPath(dir)+":"+fdPath(empty)),
+	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+	if err != nil {
+		return nil, err
+	}
+	defer ov.Close()
+	fd, err := unix.Openat(int(ov.Fd()), name, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open sealed %s: %w", name, err)
+	}
+	return os.NewFile(uintptr(fd), dir.Name()+"/"+name), nil
+}
+
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+// openCacheDir makes the directory path if needed and opens it, refusing
+// one that anyone but root could write to.
+func openCacheDir(path string) (*os.File, error) {
+	if err := unix.Mkdir(path, 0o700); err != nil && err != unix.EEXIST {
+		return nil, &os.PathError{Op: "mkdir", Path: path, Err: err}
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	dir := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		dir.Close()
+		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if !safeOwner(&st) {
+		dir.Close()
+		return nil, fmt.Errorf("%s: owned by uid %d, mode %#o: not a root-only directory", path, st.Uid, st.Mode&0o7777)
+	}
+	return dir, nil
+}
+
+// safeOwner: owned by root, writable by nobody else.
+func safeOwner(st *unix.Stat_t) bool { return st.Uid == 0 && st.Mode&0o022 == 0 }
+
+// ensureProgram leaves the program in dir under name: kept if a root-owned
+// regular file of its size is there, written otherwise (to a temporary
+// name, then renamed over, so that no runc ever sees half of it).
+func ensureProgram(dir *os.File, name string, prog []byte) error {
+	dfd := int(dir.Fd())
+	var st unix.Stat_t
+	err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && safeOwner(&st) && st.Size == int64(len(prog)) {
+		return nil
+	}
+	tmp := fmt.Sprintf(".%s.%d", name, os.Getpid())
+	_ = unix.Unlinkat(dfd, tmp, 0) // a crashed runc's, with our pid
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o500)
+	if err != nil {
+		return &os.PathError{Op: "create", Path: dir.Name() + "/" + tmp, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(prog)
+	if err == nil {
+		copyLabel(fd)
+		err = f.Close()
+	} else {
+		f.Close()
+	}
+	if err == nil {
+		err = unix.Renameat(dfd, tmp, dfd, name)
+	}
+	if err != nil {
+		_ = unix.Unlinkat(dfd, tmp, 0)
+		return fmt.Errorf("write %s/%s: %w", dir.Name(), name, err)
+	}
+	return nil
+}
+
+// copyLabel gives the program runc's own SELinux label, so that a policy
+// that lets runc run itself as `runc init` lets it run the program too.
+func copyLabel(fd int) {
+	buf := make([]byte, 256)
+	n, err := unix.Getxattr("/proc/self/exe", "security.selinux", buf)
+	if err != nil || n == 0 {
+		return
+	}
+	_ = unix.Fsetxattr(fd, "security.selinux", buf[:n], 0)
+}
