@@ -2,22 +2,25 @@
 // runs as `runc init`, so that nothing in a container can overwrite it
 // through /proc/<pid>/exe (CVE-2019-5736, docs/security.md rule 7).
 //
-// That program is, where it can be, the init embedded in runc (package
-// initbin), written once per boot into CacheDir and seen through a
+// That program is the init embedded in runc (package initbin), where
+// there is one: written once per boot into CacheDir and seen through a
 // detached, read-only overlayfs (made through package mountfd) whose lower
-// layers are that directory and an empty tmpfs: the file in it is a
+// layers are that directory and an empty tmpfs. The file in it is a
 // different inode on a read-only mount, so opening it for writing fails
 // with EROFS whatever path reaches it, and the host's runc binary is never
-// run in a container. Otherwise runc re-executes itself, sealed the same
-// way (Linux 6.8+: "lowerdir+" takes its directory's path whatever
-// characters it holds), or else copied into a sealed memfd, which costs a
-// copy on every start: for a runc without the embedded init on kernels
-// from the floor (5.14, package kernel) to 6.7, a rootless runtime
-// (fsopen needs CAP_SYS_ADMIN over its mount namespace), a read-only /run
-// and kernels without overlayfs.
+// run in a container. Where the cache or the overlay cannot be made (a
+// rootless runtime: fsopen needs CAP_SYS_ADMIN over its mount namespace
+// and /run is root's; a read-only /run; no overlayfs) the program is
+// copied into a sealed memfd, which costs a copy of its 4.4 MB per start.
+//
+// A runc built without the embedded init (plain `go build`) re-executes
+// itself, sealed the same way (Linux 6.8+: "lowerdir+" takes its
+// directory's path whatever characters it holds), else copied into a
+// sealed memfd.
 package exeseal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +32,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/initbin"
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
@@ -76,25 +80,37 @@ func Open() (*os.File, error) {
 }
 
 func open() (*os.File, error) {
-	f, path, err := sealedInit()
-	if err == nil {
-		logrus.Debugf("runc exeseal: using overlayfs for sealed runc init (%s)", path)
-		return dupHigh(f)
-	}
-	if !errors.Is(err, errNoEmbedded) {
-		logrus.Debugf("runc exeseal: embedded runc init not used (%v); sealing runc itself", err)
-	}
-	f, err = overlay()
-	if err == nil {
-		logrus.Debug("runc exeseal: using overlayfs for sealed /proc/self/exe")
-	} else {
-		logrus.Debugf("runc exeseal: no overlayfs for sealed /proc/self/exe (%v); using a sealed memfd copy", err)
-		f, err = memfdCopy()
-		if err != nil {
-			return nil, err
-		}
+	f, err := openSealed()
+	if err != nil {
+		return nil, err
 	}
 	return dupHigh(f)
+}
+
+// openSealed: the embedded init if there is one (cached, else in a memfd),
+// else runc itself (an overlay, else a memfd).
+func openSealed() (*os.File, error) {
+	if prog := initbin.Program(); prog != nil {
+		f, path, err := sealedInit(prog)
+		if err == nil {
+			logrus.Debugf("runc exeseal: using overlayfs for sealed runc init (%s)", path)
+			return f, nil
+		}
+		logrus.Debugf("runc exeseal: no cached runc init (%v); using a sealed memfd copy", err)
+		return memfdCopy("runc init", bytes.NewReader(prog))
+	}
+	f, err := overlay()
+	if err == nil {
+		logrus.Debug("runc exeseal: using overlayfs for sealed /proc/self/exe")
+		return f, nil
+	}
+	logrus.Debugf("runc exeseal: no overlayfs for sealed /proc/self/exe (%v); using a sealed memfd copy", err)
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("open own binary: %w", err)
+	}
+	defer src.Close()
+	return memfdCopy("runc_cloned:/proc/self/exe", src)
 }
 
 // dupHigh moves f to a close-on-exec fd at or above 64.
@@ -143,24 +159,20 @@ func overlay() (*os.File, error) {
 	return os.NewFile(uintptr(fd), exe), nil
 }
 
-// memfdCopy copies the binary into a memfd and seals it against every change.
-func memfdCopy() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
-	if err != nil {
-		return nil, fmt.Errorf("open own binary: %w", err)
-	}
-	defer src.Close()
-	fd, err := unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+// memfdCopy copies src into a memfd called name and seals it against
+// every change.
+func memfdCopy(name string, src io.Reader) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
 	if errors.Is(err, unix.EINVAL) { // MFD_EXEC is Linux 6.3
-		fd, err = unix.MemfdCreate("runc_cloned:/proc/self/exe", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "runc (memfd)")
+	f := os.NewFile(uintptr(fd), "/memfd:"+name)
 	if _, err := io.Copy(f, src); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("copy own binary: %w", err)
+		return nil, fmt.Errorf("copy %s: %w", name, err)
 	}
 	// F_SEAL_WRITE fails with EBUSY while the kernel still holds extra
 	// references to pages just written (it waits ~75ms for them): retry.

@@ -85,7 +85,12 @@ func TestOverlayIsReadOnly(t *testing.T) {
 }
 
 func TestMemfdIsSealed(t *testing.T) {
-	f, err := memfdCopy()
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	f, err := memfdCopy("runc test", src)
 	if err != nil {
 		t.Fatal(err)
 	}

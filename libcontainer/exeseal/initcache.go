@@ -1,7 +1,6 @@
 package exeseal
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -20,15 +19,9 @@ import (
 // inits of the machine share its page cache.
 const CacheDir = "/run/runc-init"
 
-var errNoEmbedded = errors.New("no embedded init program in this build")
-
-// sealedInit returns an O_PATH handle of the embedded init program in its
-// cache, seen through a read-only overlay, and the program's path.
-func sealedInit() (*os.File, string, error) {
-	prog := initbin.Program()
-	if prog == nil {
-		return nil, "", errNoEmbedded
-	}
+// sealedInit returns an O_PATH handle of the embedded init program prog in
+// its cache, seen through a read-only overlay, and the program's path.
+func sealedInit(prog []byte) (*os.File, string, error) {
 	dir, err := openCacheDir(CacheDir)
 	if err != nil {
 		return nil, "", err

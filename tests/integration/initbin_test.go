@@ -78,3 +78,24 @@ func TestInitFallback(t *testing.T) {
 		t.Errorf("plain runc: no sealed self re-exec in the debug log:\n%s", r.Stderr)
 	}
 }
+
+// A rootless runc cannot write the cache: it runs its embedded init from a
+// sealed memfd copy, never its own binary.
+func TestInitEmbeddedRootless(t *testing.T) {
+	u := needRootlessUser(t)
+	b := newRootlessBundle(t, u, "true")
+	if _, errOut, code := b.runc("--debug", "create", b.ID); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, errOut)
+	} else if !strings.Contains(errOut, "no cached runc init") {
+		t.Errorf("debug log of a rootless create: no memfd copy of the embedded init:\n%s", errOut)
+	}
+	pid := int(b.state()["pid"].(float64))
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exe != "/memfd:runc init (deleted)" {
+		t.Errorf("the rootless created init runs %q, want the embedded init's memfd", exe)
+	}
+	b.mustRunc("delete", "-f", b.ID)
+}
