@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -11,44 +13,52 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
-// CacheDir is where the embedded init program (package initbin) is kept:
-// a root-only directory on /run (a tmpfs: emptied at each boot), one file
-// per build, named after its digest. The first runc of a boot to need it
-// writes it; every container start then runs that file through a
-// read-only overlay, as runc's own binary would be: no copy, and all the
-// inits of the machine share its page cache.
+// CacheDir is where the embedded init program (package initbin) is kept: a
+// root-only directory on /run (a tmpfs: emptied at each boot). Its bin/
+// holds the programs, one per build, named after their digest: the first
+// runc of a boot to need one writes it; every container start then runs it
+// through a read-only overlay, as runc's own binary would be: no copy, and
+// all the inits of the machine share its page cache. Its empty/ is the
+// overlay's other layer: a directory of the mount namespace rather than a
+// detached tmpfs, which older kernels' overlayfs refuses as a layer
+// ("failed to clone lowerpath": the VM lane's 6.1 does).
 const CacheDir = "/run/runc-init"
+
+// cache is CacheDir opened: its two directories.
+type cache struct {
+	bin, empty *os.File
+}
+
+func (c *cache) close() {
+	c.bin.Close()
+	c.empty.Close()
+}
 
 // sealedInit returns an O_PATH handle of the embedded init program prog in
 // its cache, seen through a read-only overlay, and the program's path.
 func sealedInit(prog []byte) (*os.File, string, error) {
-	dir, err := openCacheDir(CacheDir)
+	c, err := openCache(CacheDir)
 	if err != nil {
 		return nil, "", err
 	}
-	defer dir.Close()
+	defer c.close()
 	name := initbin.Name()
-	if err := ensureProgram(dir, name, prog); err != nil {
+	if err := ensureProgram(c.bin, name, prog); err != nil {
 		return nil, "", err
 	}
-	f, err := sealFile(dir, name)
-	return f, dir.Name() + "/" + name, err
+	f, err := c.seal(name)
+	return f, c.bin.Name() + "/" + name, err
 }
 
-// sealFile returns an O_PATH handle of the file name in dir seen through a
-// detached read-only overlay of dir.
-func sealFile(dir *os.File, name string) (*os.File, error) {
-	empty, err := mountfd.New("tmpfs", "", []mountfd.Param{mountfd.Set("size", "4k")}, unix.MOUNT_ATTR_RDONLY)
-	if err != nil {
-		return nil, err
-	}
-	defer empty.Close()
+// seal returns an O_PATH handle of the program name seen through a
+// detached read-only overlay of bin/ and empty/.
+func (c *cache) seal(name string) (*os.File, error) {
 	// "lowerdir" with both layers (not "lowerdir+", Linux 6.8): the
 	// paths are ours, with no ':' or ',' to escape, and the older kernels
 	// of the floor take it too.
 	ov, err := mountfd.New("overlay", "", []mountfd.Param{
 		mountfd.Set("xino", "off"),
-		mountfd.Set("lowerdir", fdPath(dir)+":"+fdPath(empty)),
+		mountfd.Set("lowerdir", fdPath(c.bin)+":"+fdPath(c.empty)),
 	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
 	if err != nil {
 		return nil, err
@@ -58,18 +68,39 @@ func sealFile(dir *os.File, name string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sealed %s: %w", name, err)
 	}
-	return os.NewFile(uintptr(fd), dir.Name()+"/"+name), nil
+	return os.NewFile(uintptr(fd), c.bin.Name()+"/"+name), nil
 }
 
 func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
 
-// openCacheDir makes the directory path if needed and opens it, refusing
-// one that anyone but root could write to.
-func openCacheDir(path string) (*os.File, error) {
-	if err := unix.Mkdir(path, 0o700); err != nil && err != unix.EEXIST {
+// openCache makes the cache directory path and its bin/ and empty/ if
+// needed, and opens them, refusing any that anyone but root could write
+// to.
+func openCache(path string) (_ *cache, err error) {
+	root, err := openRootOnly(unix.AT_FDCWD, path, path)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	c := &cache{}
+	if c.bin, err = openRootOnly(int(root.Fd()), "bin", path+"/bin"); err != nil {
+		return nil, err
+	}
+	if c.empty, err = openRootOnly(int(root.Fd()), "empty", path+"/empty"); err != nil {
+		c.bin.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// openRootOnly makes the directory name (in dirfd) if needed and opens it,
+// refusing one that anyone but root could write to, or a symlink; path is
+// its name in errors.
+func openRootOnly(dirfd int, name, path string) (*os.File, error) {
+	if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
 		return nil, &os.PathError{Op: "mkdir", Path: path, Err: err}
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -120,7 +151,34 @@ func ensureProgram(dir *os.File, name string, prog []byte) error {
 		_ = unix.Unlinkat(dfd, tmp, 0)
 		return fmt.Errorf("write %s/%s: %w", dir.Name(), name, err)
 	}
+	prune(dir, name, time.Now().Add(-pruneAge))
 	return nil
+}
+
+// pruneAge: a program of another build, or a temporary file, older than
+// this is removed when a new program is written.
+const pruneAge = 10 * time.Minute
+
+// prune removes from dir the programs other than keep and the temporary
+// files last changed before cutoff: the cache holds one program per build
+// in use, not one per build ever run since boot. A runc still using one
+// that goes writes it again (a race lost at the wrong moment falls back to
+// a memfd copy).
+func prune(dir *os.File, keep string, cutoff time.Time) {
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return
+	}
+	dfd := int(dir.Fd())
+	for _, n := range names {
+		if n == keep || !strings.HasPrefix(strings.TrimPrefix(n, "."), "runc-init-") {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstatat(dfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && time.Unix(st.Mtim.Unix()).Before(cutoff) {
+			_ = unix.Unlinkat(dfd, n, 0)
+		}
+	}
 }
 
 // copyLabel gives the program runc's own SELinux label, so that a policy

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,15 +31,18 @@ func inode(t *testing.T, path string) uint64 {
 // holds its name is not it.
 func TestEnsureProgram(t *testing.T) {
 	requireRoot(t)
-	d := filepath.Join(t.TempDir(), "cache")
-	dir, err := openCacheDir(d)
+	base := filepath.Join(t.TempDir(), "cache")
+	c, err := openCache(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dir.Close()
-	if st, _ := os.Stat(d); st.Mode().Perm() != 0o700 {
-		t.Errorf("cache directory mode %v, want 0700", st.Mode().Perm())
+	defer c.close()
+	for _, d := range []string{base, base + "/bin", base + "/empty"} {
+		if st, _ := os.Lstat(d); st.Mode() != os.ModeDir|0o700 {
+			t.Errorf("%s: mode %v, want drwx------", d, st.Mode())
+		}
 	}
+	dir, d := c.bin, base+"/bin"
 	prog := bytes.Repeat([]byte("runc init\n"), 1000)
 	p := filepath.Join(d, "runc-init-x")
 	check := func(what string) {
@@ -96,61 +100,95 @@ func TestEnsureProgram(t *testing.T) {
 	}
 }
 
-// A cache directory anyone but root could write to, or a symlink, is
-// refused.
-func TestOpenCacheDirRefuses(t *testing.T) {
+// Writing a program removes the other builds' programs and the temporary
+// files not changed for pruneAge, and nothing else.
+func TestEnsureProgramPrunes(t *testing.T) {
 	requireRoot(t)
-	base := t.TempDir()
-	open := filepath.Join(base, "open")
-	if err := os.Mkdir(open, 0o777); err != nil {
+	c, err := openCache(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(open, 0o777); err != nil {
+	defer c.close()
+	d := c.bin.Name()
+	old := time.Now().Add(-pruneAge - time.Minute)
+	files := map[string]bool{ // name: kept
+		"runc-init-old": false, ".runc-init-old.123": false,
+		"runc-init-recent": true, "other-old": true,
+	}
+	for name := range files {
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, []byte("x"), 0o500); err != nil {
+			t.Fatal(err)
+		}
+		if name != "runc-init-recent" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := ensureProgram(c.bin, "runc-init-new", []byte("new")); err != nil {
 		t.Fatal(err)
 	}
-	owned := filepath.Join(base, "owned")
-	if err := os.Mkdir(owned, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(owned, 1000, 1000); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(base, "good")
-	if err := os.Mkdir(good, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(base, "link")
-	if err := os.Symlink(good, link); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{open, owned, link} {
-		if dir, err := openCacheDir(d); err == nil {
-			dir.Close()
-			t.Errorf("%s: accepted as the cache directory", d)
-		} else {
-			t.Logf("%s: %v", d, err)
+	files["runc-init-new"] = true
+	for name, kept := range files {
+		if _, err := os.Lstat(filepath.Join(d, name)); (err == nil) != kept {
+			t.Errorf("%s: kept %v, want %v", name, err == nil, kept)
 		}
 	}
 }
 
-// sealFile's overlay (the layers given with "lowerdir", which kernels
-// before 6.8 take) shows the file read-only.
-func TestSealFile(t *testing.T) {
+// A cache directory anyone but root could write to, or a symlink, is
+// refused, and so are such bin/ and empty/ in it.
+func TestOpenCacheRefuses(t *testing.T) {
 	requireRoot(t)
-	d := t.TempDir()
+	for name, spoil := range map[string]func(base string) error{
+		"open":        func(base string) error { return os.Chmod(base, 0o777) },
+		"owned":       func(base string) error { return os.Chown(base, 1000, 1000) },
+		"open bin":    func(base string) error { return os.Chmod(base+"/bin", 0o770) },
+		"owned empty": func(base string) error { return os.Chown(base+"/empty", 1000, 1000) },
+		"symlink": func(base string) error {
+			if err := os.RemoveAll(base + "/empty"); err != nil {
+				return err
+			}
+			return os.Symlink(t.TempDir(), base+"/empty")
+		},
+	} {
+		base := filepath.Join(t.TempDir(), "cache")
+		c, err := openCache(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.close()
+		if err := spoil(base); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := openCache(base); err == nil {
+			c.close()
+			t.Errorf("%s: accepted as the cache", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+// The overlay of bin/ and empty/ (its layers given with "lowerdir", which
+// kernels before 6.8 take, both attached, which older ones need) shows a
+// program read-only.
+func TestCacheSeal(t *testing.T) {
+	requireRoot(t)
 	self, err := os.ReadFile("/proc/self/exe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(d, "prog"), self, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := openCacheDir(d)
+	c, err := openCache(filepath.Join(t.TempDir(), "cache"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dir.Close()
-	f, err := sealFile(dir, "prog")
+	defer c.close()
+	if err := ensureProgram(c.bin, "prog", self); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.seal("prog")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func checkMilestones(t *testing.T, what string, entries []logEntry, patterns []s
 // runMilestones are what runc 1.5.3 logs on `runc --debug run` of the test
 // bundle with a seccomp profile (no flags set: SPEC_ALLOW, 4).
 var runMilestones = []string{
-	`^runc exeseal: using overlayfs for sealed (/proc/self/exe|runc init \(/run/runc-init/runc-init-[0-9a-f]{16}\))$`,
+	`^runc exeseal: using overlayfs for sealed (/proc/self/exe|runc init \(/run/runc-init/bin/runc-init-[0-9a-f]{16}\))$`,
 	`^runc exeseal: using /proc/self/exe clone$`,
 	`^nsexec\[\d+\]: => nsexec container setup$`,
 	`^nsexec\[\d+\]: affinity: 0x[0-9a-f]+$`,

@@ -14,8 +14,22 @@ import (
 // detached overlay.
 var cachedInit = regexp.MustCompile(`^/runc-init-[0-9a-f]{16}$`)
 
+// memfdInit is the executable of an init run from a memfd copy of the
+// embedded program.
+const memfdInit = "/memfd:runc init (deleted)"
+
+// embeddedInit tells whether exe, an init's executable, is runc's
+// embedded init program (cached or in a memfd).
+func embeddedInit(exe string) bool { return cachedInit.MatchString(exe) || exe == memfdInit }
+
+// embedsInit tells, from the --debug log of a create, run or exec, whether
+// runc ran its embedded init program.
+func embedsInit(debugLog string) bool {
+	return strings.Contains(debugLog, "sealed runc init (") || strings.Contains(debugLog, "no cached runc init")
+}
+
 // The runc that `make` builds embeds its init program (cmd/runc-init,
-// package initbin), writes it once into /run/runc-init (root-only, the
+// package initbin), writes it once into /run/runc-init/bin (root-only, the
 // program read-only) and runs it from there through a read-only overlay:
 // a created container's waiting init is that program, not the host's runc
 // binary; its executable cannot be opened for writing; `ps` still shows it
@@ -26,7 +40,7 @@ func TestInitEmbedded(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("create: exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	m := regexp.MustCompile(`runc exeseal: using overlayfs for sealed runc init \((/run/runc-init/runc-init-[0-9a-f]{16})\)`).FindStringSubmatch(r.Stderr)
+	m := regexp.MustCompile(`runc exeseal: using overlayfs for sealed runc init \((/run/runc-init/bin/runc-init-[0-9a-f]{16})\)`).FindStringSubmatch(r.Stderr)
 	if m == nil {
 		t.Fatalf("debug log of create names no embedded init:\n%s", r.Stderr)
 	}
@@ -47,7 +61,10 @@ func TestInitEmbedded(t *testing.T) {
 	} else {
 		t.Logf("open for writing: %v", err)
 	}
-	for p, want := range map[string]os.FileMode{"/run/runc-init": os.ModeDir | 0o700, m[1]: 0o500} {
+	for p, want := range map[string]os.FileMode{
+		"/run/runc-init": os.ModeDir | 0o700, "/run/runc-init/bin": os.ModeDir | 0o700,
+		"/run/runc-init/empty": os.ModeDir | 0o700, m[1]: 0o500,
+	} {
 		st, err := os.Lstat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +111,7 @@ func TestInitEmbeddedRootless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exe != "/memfd:runc init (deleted)" {
+	if exe != memfdInit {
 		t.Errorf("the rootless created init runs %q, want the embedded init's memfd", exe)
 	}
 	b.mustRunc("delete", "-f", b.ID)
