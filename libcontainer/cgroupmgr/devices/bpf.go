@@ -40,9 +40,9 @@ type progLoadAttr struct {
 	logBuf   uint64
 }
 
-// loadProgram loads a BPF_PROG_TYPE_CGROUP_DEVICE program and returns its
-// fd. When the kernel refuses it, the error holds the verifier's log.
-func loadProgram(prog []insn, license string) (int, error) {
+// loadProgram loads a BPF_PROG_TYPE_CGROUP_DEVICE program, under license,
+// and returns its fd. When the kernel refuses it, the error holds the verifier's log.
+func loadProgram(prog []insn) (int, error) {
 	if len(prog) == 0 {
 		return -1, errors.New("empty BPF program")
 	}

@@ -59,21 +59,6 @@ func mkInsn(code uint8, dst, src uint8, off int16, imm int32) insn {
 	return insn{code: code, regs: regs, off: off, imm: imm}
 }
 
-// dst and src decode the register nibbles.
-func (i insn) dst() uint8 {
-	if bigEndian {
-		return i.regs >> 4
-	}
-	return i.regs & 0xf
-}
-
-func (i insn) src() uint8 {
-	if bigEndian {
-		return i.regs & 0xf
-	}
-	return i.regs >> 4
-}
-
 const accRWM = unix.BPF_DEVCG_ACC_READ | unix.BPF_DEVCG_ACC_WRITE | unix.BPF_DEVCG_ACC_MKNOD
 
 // accessBits converts "rwm" letters to BPF_DEVCG_ACC_* bits.

@@ -136,8 +136,12 @@ func (rs *ruleSet) remove(m match, perms config.Permissions) error {
 }
 
 // allows reports whether rs lets the access ("r", "w", "m" or a
-// combination) to the device: an exception applies when it selects the
-// device and holds every requested access, as in the kernel.
+// combination) to the device, as the cgroup v2 program does: an exception
+// applies when it selects the device and holds every requested access.
+// That is the kernel's v1 rule for a deny-all cgroup; for an allow-all
+// one, v1 denies an access that overlaps a deny exception at all (so "rw"
+// on a device whose "w" is denied), where the program, like the library's,
+// allows it.
 func (rs *ruleSet) allows(typ config.Type, major, minor int64, access config.Permissions) bool {
 	for m, perms := range rs.exceptions {
 		if m.covers(typ, major, minor) && access.Difference(perms).IsEmpty() {

@@ -69,11 +69,19 @@ func TestRuleSetRules(t *testing.T) {
 		{"allow all", []string{"allow a"}, []string{"allow a *:* rwm"}, ""},
 		{"allow all wins when last", []string{"deny a", "allow c 1:3 rwm", "allow a"}, []string{"allow a *:* rwm"}, ""},
 		{"deny all resets", []string{"allow c 1:3 rwm", "deny a", "allow c 1:5 r"}, []string{"allow c 1:5 r"}, ""},
-		{"merged and sorted", []string{"allow c 1:5 r", "allow c 1:3 w", "allow c 1:5 m", "allow b 1:3 r", "allow c *:* m"},
-			[]string{"allow c *:* m", "allow b 1:3 r", "allow c 1:3 w", "allow c 1:5 rm"}, ""},
+		{
+			"merged and sorted",
+			[]string{"allow c 1:5 r", "allow c 1:3 w", "allow c 1:5 m", "allow b 1:3 r", "allow c *:* m"},
+			[]string{"allow c *:* m", "allow b 1:3 r", "allow c 1:3 w", "allow c 1:5 rm"},
+			"",
+		},
 		{"later deny takes accesses away", []string{"allow c 1:3 rwm", "deny c 1:3 w"}, []string{"allow c 1:3 rm"}, ""},
-		{"deny list", []string{"allow a", "deny c 1:11 w", "deny b 8:* rwm", "allow c 1:11 w"},
-			[]string{"allow a *:* rwm", "deny b 8:* rwm"}, ""},
+		{
+			"deny list",
+			[]string{"allow a", "deny c 1:11 w", "deny b 8:* rwm", "allow c 1:11 w"},
+			[]string{"allow a *:* rwm", "deny b 8:* rwm"},
+			"",
+		},
 		{"hole in a wildcard", []string{"allow c 1:* r", "deny c 1:3 rw"}, nil, "wider exception c 1:*"},
 		{"hole in a wildcard major", []string{"allow a", "deny c *:3 w", "allow c 4:3 w"}, nil, "wider exception c *:3"},
 		{"hole with other accesses is fine", []string{"allow c 1:* r", "deny c 1:3 w"}, []string{"allow c 1:* r"}, ""},
@@ -133,15 +141,29 @@ func TestTransitionCases(t *testing.T) {
 	}{
 		{"same rules: nothing", runcDefaults, runcDefaults, nil},
 		{"add one device: one write", runcDefaults, append(slices.Clone(runcDefaults), "allow c 1:11 w"), []string{"allow c 1:11 w"}},
-		{"take one away, partly", append(slices.Clone(runcDefaults), "allow c 1:11 rw"), append(slices.Clone(runcDefaults), "allow c 1:11 w"),
-			[]string{"deny c 1:11 r"}},
-		{"drops before adds", []string{"deny a", "allow c 1:3 rwm"}, []string{"deny a", "allow c 1:5 rwm"},
-			[]string{"deny c 1:3 rwm", "allow c 1:5 rwm"}},
+		{
+			"take one away, partly", append(slices.Clone(runcDefaults), "allow c 1:11 rw"), append(slices.Clone(runcDefaults), "allow c 1:11 w"),
+			[]string{"deny c 1:11 r"},
+		},
+		{
+			"drops before adds",
+			[]string{"deny a", "allow c 1:3 rwm"},
+			[]string{"deny a", "allow c 1:5 rwm"},
+			[]string{"deny c 1:3 rwm", "allow c 1:5 rwm"},
+		},
 		{"to allow-all", []string{"deny a", "allow c 1:3 rwm"}, []string{"allow a"}, []string{"allow a *:* rwm"}},
-		{"from allow-all: reset first", []string{"allow a"}, []string{"deny a", "allow c 1:3 rwm"},
-			[]string{"deny a *:* rwm", "allow c 1:3 rwm"}},
-		{"allow-all to deny list: reset, as the denials are unknown", []string{"allow a"}, []string{"allow a", "deny c 1:11 rwm"},
-			[]string{"allow a *:* rwm", "deny c 1:11 rwm"}},
+		{
+			"from allow-all: reset first",
+			[]string{"allow a"},
+			[]string{"deny a", "allow c 1:3 rwm"},
+			[]string{"deny a *:* rwm", "allow c 1:3 rwm"},
+		},
+		{
+			"allow-all to deny list: reset, as the denials are unknown",
+			[]string{"allow a"},
+			[]string{"allow a", "deny c 1:11 rwm"},
+			[]string{"allow a *:* rwm", "deny c 1:11 rwm"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -96,7 +96,7 @@ func install(cgroupFD int, prog []insn) error {
 		old = append(old, fd)
 	}
 
-	progFD, err := loadProgram(prog, license)
+	progFD, err := loadProgram(prog)
 	if err != nil {
 		return fmt.Errorf("load device program: %w", err)
 	}
