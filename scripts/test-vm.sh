@@ -11,8 +11,9 @@
 #
 # Env: RUNC_BINARY (./runc), BUSYBOX_ROOTFS (tests/rootfs/busybox),
 #      VMTESTS (the -test.run regexp; default: the cgroup v2/systemd set),
-#      VMUNIT (-test.run of libcontainer/cgroupmgr's tests; default all, which
-#      skip what needs v1),
+#      VMUNIT (-test.run of the unit tests of libcontainer/cgroupmgr and
+#      libcontainer/cgroupmgr/devices; default all, which skip what needs
+#      v1),
 #      TESTFLAGS (more flags for the test binary, e.g. -test.failfast),
 #      VMREQUIRE (the RUNC_TEST_REQUIRE of the run, the host features the
 #      lane must have: a test needing one fails rather than skips; default
@@ -30,10 +31,15 @@ RUN=${VMTESTS:-'^(TestCgroupV2|TestSystemd|TestCgroupNamespaceView|TestDefaultDe
 UNIT=${VMUNIT-.}
 
 vm_prepare test-vm
-# The cgroup package's own tests: its v2 and systemd paths (the v1 ones skip).
+# The cgroup packages' own tests: their v2 and systemd paths (the v1 ones
+# skip), and the device program on the guest's kernel.
 CGO_ENABLED=1 $GO test -c -o "$DIR/cgroups.test" ./libcontainer/cgroupmgr/
+CGO_ENABLED=1 $GO test -c -o "$DIR/devices.test" ./libcontainer/cgroupmgr/devices/
 unitcmd=:
-[ -n "$UNIT" ] && unitcmd="./cgroups.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT'"
+if [ -n "$UNIT" ]; then
+	unitcmd="./cgroups.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT' || rc=\$?"
+	unitcmd+="; ./devices.test -test.v -test.count=1 -test.timeout 10m -test.run '$UNIT'"
+fi
 cat >"$DIR/run.sh" <<SCRIPT
 $GUEST_PRELUDE
 echo "test-vm: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), systemd \$(systemctl --version | head -1 | cut -d' ' -f2)"

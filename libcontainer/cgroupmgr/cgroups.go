@@ -31,10 +31,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	// Register the v1 and eBPF v2 device-rule setters; without this
-	// import the library refuses to configure device access.
-	_ "github.com/opencontainers/cgroups/devices"
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr/devices"
 )
+
+// The device-rule hooks (v1 files, the v2 BPF program, systemd's
+// properties); without them the library refuses to configure device
+// access.
+func init() {
+	devices.Register()
+}
 
 // EnvCgroupRoot names the environment variable that, when set to an
 // absolute cgroup path, roots empty and relative linux.cgroupsPath values

@@ -14,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"github.com/opencontainers/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/seed4bdd2c93/runc/libcontainer/cgroupmgr/devices"
 	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
@@ -74,16 +73,11 @@ func (b *bundle) expectV2Files(what string, want map[string]string) {
 // cgroup (BPF_PROG_QUERY, not counting the parents').
 func (b *bundle) deviceProgs() int {
 	b.t.Helper()
-	f, err := os.OpenFile(b.v2Dir(), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := link.QueryPrograms(link.QueryOptions{Target: int(f.Fd()), Attach: ebpf.AttachCGroupDevice})
+	ids, err := devices.AttachedPrograms(b.v2Dir())
 	if err != nil {
 		b.t.Fatalf("query device programs of %s: %v", b.v2Dir(), err)
 	}
-	return len(res.Programs)
+	return len(ids)
 }
 
 // weight is cpu.weight for cpu.shares, converted as runc converts it.
