@@ -101,7 +101,11 @@ func newManager(c *Config, paths map[string]string) (Manager, error) {
 	// its own copy so that the resources we re-apply stay ours.
 	own := *res
 	cg.Resources = &own
-	lib, err := manager.NewWithPaths(cg, paths)
+	libPaths := paths
+	if libPaths == nil && !c.Systemd && cg.Path != "" {
+		libPaths = v1Paths(cg.Path)
+	}
+	lib, err := manager.NewWithPaths(cg, libPaths)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup manager: %w", err)
 	}
