@@ -90,6 +90,13 @@ func testCgroup2(t *testing.T) string {
 	if root == "" {
 		t.Skip("no cgroup v2 hierarchy")
 	}
+	return makeTestCgroup(t, root)
+}
+
+// makeTestCgroup makes a cgroup of the test's own under root, removed
+// when the test ends.
+func makeTestCgroup(t *testing.T, root string) string {
+	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	dir := filepath.Join(root, "runc-test-devices-"+hex.EncodeToString(b))

@@ -1,8 +1,6 @@
 package devices
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,18 +23,7 @@ func testCgroup1Devices(t *testing.T) string {
 	if err := unix.Statfs(root, &st); err != nil || st.Type != unix.CGROUP_SUPER_MAGIC {
 		t.Skip("no cgroup v1 devices hierarchy")
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	dir := filepath.Join(root, "runc-test-devices-"+hex.EncodeToString(b))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("remove the test cgroup: %v", err)
-		}
-	})
-	return dir
+	return makeTestCgroup(t, root)
 }
 
 func devicesList(t *testing.T, dir string) []string {
