@@ -27,7 +27,7 @@ endef
 ROOTFS    := tests/rootfs/busybox
 TESTFLAGS ?=
 
-.PHONY: all runc runc-faults static install install-bin install-man install-bash release man test unittest integration test-stress test-stress-long test-oci demo bench deps clean FORCE
+.PHONY: all runc runc-faults static install install-bin install-man install-bash release man test unittest integration test-stress test-stress-long test-oci demo bench timeline deps clean FORCE
 
 all: runc
 
@@ -205,6 +205,12 @@ test-cri: runc $(ROOTFS)
 bench: runc $(ROOTFS)
 	@scripts/deps.sh bench
 	scripts/bench.sh
+
+# make timeline: the milestones of a `runc run`, from the kernel's
+# tracepoints (perf), median ms since runc's execve.
+timeline: runc $(ROOTFS)
+	@scripts/deps.sh timeline
+	scripts/timeline.sh
 
 # make lint: golangci-lint (.golangci.yml: gofumpt, govet, staticcheck,
 # errorlint, unparam, nolintlint, ...) and clang-format for the C stage.

@@ -106,11 +106,12 @@ case "${1:-build}" in
 build) ;;
 test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) ;;
 bench) want+=(busybox-static runc crun) ;;
+timeline) want+=(busybox-static linux-perf) ;;
 man) want=(go-md2man) ;;
 clang-format) want=(clang-format) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
 cri-packages) want+=(busybox-static containernetworking-plugins) ;;
-*) echo "usage: $0 build|test|bench|man|clients|cri|lint|reference" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|bench|timeline|man|clients|cri|lint|reference" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
