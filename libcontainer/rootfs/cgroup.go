@@ -124,9 +124,10 @@ func cgroupSource(h *cgroupHierarchy, configured, own map[string]string) (string
 	return "", fmt.Errorf("no cgroup of the container for %s", h.name())
 }
 
-// hostCgroups reads our mount table and cgroup membership.
+// hostCgroups reads our mount table (its cgroup lines only) and cgroup
+// membership.
 func (s *setup) hostCgroups() (v1 []cgroupHierarchy, v2 *cgroupHierarchy, own map[string]string, _ error) {
-	mounts, err := s.mountInfo()
+	mounts, err := s.mountInfo(fsTypeIs("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, nil, nil, err
 	}

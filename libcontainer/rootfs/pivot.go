@@ -8,27 +8,10 @@ import (
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
-	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
-
-// mountInfo reads this thread's /proc/thread-self/mountinfo through the
-// private procfs handle.
-func (s *setup) mountInfo() ([]*mountinfo.Info, error) {
-	f, closer, err := s.openProcSelf("mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer closer()
-	defer f.Close()
-	mounts, err := mountinfo.GetMountsFromReader(f, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read /proc/thread-self/mountinfo: %w", err)
-	}
-	return mounts, nil
-}
 
 // openProcSelf opens /proc/thread-self/<name> for reading, through the
 // private procfs handle. The closer must be called after f.Close.
@@ -46,34 +29,6 @@ func (s *setup) openProcSelf(name string) (*os.File, procfs.ProcThreadSelfCloser
 	return f, closer, nil
 }
 
-// mountOf returns the mount table entry of the mount f is on.
-func (s *setup) mountOf(f *os.File) (*mountinfo.Info, error) {
-	var stx unix.Statx_t
-	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &stx); err != nil {
-		return nil, &os.PathError{Op: "statx", Path: f.Name(), Err: err}
-	}
-	mounts, err := s.mountInfo()
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range mounts {
-		if uint64(m.ID) == stx.Mnt_id {
-			return m, nil
-		}
-	}
-	return nil, fmt.Errorf("mount %d of %s is not in mountinfo", stx.Mnt_id, f.Name())
-}
-
-// isShared reports whether a mount is in a peer group.
-func isShared(m *mountinfo.Info) bool {
-	for _, opt := range strings.Fields(m.Optional) {
-		if strings.HasPrefix(opt, "shared:") {
-			return true
-		}
-	}
-	return false
-}
-
 // makePrivateIfShared makes the mount f is on private (not recursively)
 // if it is shared.
 func (s *setup) makePrivateIfShared(f *os.File) error {
@@ -81,11 +36,11 @@ func (s *setup) makePrivateIfShared(f *os.File) error {
 	if err != nil {
 		return err
 	}
-	if !isShared(m) {
+	if !m.shared {
 		return nil
 	}
-	if err := unix.Mount("", m.Mountpoint, "", unix.MS_PRIVATE, ""); err != nil {
-		return &os.PathError{Op: "make private", Path: m.Mountpoint, Err: err}
+	if err := unix.Mount("", m.mountpoint, "", unix.MS_PRIVATE, ""); err != nil {
+		return &os.PathError{Op: "make private", Path: m.mountpoint, Err: err}
 	}
 	return nil
 }
@@ -208,7 +163,7 @@ func (s *setup) moveRoot(r *root) error {
 // hideHostProcSys unmounts (or covers) every full procfs and sysfs mount
 // outside the rootfs.
 func (s *setup) hideHostProcSys(r *root) error {
-	mounts, err := s.mountInfo()
+	mounts, err := s.mountInfo(fsTypeIs("proc", "sysfs"))
 	if err != nil {
 		return err
 	}

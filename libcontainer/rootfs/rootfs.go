@@ -12,7 +12,9 @@
 //
 // Kernel requirements: the new mount API (Linux 5.2), mount_setattr(2)
 // (5.12) and openat2(2) (5.6), all below the runtime's floor (package
-// kernel). There is no fallback to mount(2).
+// kernel). There is no fallback to mount(2). statmount(2) (6.8) is used
+// where the kernel has it, with /proc/thread-self/mountinfo as the
+// fallback (mounttable.go).
 package rootfs
 
 import (
