@@ -12,7 +12,6 @@ extern void nsexec(void);
 extern void prefault_binary(void);
 extern int drop_binary_pages(void);
 void __attribute__((constructor)) init(void) {
-	prefault_binary();
 	nsexec();
 }
 */

@@ -453,8 +453,11 @@ void nsexec(void)
 	int32_t pid32;
 
 	env = getenv("_RUNC_INITPIPE");
-	if (!env || !*env)
+	if (!env || !*env) {
+		/* not runc init's stage 0: the Go runtime starts next */
+		prefault_binary();
 		return;
+	}
 	errno = 0;
 	fd = strtol(env, &end, 10);
 	if (*end || fd < 3 || fd > 1024) {
