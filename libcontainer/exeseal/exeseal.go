@@ -3,9 +3,9 @@
 // through /proc/<pid>/exe (CVE-2019-5736, docs/security.md rule 7).
 //
 // That program is the init embedded in runc (package initbin), where
-// there is one: written once per boot into CacheDir and seen through a
-// detached, read-only overlayfs (made through package mountfd) whose lower
-// layers are that directory and an empty tmpfs. The file in it is a
+// there is one: written once into CacheDir and seen through a detached,
+// read-only overlayfs (made through package mountfd) of that directory's
+// bin/ and empty/. The file in it is a
 // different inode on a read-only mount, so opening it for writing fails
 // with EROFS whatever path reaches it, and the host's runc binary is never
 // run in a container. Where the cache or the overlay cannot be made (a

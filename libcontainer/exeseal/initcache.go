@@ -14,7 +14,7 @@ import (
 )
 
 // CacheDir is where the embedded init program (package initbin) is kept: a
-// root-only directory on /run (a tmpfs: emptied at each boot). Its bin/
+// root-only directory on /run (usually a tmpfs, emptied at boot). Its bin/
 // holds the programs, one per build, named after their digest: the first
 // runc of a boot to need one writes it; every container start then runs it
 // through a read-only overlay, as runc's own binary would be: no copy, and
@@ -76,21 +76,22 @@ func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd
 // openCache makes the cache directory path and its bin/ and empty/ if
 // needed, and opens them, refusing any that anyone but root could write
 // to.
-func openCache(path string) (_ *cache, err error) {
+func openCache(path string) (*cache, error) {
 	root, err := openRootOnly(unix.AT_FDCWD, path, path)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	c := &cache{}
-	if c.bin, err = openRootOnly(int(root.Fd()), "bin", path+"/bin"); err != nil {
+	bin, err := openRootOnly(int(root.Fd()), "bin", path+"/bin")
+	if err != nil {
 		return nil, err
 	}
-	if c.empty, err = openRootOnly(int(root.Fd()), "empty", path+"/empty"); err != nil {
-		c.bin.Close()
+	empty, err := openRootOnly(int(root.Fd()), "empty", path+"/empty")
+	if err != nil {
+		bin.Close()
 		return nil, err
 	}
-	return c, nil
+	return &cache{bin: bin, empty: empty}, nil
 }
 
 // openRootOnly makes the directory name (in dirfd) if needed and opens it,
@@ -122,7 +123,8 @@ func safeOwner(st *unix.Stat_t) bool { return st.Uid == 0 && st.Mode&0o022 == 0 
 
 // ensureProgram leaves the program in dir under name: kept if a root-owned
 // regular file of its size is there, written otherwise (to a temporary
-// name, then renamed over, so that no runc ever sees half of it).
+// name, synced, then renamed over, so that no runc ever sees half of it,
+// even after a crash where /run is on a disk).
 func ensureProgram(dir *os.File, name string, prog []byte) error {
 	dfd := int(dir.Fd())
 	var st unix.Stat_t
@@ -140,9 +142,10 @@ func ensureProgram(dir *os.File, name string, prog []byte) error {
 	_, err = f.Write(prog)
 	if err == nil {
 		copyLabel(fd)
-		err = f.Close()
-	} else {
-		f.Close()
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err == nil {
 		err = unix.Renameat(dfd, tmp, dfd, name)
