@@ -141,22 +141,27 @@ func overlay() (*os.File, error) {
 		return nil, err
 	}
 	defer empty.Close()
+	return openInOverlay(filepath.Base(exe), exe,
+		mountfd.Set("lowerdir+", filepath.Dir(exe)),
+		mountfd.Set("lowerdir+", fdPath(empty)))
+}
+
+// openInOverlay returns an O_PATH handle, called label, of the file name
+// seen through a detached read-only overlay of the given layers.
+func openInOverlay(name, label string, layers ...mountfd.Param) (*os.File, error) {
 	// xino off: no dmesg line on each start when the layers are on
 	// different filesystems (we do not care about inode numbers).
-	ov, err := mountfd.New("overlay", "", []mountfd.Param{
-		mountfd.Set("xino", "off"),
-		mountfd.Set("lowerdir+", filepath.Dir(exe)),
-		mountfd.Set("lowerdir+", fmt.Sprintf("/proc/self/fd/%d", empty.Fd())),
-	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+	ov, err := mountfd.New("overlay", "", append([]mountfd.Param{mountfd.Set("xino", "off")}, layers...),
+		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
 	if err != nil {
 		return nil, err
 	}
 	defer ov.Close()
-	fd, err := unix.Openat(int(ov.Fd()), filepath.Base(exe), unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	fd, err := unix.Openat(int(ov.Fd()), name, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open sealed binary: %w", err)
+		return nil, fmt.Errorf("open sealed %s: %w", label, err)
 	}
-	return os.NewFile(uintptr(fd), exe), nil
+	return os.NewFile(uintptr(fd), label), nil
 }
 
 // memfdCopy copies src into a memfd called name and seals it against

@@ -56,19 +56,8 @@ func (c *cache) seal(name string) (*os.File, error) {
 	// "lowerdir" with both layers (not "lowerdir+", Linux 6.8): the
 	// paths are ours, with no ':' or ',' to escape, and the older kernels
 	// of the floor take it too.
-	ov, err := mountfd.New("overlay", "", []mountfd.Param{
-		mountfd.Set("xino", "off"),
-		mountfd.Set("lowerdir", fdPath(c.bin)+":"+fdPath(c.empty)),
-	}, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
-	if err != nil {
-		return nil, err
-	}
-	defer ov.Close()
-	fd, err := unix.Openat(int(ov.Fd()), name, unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open sealed %s: %w", name, err)
-	}
-	return os.NewFile(uintptr(fd), c.bin.Name()+"/"+name), nil
+	return openInOverlay(name, c.bin.Name()+"/"+name,
+		mountfd.Set("lowerdir", fdPath(c.bin)+":"+fdPath(c.empty)))
 }
 
 func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
@@ -98,10 +87,14 @@ func openCache(path string) (*cache, error) {
 // refusing one that anyone but root could write to, or a symlink; path is
 // its name in errors.
 func openRootOnly(dirfd int, name, path string) (*os.File, error) {
-	if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
-		return nil, &os.PathError{Op: "mkdir", Path: path, Err: err}
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(dirfd, name, flags, 0)
+	if err == unix.ENOENT { // the first start since boot
+		if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
+			return nil, &os.PathError{Op: "mkdir", Path: path, Err: err}
+		}
+		fd, err = unix.Openat(dirfd, name, flags, 0)
 	}
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
