@@ -152,23 +152,25 @@ type attachAttr struct {
 	attachFlags uint32
 }
 
+// attachProgram attaches the device program progFD to the cgroup
+// cgroupFD, beside those already there.
 func attachProgram(cgroupFD, progFD int) error {
-	attr := attachAttr{
-		targetFD:    uint32(cgroupFD),
-		attachBpfFD: uint32(progFD),
-		attachType:  unix.BPF_CGROUP_DEVICE,
-		attachFlags: unix.BPF_F_ALLOW_MULTI,
-	}
-	_, err := bpfCall(unix.BPF_PROG_ATTACH, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	return err
+	return attachCall(unix.BPF_PROG_ATTACH, cgroupFD, progFD, unix.BPF_F_ALLOW_MULTI)
 }
 
+// detachProgram detaches the device program progFD from the cgroup
+// cgroupFD.
 func detachProgram(cgroupFD, progFD int) error {
+	return attachCall(unix.BPF_PROG_DETACH, cgroupFD, progFD, 0)
+}
+
+func attachCall(cmd uintptr, cgroupFD, progFD int, flags uint32) error {
 	attr := attachAttr{
 		targetFD:    uint32(cgroupFD),
 		attachBpfFD: uint32(progFD),
 		attachType:  unix.BPF_CGROUP_DEVICE,
+		attachFlags: flags,
 	}
-	_, err := bpfCall(unix.BPF_PROG_DETACH, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	_, err := bpfCall(cmd, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	return err
 }
