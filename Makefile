@@ -8,15 +8,15 @@ BUILDTAGS ?= seccomp urfave_cli_no_docs
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 VERSION   := $(shell cat VERSION)
 LDFLAGS   := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
-# Statically linked (glibc's and libseccomp's archives, pure-Go user and
-# net lookups): no dynamic loader at each start, and runc starts twice per
-# container (runc, then runc init); `make bench` measures it.
 GOBUILD   := CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false
 STATICTAGS := netgo osusergo
 # `runc init` is a program of its own (cmd/runc-init: the C stage and the
 # init, without the CLI), built first, stripped, into libcontainer/initbin
 # and embedded in runc with its digest (the runc_initbin tag, package
-# initbin); runc runs it sealed (libcontainer/exeseal).
+# initbin); runc runs it sealed (libcontainer/exeseal). Both are linked
+# statically (glibc's and libseccomp's archives, pure-Go user and net
+# lookups): no dynamic loader at each start, and a container start runs
+# both programs; `make bench` measures it.
 # build_runc OUT,INIT,TAGS: the init program INIT, then OUT embedding it.
 INITBIN   := libcontainer/initbin/runc-init
 define build_runc

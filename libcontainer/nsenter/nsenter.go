@@ -9,7 +9,6 @@ package nsenter
 /*
 #cgo CFLAGS: -Wall -Wextra -O2
 extern void nsexec(void);
-extern void prefault_binary(void);
 extern int drop_binary_pages(void);
 void __attribute__((constructor)) init(void) {
 	nsexec();
