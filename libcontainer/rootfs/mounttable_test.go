@@ -164,6 +164,22 @@ func openPath(p string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), p), nil
 }
 
+// eachMount calls fn with each mount point of want, opened (O_PATH).
+func eachMount(want map[string]mountFacts, fn func(p string, w mountFacts, f *os.File) error) error {
+	for p, w := range want {
+		f, err := openPath(p)
+		if err != nil {
+			return err
+		}
+		err = fn(p, w, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TestMountOf: statmount(2) and mountinfo describe each mount alike, and
 // makePrivateIfShared makes exactly the shared ones private.
 func TestMountOf(t *testing.T) {
@@ -173,12 +189,7 @@ func TestMountOf(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for p, w := range want {
-			f, err := openPath(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
+		err = eachMount(want, func(p string, w mountFacts, f *os.File) error {
 			fromInfo, err := s.mountOfMountinfo(f)
 			if err != nil {
 				return err
@@ -193,13 +204,12 @@ func TestMountOf(t *testing.T) {
 			case ok && fromStatmount != w:
 				t.Errorf("%q: statmount says %+v, want %+v", p, fromStatmount, w)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		for p, w := range want {
-			f, err := openPath(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
+		err = eachMount(want, func(p string, w mountFacts, f *os.File) error {
 			if err := s.makePrivateIfShared(f); err != nil {
 				return fmt.Errorf("makePrivateIfShared(%q): %w", p, err)
 			}
@@ -210,6 +220,10 @@ func TestMountOf(t *testing.T) {
 			if after != (mountFacts{mountpoint: w.mountpoint}) {
 				t.Errorf("%q: after makePrivateIfShared: %+v", p, after)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		// Not recursive: the mount below the one made private stays shared.
 		mounts, err := s.mountInfo(func([]byte) bool { return true })
@@ -266,12 +280,7 @@ func TestMountOfFallback(t *testing.T) {
 				if err := denyStatmount(errno); err != nil {
 					return err
 				}
-				for p, w := range want {
-					f, err := openPath(p)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
+				err = eachMount(want, func(p string, w mountFacts, f *os.File) error {
 					if m, ok := statmountOf(f); ok {
 						t.Errorf("%q: statmount answered %+v under the seccomp filter", p, m)
 					}
@@ -282,21 +291,20 @@ func TestMountOfFallback(t *testing.T) {
 					if got != w {
 						t.Errorf("%q: mountOf says %+v, want %+v", p, got, w)
 					}
+					return nil
+				})
+				if err != nil {
+					return err
 				}
-				for p := range want {
-					f, err := openPath(p)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
+				return eachMount(want, func(p string, _ mountFacts, f *os.File) error {
 					if err := s.makePrivateIfShared(f); err != nil {
 						return fmt.Errorf("makePrivateIfShared(%q): %w", p, err)
 					}
 					if got, err := s.mountOf(f); err != nil || got.shared {
 						t.Errorf("%q: after makePrivateIfShared: %+v, %v", p, got, err)
 					}
-				}
-				return nil
+					return nil
+				})
 			})
 		})
 	}
