@@ -8,7 +8,8 @@
 #   version:   --version (the binary's own start-up), beside a Go hello world
 # and the memory of a created container's waiting init (RSS, private).
 # Prints hyperfine's medians and ratios as a table. RUNS (default 100) per
-# command.
+# command. BENCH_MOUNTS=N adds N tmpfs mounts to the mount table everyone
+# runs with (a Kubernetes node has hundreds to thousands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everyone runs in a private mount namespace (the host's mounts are
@@ -29,6 +30,15 @@ ours=$PWD/runc
 work=$(mktemp -d /tmp/runc-bench.XXXXXX)
 states=$(mktemp -d /tmp/runc-bench-state.XXXXXX)
 mount -t tmpfs -o size=64m tmpfs "$states"
+# The extra mounts are on a tmpfs of the private namespace: they go with it.
+if [ "${BENCH_MOUNTS:-0}" -gt 0 ]; then
+	mkdir "$work/mounts"
+	mount -t tmpfs -o size=1m tmpfs "$work/mounts"
+	for i in $(seq "$BENCH_MOUNTS"); do
+		mkdir "$work/mounts/$i"
+		mount -t tmpfs -o size=4k tmpfs "$work/mounts/$i"
+	done
+fi
 cleanup() {
 	for rt in ours runc15 runc crun; do
 		[ -d "$states/$rt" ] || continue
@@ -43,6 +53,7 @@ cleanup() {
 		rmdir "$d" 2>/dev/null || true
 	done
 	umount "$states" 2>/dev/null
+	[ -d "$work/mounts" ] && umount -R "$work/mounts" 2>/dev/null
 	rm -rf "$work" "$states"
 }
 ref=$(scripts/deps.sh reference)
@@ -110,7 +121,7 @@ for rt in "${peers[@]}"; do
 	awk -v rt="$rt" '/^Rss:/{r=$2} /^Anonymous:/{p=$2} END{print rt, r, p}' "/proc/$pid/smaps_rollup" >>"$work/mem"
 	$r delete -f m >/dev/null
 done
-echo "== ${peers[*]}: $runs runs each, /bin/true in busybox"
+echo "== ${peers[*]}: $runs runs each, /bin/true in busybox, $(wc -l </proc/self/mountinfo) mounts"
 hyperfine --style basic --warmup 5 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" 2>&1 | grep -v '^ *$' || true
 python3 - "$work/result.json" "$work/mem" <<'PY'
 import json, sys
