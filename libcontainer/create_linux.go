@@ -178,6 +178,7 @@ func (c *Container) start(o *CreateOptions) error {
 	}
 	h := &createHandler{c: c, o: o, spec: spec, cfg: sp.config, timeOffsets: sp.boot.TimeOffsets}
 	sp.h = h
+	sp.seccomp = compileSeccomp(spec.Linux)
 	if o.UseFifo {
 		fifo, err := c.makeFifo(spec)
 		if err != nil {

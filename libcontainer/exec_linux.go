@@ -89,7 +89,6 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		return 0, ErrExecStopped
 	}
 
-	seccomp := cfg.Linux.Seccomp
 	sp := &spawn{
 		boot:      nsenter.Bootstrap{Rootless: c.state.Rootless},
 		joinFiles: nsFiles,
@@ -98,7 +97,6 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 			Mode:    protocol.ModeSetns,
 			ID:      c.state.ID,
 			Process: p,
-			Seccomp: seccomp,
 			// What of the container's config applies to its every
 			// process: the execution domain and the memory policy
 			// (and its CPUs, for the scheduler's error message).
@@ -113,8 +111,9 @@ func (c *Container) Exec(p *specs.Process, io *Process, o *ExecOptions) (pid int
 		},
 		// --ignore-paused: the process waits, frozen, for the resume.
 		frozenOK: status == Paused,
+		seccomp:  compileSeccomp(cfg.Linux),
 	}
-	h := &execHandler{c: c, io: io, p: p, seccomp: seccomp}
+	h := &execHandler{c: c, io: io, p: p, seccomp: cfg.Linux.Seccomp}
 	sp.h = h
 	if c.state.CgroupPaths != nil {
 		h.target, err = cgroupmgr.ExecTarget(c.state.CgroupPaths, o.SubCgroupPaths, c.state.InitPid, c.state.Rootless)

@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -14,6 +16,8 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 	"github.com/seed4bdd2c93/runc/libcontainer/testfault"
 )
 
@@ -62,6 +66,31 @@ type spawn struct {
 	// frozenOK: the init may stay frozen (exec --ignore-paused into a
 	// paused container), which the runtime waits out.
 	frozenOK bool
+	// seccomp gives the process's compiled seccomp filter
+	// (compileSeccomp), which goes in the config.
+	seccomp func() (*bpf.Filter, error)
+}
+
+// compileSeccomp compiles l's seccomp section in the background, while runc init starts: a
+// profile not in the cache takes libseccomp tens of milliseconds. The
+// function returned waits for the filter.
+func compileSeccomp(l *specs.Linux) func() (*bpf.Filter, error) {
+	if l == nil || l.Seccomp == nil {
+		return func() (*bpf.Filter, error) { return nil, nil }
+	}
+	type result struct {
+		f   *bpf.Filter
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		f, err := seccomp.Compile(l.Seccomp)
+		ch <- result{f, err}
+	}()
+	return sync.OnceValues(func() (*bpf.Filter, error) {
+		r := <-ch
+		return r.f, r.err
+	})
 }
 
 // initHandler is the runtime's part in starting one runc init: the steps
@@ -202,6 +231,9 @@ func (sp *spawn) run() (pid int, err error) {
 	testfault.At("spawn:started")
 	if err = sp.h.afterStart(cmd.Process.Pid); err != nil {
 		return 0, err
+	}
+	if sp.config.Seccomp, err = sp.seccomp(); err != nil {
+		return 0, fmt.Errorf("load seccomp filter: %w", err)
 	}
 	return protocol.Drive(protocol.Init{
 		Sock:   protocol.NewSock(parent),

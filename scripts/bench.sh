@@ -4,6 +4,7 @@
 # one run, on the same busybox bundle running /bin/true.
 #   lifecycle: create + start + delete --force
 #   run:       run (foreground, waits for the exit, deletes)
+#   seccomp:   run again, under containerd's default seccomp profile
 #   exec:      exec of /bin/true in a running container
 #   version:   --version (the binary's own start-up), beside a Go hello world
 # and the memory of a created container's waiting init (RSS, private).
@@ -94,6 +95,25 @@ for rt in "${peers[@]}"; do
 	"$(bin $rt)" --root "$states/$rt" run -d -b "$e" e >/dev/null
 done
 
+# seccomp: the same run under the seccomp profile containerd gives every
+# container (testdata/seccomp, containerd 2.4's default for amd64): Docker,
+# Podman and Kubernetes always set one.
+seccomp_profile=testdata/seccomp/containerd-default-$(uname -m | sed 's/x86_64/amd64/').json
+if [ -f "$seccomp_profile" ]; then
+	for rt in "${peers[@]}"; do
+		mkdir -p "$work/$rt/seccomp"
+		python3 - "$work/$rt" "$seccomp_profile" "/runc-bench-$rt-seccomp-$$" <<'PY'
+import json, sys
+d, profile, cgroup = sys.argv[1:]
+c = json.load(open(f"{d}/bundle/config.json"))
+c["root"]["path"] = f"{d}/bundle/rootfs"
+c["linux"]["cgroupsPath"] = cgroup
+c["linux"]["seccomp"] = json.load(open(profile))
+json.dump(c, open(f"{d}/seccomp/config.json", "w"), indent=1)
+PY
+	done
+fi
+
 cmds=()
 for rt in "${peers[@]}"; do
 	r="$(bin $rt) --root $states/$rt"
@@ -103,6 +123,11 @@ for rt in "${peers[@]}"; do
 	r="$(bin $rt) --root $states/$rt"
 	cmds+=(-n "$rt run" "$r run -b $work/$rt/bundle r")
 done
+if [ -f "$seccomp_profile" ]; then
+	for rt in "${peers[@]}"; do
+		cmds+=(-n "$rt seccomp" "$(bin $rt) --root $states/$rt run -b $work/$rt/seccomp s")
+	done
+fi
 for rt in "${peers[@]}"; do
 	cmds+=(-n "$rt exec" "$(bin $rt) --root $states/$rt exec e true")
 done
@@ -135,8 +160,11 @@ rts = [rt for rt in names if f"{rt} run" in r]
 print("\nhyperfine medians; (xN) is the peer's time or size over ours")
 print("| | " + " | ".join(names[rt] for rt in rts) + " |")
 print("|---" * (len(rts) + 1) + "|")
-rows = [("create+start+delete", "lifecycle"), ("run /bin/true", "run"), ("exec /bin/true", "exec"), ("--version", "version")]
+rows = [("create+start+delete", "lifecycle"), ("run /bin/true", "run"),
+        ("run, containerd's seccomp profile", "seccomp"), ("exec /bin/true", "exec"), ("--version", "version")]
 for label, kind in rows:
+    if f"ours {kind}" not in r:
+        continue
     base = r[f"ours {kind}"]
     cells = [f"{r[f'{rt} {kind}']:.1f} ms" + ("" if rt == "ours" else f" (x{r[f'{rt} {kind}'] / base:.2f})") for rt in rts]
     print(f"| {label} | " + " | ".join(cells) + " |")

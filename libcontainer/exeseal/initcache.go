@@ -1,7 +1,6 @@
 package exeseal
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,11 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/initbin"
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/runcache"
 	"github.com/seed4bdd2c93/runc/libcontainer/mountfd"
 )
 
-// CacheDir is where the embedded init program (package initbin) is kept: a
-// root-only directory on /run (usually a tmpfs, emptied at boot). Its bin/
+// CacheDir is where the embedded init program (package initbin) is kept: the
+// root-only runcache.Dir on /run (usually a tmpfs, emptied at boot). Its bin/
 // holds the programs, one per build, named after their digest: the first
 // runc of a boot to need one writes it; every container start then runs it
 // through a read-only overlay, as runc's own binary would be: no copy, and
@@ -22,7 +22,7 @@ import (
 // overlay's other layer: a directory of the mount namespace rather than a
 // detached tmpfs, which older kernels' overlayfs refuses as a layer
 // ("failed to clone lowerpath": the VM lane's 6.1 does).
-const CacheDir = "/run/runc-init"
+const CacheDir = runcache.Dir
 
 // cache is CacheDir opened: its two directories.
 type cache struct {
@@ -66,16 +66,16 @@ func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd
 // needed, and opens them, refusing any that anyone but root could write
 // to.
 func openCache(path string) (*cache, error) {
-	root, err := openRootOnly(unix.AT_FDCWD, path, path)
+	root, err := runcache.OpenDir(unix.AT_FDCWD, path, path)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	bin, err := openRootOnly(int(root.Fd()), "bin", path+"/bin")
+	bin, err := runcache.OpenDir(int(root.Fd()), "bin", path+"/bin")
 	if err != nil {
 		return nil, err
 	}
-	empty, err := openRootOnly(int(root.Fd()), "empty", path+"/empty")
+	empty, err := runcache.OpenDir(int(root.Fd()), "empty", path+"/empty")
 	if err != nil {
 		bin.Close()
 		return nil, err
@@ -83,69 +83,17 @@ func openCache(path string) (*cache, error) {
 	return &cache{bin: bin, empty: empty}, nil
 }
 
-// openRootOnly makes the directory name (in dirfd) if needed and opens it,
-// refusing one that anyone but root could write to, or a symlink; path is
-// its name in errors.
-func openRootOnly(dirfd int, name, path string) (*os.File, error) {
-	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(dirfd, name, flags, 0)
-	if err == unix.ENOENT { // the first start since boot
-		if err := unix.Mkdirat(dirfd, name, 0o700); err != nil && err != unix.EEXIST {
-			return nil, &os.PathError{Op: "mkdir", Path: path, Err: err}
-		}
-		fd, err = unix.Openat(dirfd, name, flags, 0)
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	dir := os.NewFile(uintptr(fd), path)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		dir.Close()
-		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if !safeOwner(&st) {
-		dir.Close()
-		return nil, fmt.Errorf("%s: owned by uid %d, mode %#o: not a root-only directory", path, st.Uid, st.Mode&0o7777)
-	}
-	return dir, nil
-}
-
-// safeOwner: owned by root, writable by nobody else.
-func safeOwner(st *unix.Stat_t) bool { return st.Uid == 0 && st.Mode&0o022 == 0 }
-
 // ensureProgram leaves the program in dir under name: kept if a root-owned
-// regular file of its size is there, written otherwise (to a temporary
-// name, synced, then renamed over, so that no runc ever sees half of it,
-// even after a crash where /run is on a disk).
+// regular file of its size is there, written otherwise (runcache.WriteFile:
+// no runc ever sees half of it).
 func ensureProgram(dir *os.File, name string, prog []byte) error {
-	dfd := int(dir.Fd())
 	var st unix.Stat_t
-	err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && safeOwner(&st) && st.Size == int64(len(prog)) {
+	err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && runcache.SafeOwner(&st) && st.Size == int64(len(prog)) {
 		return nil
 	}
-	tmp := fmt.Sprintf(".%s.%d", name, os.Getpid())
-	_ = unix.Unlinkat(dfd, tmp, 0) // a crashed runc's, with our pid
-	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o500)
-	if err != nil {
-		return &os.PathError{Op: "create", Path: dir.Name() + "/" + tmp, Err: err}
-	}
-	f := os.NewFile(uintptr(fd), tmp)
-	_, err = f.Write(prog)
-	if err == nil {
-		copyLabel(fd)
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = unix.Renameat(dfd, tmp, dfd, name)
-	}
-	if err != nil {
-		_ = unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("write %s/%s: %w", dir.Name(), name, err)
+	if err := runcache.WriteFile(dir, name, prog, 0o500, copyLabel); err != nil {
+		return err
 	}
 	prune(dir, name, time.Now().Add(-pruneAge))
 	return nil

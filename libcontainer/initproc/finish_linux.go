@@ -21,7 +21,7 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 	"github.com/seed4bdd2c93/runc/libcontainer/protocol"
-	"github.com/seed4bdd2c93/runc/libcontainer/seccomp"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 	"github.com/seed4bdd2c93/runc/libcontainer/selinux"
 )
 
@@ -35,13 +35,9 @@ func (l *linuxInit) finish() error {
 	if err != nil {
 		return err
 	}
-	// Compile the seccomp filter now, while memory is plentiful: after a
-	// small RLIMIT_AS or RLIMIT_DATA libseccomp could not allocate. It is
-	// loaded further down, as late as it can be.
-	filter, err := seccomp.Compile(l.seccompConfig())
-	if err != nil {
-		return fmt.Errorf("load seccomp filter: %w", err)
-	}
+	// The seccomp filter, compiled by the runtime, is loaded further
+	// down, as late as it can be.
+	filter := l.cfg.Seccomp
 	if err := setRlimits(p.Rlimits, true); err != nil {
 		return err
 	}
@@ -157,7 +153,7 @@ func (l *linuxInit) finish() error {
 	if l.cfg.FifoFd > 0 {
 		// A listener fd goes to the parent over the init socket, which
 		// closes now: such a filter cannot wait for the execve.
-		if l.seccompConfig().ListenerPath != "" {
+		if filter != nil && filter.Listener {
 			if err := lockDown(); err != nil {
 				return err
 			}
@@ -226,21 +222,9 @@ func (l *linuxInit) specLinux() *specs.Linux {
 	return nil
 }
 
-// seccompConfig returns the filter the process gets: the container's
-// linux.seccomp (an empty section when there is none).
-func (l *linuxInit) seccompConfig() *specs.LinuxSeccomp {
-	if l.cfg.Seccomp != nil {
-		return l.cfg.Seccomp
-	}
-	if l.cfg.Spec != nil && l.cfg.Spec.Linux != nil && l.cfg.Spec.Linux.Seccomp != nil {
-		return l.cfg.Spec.Linux.Seccomp
-	}
-	return &specs.LinuxSeccomp{}
-}
-
 // loadSeccomp installs the filter; a notify fd goes to the parent, which
 // hands it to the seccomp agent before we go on.
-func (l *linuxInit) loadSeccomp(filter *seccomp.Filter) error {
+func (l *linuxInit) loadSeccomp(filter *bpf.Filter) error {
 	fd, err := filter.Load()
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)

@@ -1,6 +1,10 @@
 package protocol
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
+)
 
 // The environment the runtime starts runc init with.
 const (
@@ -33,9 +37,9 @@ type InitConfig struct {
 	// the init reads (initspec.go).
 	Spec    *specs.Spec    `json:"-"`
 	Process *specs.Process `json:"process"`
-	// Seccomp is the container's linux.seccomp for an exec'd process
-	// (setns mode has no Spec); a new container's comes from Spec.
-	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
+	// Seccomp is the process's linux.seccomp, compiled by the runtime
+	// (nil for none): the init only loads it.
+	Seccomp *bpf.Filter `json:"seccomp,omitempty"`
 	// HookState is the state given to createContainer and startContainer
 	// hooks.
 	HookState    *specs.State      `json:"hook_state,omitempty"`

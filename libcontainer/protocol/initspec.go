@@ -36,7 +36,6 @@ type InitLinux struct {
 	Sysctl            map[string]string        `json:"sysctl,omitempty"`
 	Namespaces        []specs.LinuxNamespace   `json:"namespaces,omitempty"`
 	Devices           []specs.LinuxDevice      `json:"devices,omitempty"`
-	Seccomp           *specs.LinuxSeccomp      `json:"seccomp,omitempty"`
 	RootfsPropagation string                   `json:"rootfsPropagation,omitempty"`
 	MaskedPaths       []string                 `json:"maskedPaths,omitempty"`
 	ReadonlyPaths     []string                 `json:"readonlyPaths,omitempty"`
@@ -64,7 +63,6 @@ func NewInitSpec(s *specs.Spec) *InitSpec {
 			Sysctl:            l.Sysctl,
 			Namespaces:        l.Namespaces,
 			Devices:           l.Devices,
-			Seccomp:           l.Seccomp,
 			RootfsPropagation: l.RootfsPropagation,
 			MaskedPaths:       l.MaskedPaths,
 			ReadonlyPaths:     l.ReadonlyPaths,
@@ -95,7 +93,6 @@ func (is *InitSpec) Spec() *specs.Spec {
 			Sysctl:            l.Sysctl,
 			Namespaces:        l.Namespaces,
 			Devices:           l.Devices,
-			Seccomp:           l.Seccomp,
 			RootfsPropagation: l.RootfsPropagation,
 			MaskedPaths:       l.MaskedPaths,
 			ReadonlyPaths:     l.ReadonlyPaths,

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 )
 
 // TestInitConfigCarriesInitSpec: the spec crosses the socket with what
@@ -48,7 +50,8 @@ func TestInitConfigCarriesInitSpec(t *testing.T) {
 		},
 		Windows: &specs.Windows{LayerFolders: []string{"C:\\"}},
 	}
-	data, err := json.Marshal(&InitConfig{Mode: ModeStandard, ID: "c", Spec: spec, Process: spec.Process, FifoFd: 5})
+	filter := &bpf.Filter{Program: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, Flags: 4, Listener: true}
+	data, err := json.Marshal(&InitConfig{Mode: ModeStandard, ID: "c", Spec: spec, Process: spec.Process, FifoFd: 5, Seccomp: filter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestInitConfigCarriesInitSpec(t *testing.T) {
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Mode != ModeStandard || got.ID != "c" || got.FifoFd != 5 || !reflect.DeepEqual(got.Process, spec.Process) {
+	if got.Mode != ModeStandard || got.ID != "c" || got.FifoFd != 5 || !reflect.DeepEqual(got.Process, spec.Process) || !reflect.DeepEqual(got.Seccomp, filter) {
 		t.Errorf("the config's own fields changed: %+v", got)
 	}
 	want := &specs.Spec{
@@ -65,8 +68,8 @@ func TestInitConfigCarriesInitSpec(t *testing.T) {
 		Linux: &specs.Linux{
 			UIDMappings: spec.Linux.UIDMappings, GIDMappings: spec.Linux.GIDMappings,
 			Sysctl: spec.Linux.Sysctl, Namespaces: spec.Linux.Namespaces, Devices: spec.Linux.Devices,
-			Seccomp: spec.Linux.Seccomp, RootfsPropagation: "rslave",
-			MaskedPaths: spec.Linux.MaskedPaths, ReadonlyPaths: spec.Linux.ReadonlyPaths,
+			RootfsPropagation: "rslave",
+			MaskedPaths:       spec.Linux.MaskedPaths, ReadonlyPaths: spec.Linux.ReadonlyPaths,
 			MountLabel: spec.Linux.MountLabel, Personality: spec.Linux.Personality,
 			MemoryPolicy: spec.Linux.MemoryPolicy,
 			Resources:    &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0-1"}},

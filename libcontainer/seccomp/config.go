@@ -1,12 +1,14 @@
-// Package seccomp applies the linux.seccomp section of an OCI runtime spec to
-// the calling thread, just before the container process is exec'd.
+// Package seccomp compiles the linux.seccomp section of an OCI runtime spec
+// into the cBPF program runc init loads (package bpf) just before the
+// container process is exec'd.
 //
-// The filter is compiled by libseccomp (build tag "seccomp"); this package
-// then prepends a small cBPF prologue that makes syscalls newer than any the
-// profile names return ENOSYS instead of the default errno (see enosys.go),
-// and loads the result with seccomp(2) itself. Without the build tag the
-// package still compiles: Enabled is false and any non-empty profile is
-// rejected with a clear error.
+// The filter is compiled by libseccomp (build tag "seccomp"), in the
+// runtime; this package then prepends a small cBPF prologue that makes
+// syscalls newer than any the profile names return ENOSYS instead of the
+// default errno (see enosys.go), and keeps the program in runc's cache on
+// /run (cache_linux.go). Without the build tag the package still compiles:
+// Enabled is false and any non-empty profile is rejected with a clear
+// error.
 //
 // This file holds the name tables shared by both builds.
 package seccomp

@@ -4,44 +4,44 @@ package seccomp
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/sirupsen/logrus"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 )
 
-// Filter is a linux.seccomp section compiled to the program the kernel
-// loads. Compiling takes memory (libseccomp builds and exports the
-// program); loading it is a single seccomp(2) call. The init compiles the
-// filter before it applies process.rlimits, since a small RLIMIT_AS or
-// RLIMIT_DATA can leave it unable to allocate afterwards, and loads it as
-// late as it can.
-type Filter struct {
-	prog  []unix.SockFilter
-	flags uint
-}
-
-// Compile validates c and compiles it, without loading anything. A nil or
-// empty section gives a nil *Filter, which loads nothing.
-func Compile(c *specs.LinuxSeccomp) (*Filter, error) {
+// Compile validates c and compiles it into the filter runc init loads
+// (package bpf), without loading anything. A nil or empty section gives a
+// nil *bpf.Filter, which loads nothing.
+//
+// A compiled program is kept in the cache (cache_linux.go) when we are
+// root, and taken from there by the next start with the same profile:
+// libseccomp takes tens of milliseconds over a container engine's default
+// profile.
+func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 	if isEmpty(c) {
 		return nil, nil
 	}
-	prog, flags, err := buildProgram(c)
-	if err != nil {
+	if err := Validate(c); err != nil {
 		return nil, err
 	}
-	return &Filter{prog: prog, flags: flags}, nil
-}
-
-// Load installs the filter on the calling thread; it is inherited across
-// execve and by children created afterwards. The caller must hold
-// runtime.LockOSThread and should exec soon after.
-//
-// no_new_privs is not touched: if the spec does not ask for it, the caller
-// must still hold CAP_SYS_ADMIN here. If a rule uses SCMP_ACT_NOTIFY, Load
-// returns the listener fd (O_CLOEXEC) for the caller to pass on to the
-// seccomp agent; otherwise (and for a nil Filter) it returns -1.
-func (f *Filter) Load() (int, error) {
-	if f == nil {
-		return -1, nil
+	key, cache := openCache(c)
+	if cache != nil {
+		defer cache.Close()
 	}
-	return loadProgram(f.prog, f.flags)
+	e, ok := cachedProgram(cache, key)
+	if !ok {
+		prog, warnings, err := buildProgram(c)
+		if err != nil {
+			return nil, err
+		}
+		e = &cacheEntry{Program: bpf.New(prog, 0, false).Program, Warnings: warnings}
+		storeProgram(cache, key, e)
+	}
+	for _, w := range e.Warnings {
+		logrus.Warn(w)
+	}
+	flags := filterFlags(c)
+	// runc's words, which tests grep.
+	logrus.Debugf("seccomp filter flags: %d", flags)
+	return &bpf.Filter{Program: e.Program, Flags: flags, Listener: c.ListenerPath != ""}, nil
 }

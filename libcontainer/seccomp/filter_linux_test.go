@@ -15,11 +15,13 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 )
 
 const envFilterChild = "RUNC_SECCOMP_TEST_FILTER_CHILD"
 
-// TestCompileNil: an empty section compiles to a nil Filter that loads
+// TestCompileNil: an empty section compiles to a nil filter that loads
 // nothing.
 func TestCompileNil(t *testing.T) {
 	for _, c := range []*specs.LinuxSeccomp{nil, {}} {
@@ -37,7 +39,7 @@ func TestCompileNil(t *testing.T) {
 }
 
 // TestCompiledFilterUnderRlimitAS is process_rlimits of the OCI suite: the
-// init compiles the filter, then applies an RLIMIT_AS below what it has
+// init gets the compiled filter, applies an RLIMIT_AS below what it has
 // already mapped, then loads the filter. Loading must not need memory.
 func TestCompiledFilterUnderRlimitAS(t *testing.T) {
 	if mode := os.Getenv(envFilterChild); mode != "" {
@@ -83,7 +85,7 @@ func filterChild(compiled bool) {
 			Args: []specs.LinuxSeccompArg{{Index: 5, Value: 0x5eccdeadbeef, Op: specs.OpEqualTo}},
 		})
 	}
-	var f *Filter
+	var f *bpf.Filter
 	if compiled {
 		var err error
 		if f, err = Compile(c); err != nil {

@@ -2,8 +2,8 @@ package seccomp
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
-// load compiles c and installs it on the calling thread, the two steps the
-// init takes apart (Compile early, Filter.Load late).
+// load compiles c and installs it on the calling thread, the two steps
+// runc takes apart (Compile in the runtime, bpf.Filter.Load in the init).
 func load(c *specs.LinuxSeccomp) (int, error) {
 	f, err := Compile(c)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -18,6 +17,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/sirupsen/logrus"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,46 +53,37 @@ var scmpArchs = map[specs.Arch]libseccomp.ScmpArch{
 	specs.ArchSHEB:        libseccomp.ArchSHEB,
 }
 
-// bpfMaxInsns is the kernel's limit on a cBPF program (BPF_MAXINSNS).
-const bpfMaxInsns = 4096
-
-// buildProgram validates c and compiles it into the cBPF program to load
-// (ENOSYS prologue + libseccomp's program) and its seccomp(2) flags.
-func buildProgram(c *specs.LinuxSeccomp) ([]unix.SockFilter, uint, error) {
-	if err := Validate(c); err != nil {
-		return nil, 0, err
-	}
+// buildProgram compiles c, which Validate accepted, into the cBPF program
+// to load: the ENOSYS prologue, then libseccomp's program. warnings name
+// the syscalls libseccomp does not know, which it leaves out.
+func buildProgram(c *specs.LinuxSeccomp) (prog []unix.SockFilter, warnings []string, err error) {
 	archs, err := filterArchs(c)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	filter, err := newFilter(c, archs)
+	filter, warnings, err := newFilter(c, archs)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	defer filter.Release()
 
-	prog, err := exportProgram(filter)
+	prog, err = exportProgram(filter)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	limits, err := enosysLimits(c, archs)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	prologue := enosysPrologue(limits)
 	if len(prologue) > 0 {
 		logrus.Debugf("seccomp: prepending a %d-instruction ENOSYS prologue to a %d-instruction filter", len(prologue), len(prog))
 	}
 	prog = append(prologue, prog...)
-	if len(prog) > bpfMaxInsns {
-		return nil, 0, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, the kernel allows %d; shorten linux.seccomp.syscalls", len(prog), bpfMaxInsns)
+	if len(prog) > bpf.MaxInsns {
+		return nil, nil, fmt.Errorf("linux.seccomp: the compiled filter has %d instructions, the kernel allows %d; shorten linux.seccomp.syscalls", len(prog), bpf.MaxInsns)
 	}
-	flags := filterFlags(c)
-	// runc's words, which tests grep. Logged here, not at load time: the
-	// init may have closed its log pipe by then.
-	logrus.Debugf("seccomp filter flags: %d", flags)
-	return prog, flags, nil
+	return prog, warnings, nil
 }
 
 // filterArchs returns the architectures of the filter: the native one, then
@@ -110,15 +102,16 @@ func filterArchs(c *specs.LinuxSeccomp) ([]specs.Arch, error) {
 	return archs, nil
 }
 
-// newFilter builds the libseccomp filter for c over archs.
-func newFilter(c *specs.LinuxSeccomp, archs []specs.Arch) (_ *libseccomp.ScmpFilter, retErr error) {
+// newFilter builds the libseccomp filter for c over archs; warnings name
+// the syscalls it leaves out, unknown to libseccomp.
+func newFilter(c *specs.LinuxSeccomp, archs []specs.Arch) (_ *libseccomp.ScmpFilter, warnings []string, retErr error) {
 	def, err := scmpAction(c.DefaultAction, c.DefaultErrnoRet)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp.defaultAction: %w", err)
+		return nil, nil, fmt.Errorf("linux.seccomp.defaultAction: %w", err)
 	}
 	filter, err := libseccomp.NewFilter(def)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp: create filter: %w", err)
+		return nil, nil, fmt.Errorf("seccomp: create filter: %w", err)
 	}
 	defer func() {
 		if retErr != nil {
@@ -129,16 +122,16 @@ func newFilter(c *specs.LinuxSeccomp, archs []specs.Arch) (_ *libseccomp.ScmpFil
 	// libseccomp would otherwise set it on load. We load the program
 	// ourselves, but keep the attribute honest anyway.
 	if err := filter.SetNoNewPrivsBit(false); err != nil {
-		return nil, fmt.Errorf("seccomp: clear no_new_privs attribute: %w", err)
+		return nil, nil, fmt.Errorf("seccomp: clear no_new_privs attribute: %w", err)
 	}
 	// Report the kernel's errno rather than ECANCELED; best effort.
 	_ = filter.SetRawRC(true)
 	for _, a := range archs {
 		if err := filter.AddArch(scmpArchs[a]); err != nil {
 			if errors.Is(err, syscall.EDOM) {
-				return nil, fmt.Errorf("linux.seccomp.architectures: %s cannot share a filter with the native %s (different byte order)", a, archs[0])
+				return nil, nil, fmt.Errorf("linux.seccomp.architectures: %s cannot share a filter with the native %s (different byte order)", a, archs[0])
 			}
-			return nil, fmt.Errorf("linux.seccomp.architectures: add %s: %w", a, err)
+			return nil, nil, fmt.Errorf("linux.seccomp.architectures: add %s: %w", a, err)
 		}
 	}
 
@@ -156,15 +149,16 @@ func newFilter(c *specs.LinuxSeccomp, archs []specs.Arch) (_ *libseccomp.ScmpFil
 	}
 
 	for i, s := range c.Syscalls {
-		if err := addSyscallRules(filter, def, i, &s); err != nil {
-			return nil, err
+		if err := addSyscallRules(filter, def, i, &s, &warnings); err != nil {
+			return nil, nil, err
 		}
 	}
-	return filter, nil
+	return filter, warnings, nil
 }
 
-// addSyscallRules adds the rules of linux.seccomp.syscalls[i] to filter.
-func addSyscallRules(filter *libseccomp.ScmpFilter, def libseccomp.ScmpAction, i int, s *specs.LinuxSyscall) error {
+// addSyscallRules adds the rules of linux.seccomp.syscalls[i] to filter,
+// and a warning to warnings for each name libseccomp does not know.
+func addSyscallRules(filter *libseccomp.ScmpFilter, def libseccomp.ScmpAction, i int, s *specs.LinuxSyscall, warnings *[]string) error {
 	field := fmt.Sprintf("linux.seccomp.syscalls[%d]", i)
 	act, err := scmpAction(s.Action, s.ErrnoRet)
 	if err != nil {
@@ -200,7 +194,7 @@ func addSyscallRules(filter *libseccomp.ScmpFilter, def libseccomp.ScmpAction, i
 	for j, name := range s.Names {
 		nr, err := libseccomp.GetSyscallFromName(name)
 		if err != nil {
-			logrus.Warnf("seccomp: %s.names[%d]: syscall %q is unknown to libseccomp %s, ignoring it", field, j, name, Version())
+			*warnings = append(*warnings, fmt.Sprintf("seccomp: %s.names[%d]: syscall %q is unknown to libseccomp %s, ignoring it", field, j, name, Version()))
 			continue
 		}
 		switch {
@@ -368,27 +362,6 @@ func parseProgram(raw []byte) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("seccomp: decode exported filter: %w", err)
 	}
 	return prog, nil
-}
-
-// loadProgram installs prog on the calling thread with seccomp(2) and
-// returns the listener fd if flags ask for one, else -1.
-func loadProgram(prog []unix.SockFilter, flags uint) (int, error) {
-	if len(prog) == 0 || len(prog) > bpfMaxInsns {
-		return -1, fmt.Errorf("seccomp: invalid program length %d", len(prog))
-	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(prog)
-	switch {
-	case errno == unix.EACCES:
-		return -1, fmt.Errorf("load seccomp filter: %w (the calling thread needs no_new_privs or CAP_SYS_ADMIN)", errno)
-	case errno != 0:
-		return -1, fmt.Errorf("load seccomp filter (flags %#x): %w", flags, errno)
-	}
-	if flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
-		return int(r), nil
-	}
-	return -1, nil
 }
 
 // checkSupport checks that libseccomp and the kernel can apply c: actions

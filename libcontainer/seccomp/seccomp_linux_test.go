@@ -36,6 +36,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	// No test program goes to the host's cache (TestCompileCache has a
+	// cache of its own): compiled every time.
+	cacheRoot = "/nonexistent/runc-seccomp-test"
 	if os.Getenv(envChild) == "1" {
 		childMain()
 	}
@@ -421,11 +424,11 @@ func TestBuildProgramEmulated(t *testing.T) {
 		t.Skip("syscall numbers below are for amd64")
 	}
 	c := enosysProfile(t)
-	prog, flags, err := buildProgram(c)
+	prog, _, err := buildProgram(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flags != 0 {
+	if flags := filterFlags(c); flags != 0 {
 		t.Errorf("flags: got %#x, want none (the profile lists none; SettleFlags adds runc's default earlier)", flags)
 	}
 	checkJumps(t, prog)
@@ -464,11 +467,11 @@ func TestBuildProgramEmulated(t *testing.T) {
 		DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno}},
 	}
-	prog, flags, err = buildProgram(c)
+	prog, _, err = buildProgram(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flags != 0 {
+	if flags := filterFlags(c); flags != 0 {
 		t.Errorf("explicit empty flags: got %#x, want 0", flags)
 	}
 	if got, _ := runBPF(prog, seccompData{arch: unix.AUDIT_ARCH_X86_64, nr: 1000}); got != unix.SECCOMP_RET_ALLOW {

@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -394,4 +396,54 @@ func TestSeccompFlags(t *testing.T) {
 		mustContain(t, "stderr", stderr, `linux.seccomp.flags[0]: unknown flag`)
 		mustContain(t, "stderr", stderr, `SECCOMP_FILTER_FLAG_BOGUS`)
 	})
+}
+
+// TestSeccompProgramCache: runc compiles a profile once and keeps the
+// program in its root-only cache (/run/runc-init/seccomp, one file per
+// profile); the next start takes it from there. A cache file anyone but
+// root could have written is not taken, and is replaced.
+func TestSeccompProgramCache(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "mkdir /tmp/d; echo mkdir=$?")
+	// An errno of this run's own: a profile, and so a cache file, no
+	// other run has.
+	errno := uint(1000 + time.Now().UnixNano()%3000)
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno},
+			{Names: []string{"getpriority"}, Action: specs.ActErrno, ErrnoRet: &errno},
+		},
+	}
+	b.write()
+	run := func(what string) string {
+		t.Helper()
+		r := b.run(nil, "--debug", "run", b.ID)
+		if r.Code != 0 || r.Stdout != "mkdir=1\n" {
+			t.Fatalf("%s: exit %d stdout %q stderr %q", what, r.Code, r.Stdout, r.Stderr)
+		}
+		return r.Stderr
+	}
+	hit := regexp.MustCompile(`seccomp: program from the cache \(([0-9a-f]{64})\)`)
+	if log := run("first run"); hit.MatchString(log) {
+		t.Fatalf("first run of a new profile: taken from the cache:\n%s", log)
+	}
+	m := hit.FindStringSubmatch(run("second run"))
+	if m == nil {
+		t.Fatal("second run: the program was not taken from the cache")
+	}
+	file := filepath.Join("/run/runc-init/seccomp", m[1])
+	t.Cleanup(func() { os.Remove(file) })
+	var st syscall.Stat_t
+	if err := syscall.Stat(file, &st); err != nil || st.Uid != 0 || st.Mode&0o7777 != 0o400 {
+		t.Fatalf("cache file %s: %v, uid %d, mode %#o; want root's, 0400", file, err, st.Uid, st.Mode&0o7777)
+	}
+	if err := os.Chmod(file, 0o420); err != nil {
+		t.Fatal(err)
+	}
+	if log := run("group-writable cache file"); hit.MatchString(log) || !strings.Contains(log, "not taken") {
+		t.Fatalf("a group-writable cache file was taken:\n%s", log)
+	}
+	if err := syscall.Stat(file, &st); err != nil || st.Mode&0o7777 != 0o400 {
+		t.Errorf("the group-writable cache file was not replaced: %v, mode %#o", err, st.Mode&0o7777)
+	}
 }

@@ -1,0 +1,157 @@
+//go:build seccomp
+
+package seccomp
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/runcache"
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
+)
+
+// The programs Compile made, kept in the seccomp/ directory of runc's
+// cache on /run (package runcache: root-only, emptied at boot), one file
+// per profile, named after the digest of all that the program depends on:
+// the profile, libseccomp's version and API level (which includes what the
+// kernel supports), the native architecture, and cacheFormat.
+
+// cacheFormat changes with what buildProgram makes of a profile (the
+// ENOSYS prologue, how rules are added): a program of another format is
+// never taken.
+const cacheFormat = 1
+
+// cacheRoot holds the cache's directory, seccomp/ (a variable for
+// tests).
+var cacheRoot = runcache.Dir
+
+// maxCacheEntries bounds the cache: once a new program makes it hold more
+// files, the oldest go.
+const maxCacheEntries = 64
+
+// maxEntrySize bounds what is read: a program of bpf.MaxInsns, in base64,
+// and its warnings.
+const maxEntrySize = 256 << 10
+
+// cacheEntry is a cache file (JSON).
+type cacheEntry struct {
+	Program  []byte   `json:"program"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// openCache returns the cache key of c's program and the cache directory,
+// or a nil directory when there is no cache to use (not root, or /run not
+// writable): the program is then compiled every time.
+func openCache(c *specs.LinuxSeccomp) (string, *os.File) {
+	if os.Geteuid() != 0 {
+		return "", nil
+	}
+	key, err := cacheKey(c)
+	if err != nil {
+		logrus.Debugf("seccomp: no program cache: %v", err)
+		return "", nil
+	}
+	dir, err := runcache.OpenSub(cacheRoot, "seccomp")
+	if err != nil {
+		logrus.Debugf("seccomp: no program cache: %v", err)
+		return "", nil
+	}
+	return key, dir
+}
+
+// cacheKey is the digest of what c's program depends on.
+func cacheKey(c *specs.LinuxSeccomp) (string, error) {
+	native, err := nativeArch()
+	if err != nil {
+		return "", err
+	}
+	api, _ := libseccomp.GetAPI()
+	b, err := json.Marshal(struct {
+		Format  int                 `json:"format"`
+		Lib     string              `json:"libseccomp"`
+		API     uint                `json:"api"`
+		Native  specs.Arch          `json:"native"`
+		Profile *specs.LinuxSeccomp `json:"profile"`
+	}{cacheFormat, Version(), api, native, c})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// cachedProgram returns the cache's entry for key, if dir holds a sound
+// one.
+func cachedProgram(dir *os.File, key string) (*cacheEntry, bool) {
+	if dir == nil {
+		return nil, false
+	}
+	raw, err := runcache.ReadFile(dir, key, maxEntrySize)
+	if err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+		}
+		return nil, false
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+		return nil, false
+	}
+	if _, err := (&bpf.Filter{Program: e.Program}).Insns(); err != nil {
+		logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+		return nil, false
+	}
+	logrus.Debugf("seccomp: program from the cache (%s)", key)
+	return &e, true
+}
+
+// storeProgram keeps e in dir under key (best effort), and trims the
+// cache.
+func storeProgram(dir *os.File, key string, e *cacheEntry) {
+	if dir == nil {
+		return
+	}
+	raw, err := json.Marshal(e)
+	if err == nil {
+		err = runcache.WriteFile(dir, key, raw, 0o400, nil)
+	}
+	if err != nil {
+		logrus.Debugf("seccomp: program not cached: %v", err)
+		return
+	}
+	trimCache(dir, maxCacheEntries)
+}
+
+// trimCache removes the oldest files of dir beyond limit.
+func trimCache(dir *os.File, limit int) {
+	names, err := dir.Readdirnames(-1)
+	if err != nil || len(names) <= limit {
+		return
+	}
+	type file struct {
+		name  string
+		mtime int64
+	}
+	files := make([]file, 0, len(names))
+	for _, n := range names {
+		var st unix.Stat_t
+		if unix.Fstatat(int(dir.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			files = append(files, file{n, st.Mtim.Nano()})
+		}
+	}
+	slices.SortFunc(files, func(a, b file) int { return cmp.Compare(a.mtime, b.mtime) })
+	for _, f := range files[:max(0, len(files)-limit)] {
+		_ = unix.Unlinkat(int(dir.Fd()), f.name, 0)
+	}
+}
