@@ -68,7 +68,7 @@ func (l *linuxInit) run() error {
 		return err
 	}
 	var cfg protocol.InitConfig
-	if err := json.Unmarshal(payload, &cfg); err != nil {
+	if err := cfg.UnmarshalBinary(payload); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	if cfg.Process == nil {

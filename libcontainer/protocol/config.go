@@ -28,40 +28,40 @@ const (
 )
 
 // InitConfig is what the parent sends the init after the C stage
-// (SyncConfig).
+// (SyncConfig), in the form of initwire.go.
 type InitConfig struct {
-	Mode Mode   `json:"mode"`
-	ID   string `json:"id"`
+	Mode Mode
+	ID   string
 	// Spec is the container's spec (setns: the parts that apply to
 	// every process); it crosses the socket as an InitSpec, the parts
 	// the init reads (initspec.go).
-	Spec    *specs.Spec    `json:"-"`
-	Process *specs.Process `json:"process"`
+	Spec    *specs.Spec
+	Process *specs.Process
 	// Seccomp is the process's linux.seccomp, compiled by the runtime
 	// (nil for none): the init only loads it.
-	Seccomp *bpf.Filter `json:"seccomp,omitempty"`
+	Seccomp *bpf.Filter
 	// HookState is the state given to createContainer and startContainer
 	// hooks.
-	HookState    *specs.State      `json:"hook_state,omitempty"`
-	ParentHooks  bool              `json:"parent_hooks,omitempty"` // ask the parent to run prestart/createRuntime
-	NoPivot      bool              `json:"no_pivot,omitempty"`
-	NoNewKeyring bool              `json:"no_new_keyring,omitempty"`
-	CgroupPaths  map[string]string `json:"cgroup_paths,omitempty"`
-	InUserNS     bool              `json:"in_userns,omitempty"`
+	HookState    *specs.State
+	ParentHooks  bool // ask the parent to run prestart/createRuntime
+	NoPivot      bool
+	NoNewKeyring bool
+	CgroupPaths  map[string]string
+	InUserNS     bool
 	// NewCgroupNS: unshare the cgroup namespace once in the cgroup.
-	NewCgroupNS bool `json:"new_cgroupns,omitempty"`
-	Rootless    bool `json:"rootless,omitempty"`
+	NewCgroupNS bool
+	Rootless    bool
 	// File descriptors the init got (0 when absent).
-	PreserveFds int `json:"preserve_fds,omitempty"` // fds 3..3+n-1 stay open for the process
-	FifoFd      int `json:"fifo_fd,omitempty"`      // O_PATH exec.fifo: wait on it before exec
-	ConsoleFd   int `json:"console_fd,omitempty"`   // socket to send the pty master on
-	PidfdFd     int `json:"pidfd_fd,omitempty"`     // exec --pidfd-socket (sent by the parent)
-	NsSockFd    int `json:"ns_sock_fd,omitempty"`   // rootless create: serve our namespaces on it until start
+	PreserveFds int // fds 3..3+n-1 stay open for the process
+	FifoFd      int // O_PATH exec.fifo: wait on it before exec
+	ConsoleFd   int // socket to send the pty master on
+	PidfdFd     int // exec --pidfd-socket (sent by the parent)
+	NsSockFd    int // rootless create: serve our namespaces on it until start
 	// BindSources are the indices in Spec.Mounts of the bind sources the
 	// init asks the parent for (see libcontainer/bindsources_linux.go).
-	BindSources []int `json:"bind_sources,omitempty"`
+	BindSources []int
 	// InitRoot (setns, for a container without a mount namespace): the
 	// parent sends the root directory of the container's init right
 	// after the config, to chroot into.
-	InitRoot bool `json:"init_root,omitempty"`
+	InitRoot bool
 }

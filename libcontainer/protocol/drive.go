@@ -191,7 +191,11 @@ func (d *driver) initPid(payload []byte) (done bool, err error) {
 	if err := d.h.InitPid(d.pid); err != nil {
 		return true, err
 	}
-	if err := d.Sock.WriteJSON(SyncConfig, d.Config); err != nil {
+	cfg, err := d.Config.MarshalBinary()
+	if err != nil {
+		return true, err
+	}
+	if err := d.Sock.Write(SyncConfig, cfg); err != nil {
 		return true, d.fromInit(d.Sock.peerError(err))
 	}
 	if d.Root != nil {

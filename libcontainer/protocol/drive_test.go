@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -128,7 +127,7 @@ func TestDriveSequence(t *testing.T) {
 			return err
 		}
 		var cfg InitConfig
-		if err := json.Unmarshal(payload, &cfg); err != nil {
+		if err := cfg.UnmarshalBinary(payload); err != nil {
 			return fmt.Errorf("config %q: %w", payload, err)
 		}
 		if cfg.ID != "c1" {

@@ -1,50 +1,43 @@
 package protocol
 
-import (
-	"encoding/json"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
+import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 // InitSpec is what of the container's spec crosses the init socket
-// (InitConfig.Spec, in JSON): the parts the init reads, under the spec's
-// own names. encoding/json pays, once per process, for every Go type
-// reachable from what it decodes (it builds the codec of each field's
-// type on first use): 1.5 ms for a specs.Spec here, half of it for types
-// the init never reads (linux.resources, the other platforms' sections,
-// the runtime's hooks). The init has its spec back as a specs.Spec
-// (Spec), with only these parts set.
+// (InitConfig.Spec, initwire.go): the parts the init reads, not
+// linux.resources, the other platforms' sections or the runtime's hooks.
+// The init has its spec back as a specs.Spec (Spec), with only these parts
+// set.
 type InitSpec struct {
-	Root       *specs.Root   `json:"root,omitempty"`
-	Hostname   string        `json:"hostname,omitempty"`
-	Domainname string        `json:"domainname,omitempty"`
-	Mounts     []specs.Mount `json:"mounts,omitempty"`
-	Hooks      *InitHooks    `json:"hooks,omitempty"`
-	Linux      *InitLinux    `json:"linux,omitempty"`
+	Root       *specs.Root
+	Hostname   string
+	Domainname string
+	Mounts     []specs.Mount
+	Hooks      *InitHooks
+	Linux      *InitLinux
 }
 
 // InitHooks are the hooks the init runs itself.
 type InitHooks struct {
-	CreateContainer []specs.Hook `json:"createContainer,omitempty"`
-	StartContainer  []specs.Hook `json:"startContainer,omitempty"`
+	CreateContainer []specs.Hook
+	StartContainer  []specs.Hook
 }
 
 // InitLinux is what the init reads of linux.
 type InitLinux struct {
-	UIDMappings       []specs.LinuxIDMapping   `json:"uidMappings,omitempty"`
-	GIDMappings       []specs.LinuxIDMapping   `json:"gidMappings,omitempty"`
-	Sysctl            map[string]string        `json:"sysctl,omitempty"`
-	Namespaces        []specs.LinuxNamespace   `json:"namespaces,omitempty"`
-	Devices           []specs.LinuxDevice      `json:"devices,omitempty"`
-	RootfsPropagation string                   `json:"rootfsPropagation,omitempty"`
-	MaskedPaths       []string                 `json:"maskedPaths,omitempty"`
-	ReadonlyPaths     []string                 `json:"readonlyPaths,omitempty"`
-	MountLabel        string                   `json:"mountLabel,omitempty"`
-	Personality       *specs.LinuxPersonality  `json:"personality,omitempty"`
-	MemoryPolicy      *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
+	UIDMappings       []specs.LinuxIDMapping
+	GIDMappings       []specs.LinuxIDMapping
+	Sysctl            map[string]string
+	Namespaces        []specs.LinuxNamespace
+	Devices           []specs.LinuxDevice
+	RootfsPropagation string
+	MaskedPaths       []string
+	ReadonlyPaths     []string
+	MountLabel        string
+	Personality       *specs.LinuxPersonality
+	MemoryPolicy      *specs.LinuxMemoryPolicy
 	// Cpus is linux.resources.cpu.cpus, which the init names in the
 	// error of a scheduler the kernel refuses with AllowedCPUs.
-	Cpus string `json:"cpus,omitempty"`
+	Cpus string
 }
 
 // NewInitSpec takes the init's parts of s (nil for nil).
@@ -105,30 +98,4 @@ func (is *InitSpec) Spec() *specs.Spec {
 		}
 	}
 	return s
-}
-
-// initConfigJSON is InitConfig as it crosses the socket: Spec as an
-// InitSpec.
-type initConfigJSON struct {
-	initConfigFields
-	Spec *InitSpec `json:"spec,omitempty"`
-}
-
-// initConfigFields is InitConfig without its methods.
-type initConfigFields InitConfig
-
-// MarshalJSON sends c with its Spec as an InitSpec.
-func (c InitConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(initConfigJSON{initConfigFields(c), NewInitSpec(c.Spec)})
-}
-
-// UnmarshalJSON reads what MarshalJSON wrote.
-func (c *InitConfig) UnmarshalJSON(b []byte) error {
-	var w initConfigJSON
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*c = InitConfig(w.initConfigFields)
-	c.Spec = w.Spec.Spec()
-	return nil
 }

@@ -22,7 +22,7 @@
 //	parent -> stage 0   SyncTimeOffsetsAck     the time namespace exists; after
 //	                    writing /proc/<pid>/timens_offsets
 //	stage 0 -> parent   SyncChildPid {int32}   stage 0 then exits
-//	parent -> init      SyncConfig {json InitConfig}
+//	parent -> init      SyncConfig InitConfig     (MarshalBinary, initwire.go)
 //	parent -> init      SyncMountFd + fd       only for an exec with InitConfig.InitRoot:
 //	                    the root directory of the container's init
 //	parent -> init      SyncCgroupDone {json paths}   once the init is in its

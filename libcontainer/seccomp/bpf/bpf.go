@@ -21,17 +21,17 @@ const MaxInsns = 4096
 // insnSize is the size of one instruction, a struct sock_filter.
 const insnSize = int(unsafe.Sizeof(unix.SockFilter{}))
 
-// Filter is a compiled linux.seccomp section as it crosses the init socket.
+// Filter is a compiled linux.seccomp section, as runc sends it to runc init.
 type Filter struct {
 	// Program is the cBPF program: its struct sock_filter instructions,
 	// in the host's byte order (the init runs on the same host).
-	Program []byte `json:"program"`
+	Program []byte
 	// Flags are the seccomp(2) SECCOMP_FILTER_FLAG_* flags to load it
 	// with.
-	Flags uint `json:"flags,omitempty"`
+	Flags uint
 	// Listener: linux.seccomp.listenerPath is set, so the filter's notify
 	// fd goes to a seccomp agent.
-	Listener bool `json:"listener,omitempty"`
+	Listener bool
 }
 
 // New returns the filter of prog.

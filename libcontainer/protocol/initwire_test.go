@@ -1,8 +1,9 @@
 package protocol
 
 import (
-	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,6 +14,14 @@ import (
 // TestInitConfigCarriesInitSpec: the spec crosses the socket with what
 // the init reads, and without what it does not.
 func TestInitConfigCarriesInitSpec(t *testing.T) {
+	roundTrip := func(c *InitConfig) (InitConfig, []byte, error) {
+		var got InitConfig
+		data, err := c.MarshalBinary()
+		if err == nil {
+			err = got.UnmarshalBinary(data)
+		}
+		return got, data, err
+	}
 	prio := int64(5)
 	spec := &specs.Spec{
 		Version:    "1.3.0",
@@ -51,12 +60,8 @@ func TestInitConfigCarriesInitSpec(t *testing.T) {
 		Windows: &specs.Windows{LayerFolders: []string{"C:\\"}},
 	}
 	filter := &bpf.Filter{Program: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}, Flags: 4, Listener: true}
-	data, err := json.Marshal(&InitConfig{Mode: ModeStandard, ID: "c", Spec: spec, Process: spec.Process, FifoFd: 5, Seccomp: filter})
+	got, _, err := roundTrip(&InitConfig{Mode: ModeStandard, ID: "c", Spec: spec, Process: spec.Process, FifoFd: 5, Seccomp: filter})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var got InitConfig
-	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Mode != ModeStandard || got.ID != "c" || got.FifoFd != 5 || !reflect.DeepEqual(got.Process, spec.Process) || !reflect.DeepEqual(got.Seccomp, filter) {
@@ -76,18 +81,96 @@ func TestInitConfigCarriesInitSpec(t *testing.T) {
 		},
 	}
 	if !reflect.DeepEqual(got.Spec, want) {
-		g, _ := json.Marshal(got.Spec)
-		w, _ := json.Marshal(want)
-		t.Errorf("the init's spec:\n got %s\nwant %s", g, w)
+		t.Errorf("the init's spec:\n got %+v\nwant %+v", got.Spec, want)
 	}
 
 	// nothing in, nothing out
-	data, err = json.Marshal(&InitConfig{Mode: ModeSetns})
+	got, data, err := roundTrip(&InitConfig{Mode: ModeSetns})
+	if err != nil || got.Spec != nil || got.Process != nil || got.Seccomp != nil {
+		t.Errorf("no spec: got %+v, %v (%q)", got, err, data)
+	}
+}
+
+// fill sets every field reachable from v (addressable) to a value of its
+// own: strings and numbers from a counter, true, pointers to filled
+// values, slices of two and maps of two filled items.
+func fill(t *testing.T, v reflect.Value, n *int) {
+	t.Helper()
+	*n++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("s%d", *n))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(*n))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(*n))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), n)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Field(i).Type() != reflect.TypeFor[*specs.Spec]() { // InitConfig.Spec: from an InitSpec
+				fill(t, v.Field(i), n)
+			}
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fill(t, v.Index(i), n)
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		for range 2 {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			fill(t, k, n)
+			fill(t, e, n)
+			v.SetMapIndex(k, e)
+		}
+	default:
+		t.Fatalf("fill: no value for a %s", v.Type())
+	}
+}
+
+// TestInitConfigWireComplete: every field of the config, of its process
+// and of the spec's parts the init reads crosses the socket. A field the
+// runtime-spec adds to one of their types fails here until initwire.go
+// carries it.
+func TestInitConfigWireComplete(t *testing.T) {
+	n := 0
+	var is InitSpec
+	fill(t, reflect.ValueOf(&is).Elem(), &n)
+	var want InitConfig
+	fill(t, reflect.ValueOf(&want).Elem(), &n)
+	want.Spec = is.Spec()
+	data, err := want.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = InitConfig{}
-	if err := json.Unmarshal(data, &got); err != nil || got.Spec != nil {
-		t.Errorf("no spec: got %+v, %v (%s)", got.Spec, err, data)
+	var got InitConfig
+	if err := got.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(NewInitSpec(got.Spec), &is) {
+		t.Errorf("the init's spec:\n got %+v\nwant %+v", NewInitSpec(got.Spec), &is)
+	}
+	got.Spec, want.Spec = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the config:\n got %+v\nwant %+v", got, want)
+	}
+
+	// Whatever is cut off or added is an error, never a panic or a
+	// config.
+	for i := range len(data) {
+		if err := new(InitConfig).UnmarshalBinary(data[:i]); err == nil {
+			t.Fatalf("the first %d of %d bytes decoded", i, len(data))
+		}
+	}
+	if err := new(InitConfig).UnmarshalBinary(append(data, 0)); err == nil {
+		t.Error("a trailing byte was taken")
+	}
+	if err := new(InitConfig).UnmarshalBinary(append([]byte{wireVersion + 1}, data[1:]...)); err == nil || !strings.Contains(err.Error(), "format") {
+		t.Errorf("another format: %v", err)
 	}
 }
