@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,5 +173,32 @@ func TestInitConfigWireComplete(t *testing.T) {
 	}
 	if err := new(InitConfig).UnmarshalBinary(append([]byte{wireVersion + 1}, data[1:]...)); err == nil || !strings.Contains(err.Error(), "format") {
 		t.Errorf("another format: %v", err)
+	}
+}
+
+// TestWireInts: signed and unsigned values round-trip, extremes included.
+func TestWireInts(t *testing.T) {
+	ints := []int64{0, 1, -1, -1000, math.MinInt64, math.MaxInt64}
+	uints := []uint64{0, 1, 1 << 63, math.MaxUint64}
+	w := &wireWriter{}
+	for _, v := range ints {
+		w.int(v)
+	}
+	for _, v := range uints {
+		w.uint(v)
+	}
+	r := &wireReader{b: w.b}
+	for _, v := range ints {
+		if got := r.int(); got != v {
+			t.Errorf("int %d read back as %d", v, got)
+		}
+	}
+	for _, v := range uints {
+		if got := r.uint(); got != v {
+			t.Errorf("uint %d read back as %d", v, got)
+		}
+	}
+	if r.err != nil || len(r.b) != 0 {
+		t.Errorf("err %v, %d bytes left", r.err, len(r.b))
 	}
 }

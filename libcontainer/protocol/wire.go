@@ -75,32 +75,30 @@ type wireReader struct {
 	err error
 }
 
+// fail records a malformed input: no more values are read.
+func (r *wireReader) fail() {
+	r.err, r.b = errWire, nil
+}
+
 func (r *wireReader) uint() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
-		r.err = errWire
-		r.b = nil
+		r.fail()
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
 }
 
+// int reads what binary.AppendVarint wrote: a zig-zag encoded uint.
 func (r *wireReader) int() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errWire
-		r.b = nil
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	u := r.uint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (r *wireReader) bool() bool {
 	if len(r.b) == 0 || r.b[0] > 1 {
-		r.err = errWire
-		r.b = nil
+		r.fail()
 		return false
 	}
 	v := r.b[0] == 1
@@ -109,12 +107,7 @@ func (r *wireReader) bool() bool {
 }
 
 func (r *wireReader) str() string {
-	n := r.uint()
-	if n > uint64(len(r.b)) {
-		r.err = errWire
-		r.b = nil
-		return ""
-	}
+	n := r.count()
 	s := string(r.b[:n])
 	r.b = r.b[n:]
 	return s
@@ -122,13 +115,12 @@ func (r *wireReader) str() string {
 
 func (r *wireReader) present() bool { return r.bool() }
 
-// count reads a list's length: at most the bytes left, since every item
-// takes one at least.
+// count reads a length: at most the bytes left (a list's every item takes
+// one at least).
 func (r *wireReader) count() int {
 	n := r.uint()
 	if n > uint64(len(r.b)) {
-		r.err = errWire
-		r.b = nil
+		r.fail()
 		return 0
 	}
 	return int(n)
