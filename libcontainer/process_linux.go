@@ -66,14 +66,14 @@ type spawn struct {
 	// frozenOK: the init may stay frozen (exec --ignore-paused into a
 	// paused container), which the runtime waits out.
 	frozenOK bool
-	// seccomp gives the process's compiled seccomp filter
+	// seccomp, if set, gives the process's compiled seccomp filter
 	// (compileSeccomp), which goes in the config.
 	seccomp func() (*bpf.Filter, error)
 }
 
-// compileSeccomp compiles l's seccomp section in the background, while runc init starts: a
-// profile not in the cache takes libseccomp tens of milliseconds. The
-// function returned waits for the filter.
+// compileSeccomp compiles l's seccomp section in the background, while
+// runc init starts: a profile not in the cache takes libseccomp tens of
+// milliseconds. The function returned waits for the filter.
 func compileSeccomp(l *specs.Linux) func() (*bpf.Filter, error) {
 	if l == nil || l.Seccomp == nil {
 		return func() (*bpf.Filter, error) { return nil, nil }
@@ -232,8 +232,10 @@ func (sp *spawn) run() (pid int, err error) {
 	if err = sp.h.afterStart(cmd.Process.Pid); err != nil {
 		return 0, err
 	}
-	if sp.config.Seccomp, err = sp.seccomp(); err != nil {
-		return 0, fmt.Errorf("load seccomp filter: %w", err)
+	if sp.seccomp != nil {
+		if sp.config.Seccomp, err = sp.seccomp(); err != nil {
+			return 0, fmt.Errorf("load seccomp filter: %w", err)
+		}
 	}
 	return protocol.Drive(protocol.Init{
 		Sock:   protocol.NewSock(parent),

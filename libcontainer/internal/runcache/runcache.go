@@ -60,9 +60,9 @@ func OpenSub(root, sub string) (*os.File, error) {
 func SafeOwner(st *unix.Stat_t) bool { return st.Uid == 0 && st.Mode&0o022 == 0 }
 
 // ReadFile reads the regular file name of dir, root-owned and writable by
-// nobody else, of at most max bytes. It fails with unix.ENOENT if there is
+// nobody else, of at most limit bytes. It fails with unix.ENOENT if there is
 // none, with another error for one that is not such a file.
-func ReadFile(dir *os.File, name string, max int64) ([]byte, error) {
+func ReadFile(dir *os.File, name string, limit int64) ([]byte, error) {
 	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -73,8 +73,8 @@ func ReadFile(dir *os.File, name string, max int64) ([]byte, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || !SafeOwner(&st) || st.Size > max {
-		return nil, fmt.Errorf("%s: not a root-only regular file of at most %d bytes", f.Name(), max)
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || !SafeOwner(&st) || st.Size > limit {
+		return nil, fmt.Errorf("%s: not a root-only regular file of at most %d bytes", f.Name(), limit)
 	}
 	buf := make([]byte, st.Size)
 	if _, err := f.ReadAt(buf, 0); err != nil {
