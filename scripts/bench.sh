@@ -8,9 +8,12 @@
 #   exec:      exec of /bin/true in a running container
 #   version:   --version (the binary's own start-up), beside a Go hello world
 # and the memory of a created container's waiting init (RSS, private).
-# Prints hyperfine's medians and ratios as a table. RUNS (default 100) per
-# command. BENCH_MOUNTS=N adds N tmpfs mounts to the mount table everyone
-# runs with (a Kubernetes node has hundreds to thousands).
+# Prints medians and ratios as a table. RUNS (default 100) per command, in
+# ROUNDS (default 5) rounds of hyperfine over all the commands: each
+# command's runs are spread over the whole bench, so that a slow spell of
+# a shared host weighs on every runtime alike. BENCH_MOUNTS=N adds N tmpfs
+# mounts to the mount table everyone runs with (a Kubernetes node has
+# hundreds to thousands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everyone runs in a private mount namespace (the host's mounts are
@@ -146,18 +149,25 @@ for rt in "${peers[@]}"; do
 	awk -v rt="$rt" '/^Rss:/{r=$2} /^Anonymous:/{p=$2} END{print rt, r, p}' "/proc/$pid/smaps_rollup" >>"$work/mem"
 	$r delete -f m >/dev/null
 done
-echo "== ${peers[*]}: $runs runs each, /bin/true in busybox, $(wc -l </proc/self/mountinfo) mounts"
-hyperfine --style basic --warmup 5 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" 2>&1 | grep -v '^ *$' || true
-python3 - "$work/result.json" "$work/mem" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+rounds=${ROUNDS:-5}
+echo "== ${peers[*]}: $runs runs each in $rounds rounds, /bin/true in busybox, $(wc -l </proc/self/mountinfo) mounts"
+for i in $(seq "$rounds"); do
+	hyperfine --style basic --warmup 3 --runs $(((runs + rounds - 1) / rounds)) --export-json "$work/result-$i.json" "${cmds[@]}" 2>&1 | grep -v '^ *$' || true
+done
+python3 - "$work/mem" "$work"/result-*.json <<'PY'
+import json, statistics, sys
+times = {}
+for f in sys.argv[2:]:
+    for x in json.load(open(f))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+r = {c: statistics.median(t) * 1000 for c, t in times.items()}
 mem = {}
-for line in open(sys.argv[2]):
+for line in open(sys.argv[1]):
     rt, rss, priv = line.split()
     mem[rt] = (int(rss) / 1024, int(priv) / 1024)
 names = {"ours": "ours", "runc15": "runc 1.5.3", "runc": "runc 1.1.5", "crun": "crun"}
 rts = [rt for rt in names if f"{rt} run" in r]
-print("\nhyperfine medians; (xN) is the peer's time or size over ours")
+print("\nmedians of all rounds; (xN) is the peer's time or size over ours")
 print("| | " + " | ".join(names[rt] for rt in rts) + " |")
 print("|---" * (len(rts) + 1) + "|")
 rows = [("create+start+delete", "lifecycle"), ("run /bin/true", "run"),
