@@ -34,7 +34,7 @@ func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 		if err != nil {
 			return nil, err
 		}
-		e = &cacheEntry{Program: bpf.New(prog, 0, false).Program, Warnings: warnings}
+		e = &cacheEntry{Program: bpf.Encode(prog), Warnings: warnings}
 		storeProgram(cache, key, e)
 	}
 	for _, w := range e.Warnings {

@@ -34,10 +34,10 @@ type Filter struct {
 	Listener bool
 }
 
-// New returns the filter of prog.
-func New(prog []unix.SockFilter, flags uint, listener bool) *Filter {
+// Encode returns prog as a Filter's Program holds it.
+func Encode(prog []unix.SockFilter) []byte {
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(prog))), len(prog)*insnSize)
-	return &Filter{Program: append([]byte(nil), raw...), Flags: flags, Listener: listener}
+	return append([]byte(nil), raw...)
 }
 
 // Insns returns the program's instructions, or an error for a program of

@@ -6,20 +6,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestInsns: New's program reads back as its instructions; a program of
+// TestInsns: an encoded program reads back as its instructions; one of
 // no instruction, of a partial one, or of too many is refused.
 func TestInsns(t *testing.T) {
 	prog := []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 4},
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}
-	f := New(prog, unix.SECCOMP_FILTER_FLAG_LOG, true)
-	got, err := f.Insns()
+	got, err := (&Filter{Program: Encode(prog)}).Insns()
 	if err != nil || len(got) != 2 || got[0] != prog[0] || got[1] != prog[1] {
 		t.Fatalf("Insns() = %v, %v; want %v", got, err, prog)
-	}
-	if f.Flags != unix.SECCOMP_FILTER_FLAG_LOG || !f.Listener {
-		t.Errorf("New lost the flags or the listener: %+v", f)
 	}
 	for _, n := range []int{0, 5, 8*MaxInsns + 8} {
 		if _, err := (&Filter{Program: make([]byte, n)}).Insns(); err == nil {
