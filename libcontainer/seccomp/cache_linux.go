@@ -23,8 +23,8 @@ import (
 // The programs Compile made, kept in the seccomp/ directory of runc's
 // cache on /run (package runcache: root-only, emptied at boot), one file
 // per profile, named after the digest of all that the program depends on:
-// the profile, libseccomp's version and API level (which includes what the
-// kernel supports), the native architecture, and cacheFormat.
+// the profile, libseccomp's version and API level, the kernel's release
+// (should /run outlive a boot), the native architecture, and cacheFormat.
 
 // cacheFormat changes with what buildProgram makes of a profile (the
 // ENOSYS prologue, how rules are added): a program of another format is
@@ -75,14 +75,19 @@ func cacheKey(c *specs.LinuxSeccomp) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return "", err
+	}
 	api, _ := libseccomp.GetAPI()
 	b, err := json.Marshal(struct {
 		Format  int                 `json:"format"`
 		Lib     string              `json:"libseccomp"`
 		API     uint                `json:"api"`
+		Kernel  string              `json:"kernel"`
 		Native  specs.Arch          `json:"native"`
 		Profile *specs.LinuxSeccomp `json:"profile"`
-	}{cacheFormat, Version(), api, native, c})
+	}{cacheFormat, Version(), api, unix.ByteSliceToString(uts.Release[:]), native, c})
 	if err != nil {
 		return "", err
 	}

@@ -16,13 +16,12 @@ import (
 // A compiled program is kept in the cache (cache_linux.go) when we are
 // root, and taken from there by the next start with the same profile:
 // libseccomp takes tens of milliseconds over a container engine's default
-// profile.
+// profile. A program in the cache was validated when it was compiled, on
+// this kernel and libseccomp (both in its key), so a hit skips Validate
+// (create has just run it, and exec's profile passed it at create).
 func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 	if isEmpty(c) {
 		return nil, nil
-	}
-	if err := Validate(c); err != nil {
-		return nil, err
 	}
 	key, cache := openCache(c)
 	if cache != nil {
@@ -30,6 +29,9 @@ func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 	}
 	e, ok := cachedProgram(cache, key)
 	if !ok {
+		if err := Validate(c); err != nil {
+			return nil, err
+		}
 		prog, warnings, err := buildProgram(c)
 		if err != nil {
 			return nil, err
