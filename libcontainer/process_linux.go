@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -78,19 +77,19 @@ func compileSeccomp(l *specs.Linux) func() (*bpf.Filter, error) {
 	if l == nil || l.Seccomp == nil {
 		return func() (*bpf.Filter, error) { return nil, nil }
 	}
-	type result struct {
-		f   *bpf.Filter
-		err error
-	}
-	ch := make(chan result, 1)
+	var (
+		f    *bpf.Filter
+		err  error
+		done = make(chan struct{})
+	)
 	go func() {
-		f, err := seccomp.Compile(l.Seccomp)
-		ch <- result{f, err}
+		f, err = seccomp.Compile(l.Seccomp)
+		close(done)
 	}()
-	return sync.OnceValues(func() (*bpf.Filter, error) {
-		r := <-ch
-		return r.f, r.err
-	})
+	return func() (*bpf.Filter, error) {
+		<-done
+		return f, err
+	}
 }
 
 // initHandler is the runtime's part in starting one runc init: the steps
