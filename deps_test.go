@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,26 +17,37 @@ var heavyDeps = []string{
 	"github.com/cilium/ebpf", "debug/elf", "debug/dwarf", "internal/zstd", "go/format", "encoding/xml",
 }
 
-// initHeavyDeps are what runc init has no use for on top: libseccomp
-// (the runtime compiles the seccomp filter, the init only loads it).
-var initHeavyDeps = []string{"github.com/seccomp/libseccomp-golang"}
+// libseccomp is only in the embedded compiler (cmd/runc-seccomp): runc
+// links no C (libseccomp, the C stage, cgo's runtime), and runc init only
+// loads the program runc compiled.
+var (
+	noC          = []string{"runtime/cgo", "github.com/seccomp/libseccomp-golang"}
+	noLibseccomp = []string{"github.com/seccomp/libseccomp-golang"}
+)
 
-// TestBinaryDeps lists the dependencies of runc and of runc init, with the
-// build tags of `make runc`, and fails on any of heavyDeps (and, for the
-// init, initHeavyDeps).
+// TestBinaryDeps lists the dependencies of the programs `make runc`
+// builds, with its build tags and cgo setting: runc, runc init and the
+// seccomp compiler, and fails on any of heavyDeps and those a program
+// must not link; it checks that the two programs that need the C stage
+// and libseccomp have them.
 func TestBinaryDeps(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("no go command: %v", err)
 	}
+	const tags = "seccomp urfave_cli_no_docs netgo osusergo"
 	for _, pkg := range []struct {
-		name, path string
-		bad        []string
+		name, path, tags, cgo string
+		bad, need             []string
 	}{
-		{"runc", ".", heavyDeps},
-		{"runc init", "./cmd/runc-init", append(heavyDeps, initHeavyDeps...)},
+		{"runc", ".", tags + " runc_initbin", "0", append(heavyDeps, noC...), []string{"github.com/seed4bdd2c93/runc/libcontainer/seccomp/helperbin"}},
+		{"runc init", "./cmd/runc-init", tags, "1", append(heavyDeps, noLibseccomp...), []string{"runtime/cgo"}},
+		{"runc-seccomp", "./cmd/runc-seccomp", tags, "1", heavyDeps, []string{"github.com/seccomp/libseccomp-golang"}},
 	} {
-		out, err := exec.Command(goBin, "list", "-deps", "-tags", "seccomp urfave_cli_no_docs netgo osusergo", pkg.path).Output()
+		// -e: runc embeds the other two, which need not be built yet.
+		cmd := exec.Command(goBin, "list", "-e", "-deps", "-tags", pkg.tags, pkg.path)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+pkg.cgo)
+		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg.path, err)
 		}
@@ -47,6 +60,11 @@ func TestBinaryDeps(t *testing.T) {
 				if dep == bad || strings.HasPrefix(dep, bad+"/") {
 					t.Errorf("%s depends on %s", pkg.name, dep)
 				}
+			}
+		}
+		for _, need := range pkg.need {
+			if !slices.Contains(deps, need) {
+				t.Errorf("%s does not depend on %s", pkg.name, need)
 			}
 		}
 	}

@@ -1,3 +1,5 @@
+//go:build !runc_initbin
+
 package main
 
 import (
@@ -9,9 +11,11 @@ import (
 	_ "github.com/seed4bdd2c93/runc/libcontainer/nsenter"
 )
 
-// By the time this runs, the nsenter constructor has put `runc init` into
-// the container's namespaces. Go straight to the init, before any command
-// line parsing.
+// A runc without an embedded init (plain `go build`: package initbin)
+// re-executes itself as `runc init`, with the C stage linked in (package
+// nsenter). By the time this runs, the nsenter constructor has put `runc
+// init` into the container's namespaces. Go straight to the init, before
+// any command line parsing.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initproc.Init()

@@ -231,17 +231,13 @@ func (sp *spawn) run() (pid int, err error) {
 	if err = sp.h.afterStart(cmd.Process.Pid); err != nil {
 		return 0, err
 	}
-	if sp.seccomp != nil {
-		if sp.config.Seccomp, err = sp.seccomp(); err != nil {
-			return 0, fmt.Errorf("load seccomp filter: %w", err)
-		}
-	}
 	return protocol.Drive(protocol.Init{
-		Sock:   protocol.NewSock(parent),
-		Stage0: cmd.Process.Pid,
-		Config: sp.config,
-		Root:   sp.initRoot,
-		Watch:  procs,
+		Sock:    protocol.NewSock(parent),
+		Stage0:  cmd.Process.Pid,
+		Config:  sp.config,
+		Root:    sp.initRoot,
+		Watch:   procs,
+		Seccomp: sp.seccomp,
 	}, sp.h)
 }
 

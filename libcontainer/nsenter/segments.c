@@ -9,10 +9,12 @@
  * prefault_binary maps them in one madvise(MADV_POPULATE_READ) (Linux
  * 5.14) per segment, instead of one page fault at a time as the Go
  * runtime and the package initialisers first touch them: runc --version
- * 11.2 ms to 9.9 here (hyperfine, 200 runs). nsexec calls it in every
- * process that goes on to start the Go runtime: runc, and the container's
- * init after the fork (which does not copy file-backed page tables), not
- * runc init's stage 0, which only runs the C stage and exits.
+ * 11.2 ms to 9.9 on a host where a fault cost ~11 us (hyperfine, 200
+ * runs), when runc linked this stage. nsexec calls it in every process
+ * that goes on to start the Go runtime: the container's init after the
+ * fork (which does not copy file-backed page tables) and a runc built
+ * without the embedded init; not runc init's stage 0, which only runs
+ * the C stage and exits. runc's own build links no C (Makefile).
  *
  * drop_binary_pages takes them out (MADV_DONTNEED) before a created
  * container's init waits for `runc start` (DropBinaryPages): what the

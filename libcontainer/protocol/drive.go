@@ -9,6 +9,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 )
 
 // Handler is the runtime's part in each step of the sequence (see the
@@ -66,6 +68,10 @@ type Init struct {
 	Config *InitConfig
 	Root   *os.File
 	Watch  Watcher
+	// Seccomp, if set, gives Config.Seccomp (compiled while the init
+	// starts), awaited right before the config goes: its error aborts the
+	// init, whose pid is known then (Drive returns it, for the kill).
+	Seccomp func() (*bpf.Filter, error)
 }
 
 // ErrUnexpectedBindSource is a Handler's answer to a bind source request it
@@ -190,6 +196,12 @@ func (d *driver) initPid(payload []byte) (done bool, err error) {
 	}
 	if err := d.h.InitPid(d.pid); err != nil {
 		return true, err
+	}
+	if d.Seccomp != nil {
+		if d.Config.Seccomp, err = d.Seccomp(); err != nil {
+			_ = d.Sock.Write(SyncAbort, nil)
+			return true, fmt.Errorf("load seccomp filter: %w", err)
+		}
 	}
 	cfg, err := d.Config.MarshalBinary()
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -23,8 +22,10 @@ import (
 // The programs Compile made, kept in the seccomp/ directory of runc's
 // cache on /run (package runcache: root-only, emptied at boot), one file
 // per profile, named after the digest of all that the program depends on:
-// the profile, libseccomp's version and API level, the kernel's release
-// (should /run outlive a boot), the native architecture, and cacheFormat.
+// the profile, the compiler (compilerID: libseccomp's version and API
+// level, or the digest of runc's embedded compiler, which links
+// libseccomp), the kernel's release (should /run outlive a boot), the
+// native architecture, and cacheFormat.
 
 // cacheFormat changes with what buildProgram makes of a profile (the
 // ENOSYS prologue, how rules are added): a program of another format is
@@ -43,11 +44,8 @@ const maxCacheEntries = 64
 // and its warnings.
 const maxEntrySize = 256 << 10
 
-// cacheEntry is a cache file (JSON).
-type cacheEntry struct {
-	Program  []byte   `json:"program"`
-	Warnings []string `json:"warnings,omitempty"`
-}
+// cacheEntry is a cache file.
+type cacheEntry = Compiled
 
 // openCache returns the cache key of c's program and the cache directory,
 // or a nil directory when there is no cache to use (not root, or /run not
@@ -79,15 +77,13 @@ func cacheKey(c *specs.LinuxSeccomp) (string, error) {
 	if err := unix.Uname(&uts); err != nil {
 		return "", err
 	}
-	api, _ := libseccomp.GetAPI()
 	b, err := json.Marshal(struct {
-		Format  int                 `json:"format"`
-		Lib     string              `json:"libseccomp"`
-		API     uint                `json:"api"`
-		Kernel  string              `json:"kernel"`
-		Native  specs.Arch          `json:"native"`
-		Profile *specs.LinuxSeccomp `json:"profile"`
-	}{cacheFormat, Version(), api, unix.ByteSliceToString(uts.Release[:]), native, c})
+		Format   int                 `json:"format"`
+		Compiler string              `json:"compiler"`
+		Kernel   string              `json:"kernel"`
+		Native   specs.Arch          `json:"native"`
+		Profile  *specs.LinuxSeccomp `json:"profile"`
+	}{cacheFormat, compilerID(), unix.ByteSliceToString(uts.Release[:]), native, c})
 	if err != nil {
 		return "", err
 	}

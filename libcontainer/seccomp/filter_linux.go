@@ -18,7 +18,9 @@ import (
 // libseccomp takes tens of milliseconds over a container engine's default
 // profile. A program in the cache was validated when it was compiled, on
 // this kernel and libseccomp (both in its key), so a hit skips Validate
-// (create has just run it, and exec's profile passed it at create).
+// (create has just run it, and exec's profile passed it at create). A
+// miss compiles with the linked libseccomp or, in runc's own build, which
+// links no C, with the compiler embedded in it (helper_linux.go).
 func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 	if isEmpty(c) {
 		return nil, nil
@@ -29,14 +31,10 @@ func Compile(c *specs.LinuxSeccomp) (*bpf.Filter, error) {
 	}
 	e, ok := cachedProgram(cache, key)
 	if !ok {
-		if err := Validate(c); err != nil {
+		var err error
+		if e, err = compile(c); err != nil {
 			return nil, err
 		}
-		prog, warnings, err := buildProgram(c)
-		if err != nil {
-			return nil, err
-		}
-		e = &cacheEntry{Program: bpf.Encode(prog), Warnings: warnings}
 		storeProgram(cache, key, e)
 	}
 	for _, w := range e.Warnings {

@@ -1,4 +1,4 @@
-//go:build seccomp
+//go:build seccomp && cgo
 
 package seccomp
 

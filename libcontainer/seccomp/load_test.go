@@ -1,3 +1,5 @@
+//go:build !seccomp || cgo
+
 package seccomp
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"

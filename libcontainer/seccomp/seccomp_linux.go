@@ -1,4 +1,4 @@
-//go:build seccomp
+//go:build seccomp && cgo
 
 package seccomp
 
@@ -21,9 +21,6 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 	"golang.org/x/sys/unix"
 )
-
-// Enabled reports whether this binary was built with seccomp support.
-const Enabled = true
 
 // scmpArchs maps the runtime-spec architectures to libseccomp's. Whether the
 // linked libseccomp knows one is checked at run time (archSupported).
@@ -51,6 +48,37 @@ var scmpArchs = map[specs.Arch]libseccomp.ScmpArch{
 	specs.ArchM68K:        libseccomp.ArchM68K,
 	specs.ArchSH:          libseccomp.ArchSH,
 	specs.ArchSHEB:        libseccomp.ArchSHEB,
+}
+
+// compile validates c and compiles it with the linked libseccomp, for
+// the cache.
+func compile(c *specs.LinuxSeccomp) (*Compiled, error) {
+	prog, warnings, err := Build(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{Program: prog, Warnings: warnings}, nil
+}
+
+// Build validates c and compiles it into the program runc init loads
+// (bpf.Encode); warnings name what libseccomp left out. It is the work of
+// cmd/runc-seccomp, the compiler runc embeds.
+func Build(c *specs.LinuxSeccomp) (program []byte, warnings []string, err error) {
+	if err := Validate(c); err != nil {
+		return nil, nil, err
+	}
+	prog, warnings, err := buildProgram(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bpf.Encode(prog), warnings, nil
+}
+
+// compilerID names the compiler in the cache key: libseccomp's version and
+// API level.
+func compilerID() string {
+	api, _ := libseccomp.GetAPI()
+	return fmt.Sprintf("libseccomp %s api %d", Version(), api)
 }
 
 // buildProgram compiles c, which Validate accepted, into the cBPF program
@@ -414,13 +442,6 @@ func nativeArch() (specs.Arch, error) {
 	return "", fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", native)
 }
 
-// littleEndian reports whether a is a little-endian ABI (the
-// __AUDIT_ARCH_LE bit of its AUDIT_ARCH_* value).
-func littleEndian(a specs.Arch) bool {
-	const auditArchLE = 0x40000000
-	return knownArchs[a].audit&auditArchLE != 0
-}
-
 // actionMinAPI is the libseccomp API level an action needs (it includes the
 // kernel's support: libseccomp lowers the level on older kernels).
 func actionMinAPI(act specs.LinuxSeccompAction) uint {
@@ -457,39 +478,6 @@ var archSupported = sync.OnceValue(func() map[specs.Arch]bool {
 	return supported
 })
 
-// flagSupported returns nil if the kernel accepts flag, the reason otherwise.
-func flagSupported(flag specs.LinuxSeccompFlag) error {
-	switch flag {
-	case flagTsync:
-		return nil
-	case specs.LinuxSeccompFlagLog:
-		return probeFilterFlags(unix.SECCOMP_FILTER_FLAG_LOG)
-	case specs.LinuxSeccompFlagSpecAllow:
-		return probeFilterFlags(unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW)
-	case specs.LinuxSeccompFlagWaitKillableRecv:
-		// The kernel only takes it together with a listener.
-		return probeFilterFlags(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-	}
-	return fmt.Errorf("unknown seccomp flag %q", flag)
-}
-
-// probeFilterFlags asks the kernel whether it knows flags: seccomp(2) checks
-// the flags before it reads the program, so with a NULL program a kernel
-// that knows them fails with EFAULT, one that does not with EINVAL.
-func probeFilterFlags(flags uint) error {
-	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), 0)
-	switch errno {
-	case unix.EFAULT:
-		return nil
-	case unix.EINVAL:
-		return errors.New("the kernel does not know this flag")
-	case 0:
-		// Cannot happen with a NULL program.
-		return errors.New("unexpected success probing seccomp flags")
-	}
-	return fmt.Errorf("probe seccomp(2) flags %#x: %w", flags, errno)
-}
-
 // Version returns the version of the linked libseccomp, such as "2.5.4".
 func Version() string {
 	major, minor, micro := libseccomp.GetLibraryVersion()
@@ -508,44 +496,12 @@ func KnownActions() []string {
 	return sortedStrings(out)
 }
 
-// KnownOperators returns the argument comparison operators (all of them).
-func KnownOperators() []string {
-	return sortedStrings(knownOperators)
-}
-
 // KnownArchs returns the architectures the linked libseccomp supports.
 func KnownArchs() []string {
 	var out []specs.Arch
 	for a, ok := range archSupported() {
 		if ok {
 			out = append(out, a)
-		}
-	}
-	return sortedStrings(out)
-}
-
-// SettleFlags writes runc's default into a profile that does not set
-// flags at all (nil, not an empty list): SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-// when the kernel supports it. Call it on a config fresh from config.json,
-// before it is stored: "flags" is omitempty, so once serialised an empty
-// list (no flags, which runc honours) could no longer be told from an
-// absent one. Profiles that load nothing are left alone.
-func SettleFlags(c *specs.LinuxSeccomp) {
-	if isEmpty(c) || c.Flags != nil {
-		return
-	}
-	c.Flags = []specs.LinuxSeccompFlag{}
-	if flagSupported(specs.LinuxSeccompFlagSpecAllow) == nil {
-		c.Flags = append(c.Flags, specs.LinuxSeccompFlagSpecAllow)
-	}
-}
-
-// SupportedFlags returns the filter flags this kernel supports.
-func SupportedFlags() []string {
-	var out []specs.LinuxSeccompFlag
-	for _, f := range knownFlags {
-		if flagSupported(f) == nil {
-			out = append(out, f)
 		}
 	}
 	return sortedStrings(out)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -445,5 +446,51 @@ func TestSeccompProgramCache(t *testing.T) {
 	}
 	if err := syscall.Stat(file, &st); err != nil || st.Mode&0o7777 != 0o400 {
 		t.Errorf("the group-writable cache file was not replaced: %v, mode %#o", err, st.Mode&0o7777)
+	}
+}
+
+// TestSeccompCompilerError: what only libseccomp can tell of a profile
+// (here, an architecture it does not know) is found when the program is
+// compiled, by the seccomp compiler runc embeds, while runc init starts:
+// the create fails with that error alone, naming the field, and the init
+// is stopped before it gets its config (nothing of it on stderr, nothing
+// left: newBundle's cleanup checks).
+func TestSeccompCompilerError(t *testing.T) {
+	b := newBundle(t, "true")
+	var features struct {
+		Linux struct {
+			Seccomp struct {
+				Archs []string `json:"archs"`
+			} `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal([]byte(b.mustRunc("features")), &features); err != nil {
+		t.Fatal(err)
+	}
+	// Little-endian, as the native x86_64 and aarch64 are: another byte
+	// order is refused before anything is compiled.
+	var arch specs.Arch
+	for _, a := range []specs.Arch{specs.ArchLOONGARCH64, specs.ArchSH} {
+		if !slices.Contains(features.Linux.Seccomp.Archs, string(a)) {
+			arch = a
+			break
+		}
+	}
+	if arch == "" {
+		harness.Skipf(t, "this libseccomp knows every architecture tried (runc features: %v)", features.Linux.Seccomp.Archs)
+	}
+	b.Spec.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{arch},
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}},
+	}
+	b.write()
+	_, stderr, code := b.runc("run", b.ID)
+	if code == 0 {
+		t.Fatal("run succeeded")
+	}
+	mustContain(t, "stderr", stderr, fmt.Sprintf("linux.seccomp.architectures[0]: %s is not supported by libseccomp", arch))
+	if n := strings.Count(strings.TrimSpace(stderr), "\n"); n != 0 {
+		t.Errorf("stderr has %d lines more than the error:\n%s", n, stderr)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // TestStartupCarriesNoCheckpointCode: the binary does not link what only
@@ -55,5 +57,32 @@ func TestStartupCarriesNoCheckpointCode(t *testing.T) {
 	}
 	if inits == 0 {
 		t.Fatalf("GODEBUG=inittrace=1 runc --version printed no init lines: %q", stderr.String())
+	}
+}
+
+// TestRuncLinksNoC: the runc that `make` builds (the one that embeds its
+// init, the runc_initbin tag) is pure Go: the C stage is in the embedded
+// init and libseccomp in the embedded seccomp compiler
+// (libcontainer/seccomp/helperbin), and a program that links C starts up
+// about a millisecond later. Checked from the binary's build info.
+func TestRuncLinksNoC(t *testing.T) {
+	info, err := buildinfo.ReadFile(runcBin)
+	if err != nil {
+		t.Fatalf("%s: %v", runcBin, err)
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	if !strings.Contains(","+settings["-tags"]+",", ",runc_initbin,") {
+		harness.Skipf(t, "%s embeds no init (tags %q): it runs itself as runc init, with the C stage", runcBin, settings["-tags"])
+	}
+	if settings["CGO_ENABLED"] != "0" {
+		t.Errorf("%s was built with CGO_ENABLED=%q, want 0", runcBin, settings["CGO_ENABLED"])
+	}
+	for _, d := range info.Deps {
+		if d.Path == "github.com/seccomp/libseccomp-golang" {
+			t.Errorf("%s links %s", runcBin, d.Path)
+		}
 	}
 }
