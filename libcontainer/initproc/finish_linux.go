@@ -356,18 +356,23 @@ func setUser(p *specs.Process, inUserNS bool) error {
 			groups = append(groups, int(g))
 		}
 	}
-	if err := syscall.Setgroups(groups); err != nil {
+	// The ids are set on this thread alone (the init's goroutine is locked
+	// to it), as runc does: it is the thread that execs the process, and
+	// the execve ends the others. syscall.Setuid and its kin set them on
+	// every thread of the process, one signal to each thread per call
+	// (glibc's setxid broadcast, the init linking C).
+	if err := unix.Setgroups(groups); err != nil {
 		// setgroups is denied in a user namespace made by an unprivileged
 		// user; that only matters if groups were asked for.
 		if !inUserNS || len(groups) != 0 || !setgroupsDenied() {
 			return fmt.Errorf("setgroups %v: %w", groups, err)
 		}
 	}
-	if err := syscall.Setgid(int(p.User.GID)); err != nil {
-		return fmt.Errorf("setgid %d: %w", p.User.GID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGID, uintptr(p.User.GID), 0, 0); e != 0 {
+		return fmt.Errorf("setgid %d: %w", p.User.GID, e)
 	}
-	if err := syscall.Setuid(int(p.User.UID)); err != nil {
-		return fmt.Errorf("setuid %d: %w", p.User.UID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETUID, uintptr(p.User.UID), 0, 0); e != 0 {
+		return fmt.Errorf("setuid %d: %w", p.User.UID, e)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear keepcaps: %w", err)
