@@ -45,11 +45,11 @@ func run() error {
 		if err := json.Unmarshal(in, &c); err != nil {
 			return fmt.Errorf("linux.seccomp: %w", err)
 		}
-		prog, warnings, err := seccomp.Build(&c)
+		compiled, err := seccomp.Build(&c)
 		if err != nil {
 			return err
 		}
-		out = seccomp.Compiled{Program: prog, Warnings: warnings}
+		out = compiled
 	case "features":
 		out = seccomp.HelperFeatures{Actions: seccomp.KnownActions(), Archs: seccomp.KnownArchs()}
 	default:

@@ -53,51 +53,32 @@ func compile(c *specs.LinuxSeccomp) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := runHelper("compile", in)
+	e, err := runHelper[Compiled]("compile", in)
 	if err != nil {
 		return nil, err
-	}
-	var e Compiled
-	if err := json.Unmarshal(out, &e); err != nil {
-		return nil, fmt.Errorf("seccomp compiler: %w", err)
 	}
 	if _, err := (&bpf.Filter{Program: e.Program}).Insns(); err != nil {
 		return nil, fmt.Errorf("seccomp compiler: %w", err)
 	}
-	return &e, nil
+	return e, nil
 }
 
-var helperFeatures = sync.OnceValues(func() (*HelperFeatures, error) {
-	out, err := runHelper("features", nil)
+// helperFeatures asks the embedded compiler, once, what only libseccomp
+// knows (nothing, with a warning, if it cannot).
+var helperFeatures = sync.OnceValue(func() HelperFeatures {
+	f, err := runHelper[HelperFeatures]("features", nil)
 	if err != nil {
-		return nil, err
+		logrus.Warnf("seccomp features: %v", err)
+		return HelperFeatures{}
 	}
-	var f HelperFeatures
-	if err := json.Unmarshal(out, &f); err != nil {
-		return nil, fmt.Errorf("seccomp compiler: %w", err)
-	}
-	return &f, nil
+	return *f
 })
 
 // KnownActions returns the actions this libseccomp and kernel support.
-func KnownActions() []string {
-	f, err := helperFeatures()
-	if err != nil {
-		logrus.Warnf("seccomp actions: %v", err)
-		return nil
-	}
-	return f.Actions
-}
+func KnownActions() []string { return helperFeatures().Actions }
 
 // KnownArchs returns the architectures the embedded libseccomp supports.
-func KnownArchs() []string {
-	f, err := helperFeatures()
-	if err != nil {
-		logrus.Warnf("seccomp architectures: %v", err)
-		return nil
-	}
-	return f.Archs
-}
+func KnownArchs() []string { return helperFeatures().Archs }
 
 // goArchs maps Go's architectures to the runtime-spec's (libseccomp's
 // native architecture for a program of that GOARCH).
@@ -142,8 +123,8 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 }
 
 // runHelper runs the embedded compiler with mode and stdin, from a memfd,
-// and returns what it prints; its error is what it says on stderr.
-func runHelper(mode string, stdin []byte) ([]byte, error) {
+// and decodes what it prints; its error is what it says on stderr.
+func runHelper[T any](mode string, stdin []byte) (*T, error) {
 	prog := helperbin.Program()
 	if prog == nil {
 		return nil, errors.New("this runc has no seccomp compiler (build it with make, which embeds cmd/runc-seccomp)")
@@ -167,7 +148,11 @@ func runHelper(mode string, stdin []byte) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("seccomp compiler: %w", err)
 	}
-	return stdout.Bytes(), nil
+	var out T
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		return nil, fmt.Errorf("seccomp compiler: %w", err)
+	}
+	return &out, nil
 }
 
 // memfdProgram returns prog in a memfd, opened read-only (a file open for

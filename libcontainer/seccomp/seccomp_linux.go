@@ -52,26 +52,20 @@ var scmpArchs = map[specs.Arch]libseccomp.ScmpArch{
 
 // compile validates c and compiles it with the linked libseccomp, for
 // the cache.
-func compile(c *specs.LinuxSeccomp) (*Compiled, error) {
-	prog, warnings, err := Build(c)
-	if err != nil {
-		return nil, err
-	}
-	return &Compiled{Program: prog, Warnings: warnings}, nil
-}
+func compile(c *specs.LinuxSeccomp) (*Compiled, error) { return Build(c) }
 
 // Build validates c and compiles it into the program runc init loads
-// (bpf.Encode); warnings name what libseccomp left out. It is the work of
+// (bpf.Encode), with what libseccomp left out. It is the work of
 // cmd/runc-seccomp, the compiler runc embeds.
-func Build(c *specs.LinuxSeccomp) (program []byte, warnings []string, err error) {
+func Build(c *specs.LinuxSeccomp) (*Compiled, error) {
 	if err := Validate(c); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	prog, warnings, err := buildProgram(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return bpf.Encode(prog), warnings, nil
+	return &Compiled{Program: bpf.Encode(prog), Warnings: warnings}, nil
 }
 
 // compilerID names the compiler in the cache key: libseccomp's version and

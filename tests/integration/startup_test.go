@@ -64,7 +64,7 @@ func TestStartupCarriesNoCheckpointCode(t *testing.T) {
 // init, the runc_initbin tag) is pure Go: the C stage is in the embedded
 // init and libseccomp in the embedded seccomp compiler
 // (libcontainer/seccomp/helperbin), and a program that links C starts up
-// about a millisecond later. Checked from the binary's build info.
+// later. Checked from the binary's build info.
 func TestRuncLinksNoC(t *testing.T) {
 	info, err := buildinfo.ReadFile(runcBin)
 	if err != nil {
