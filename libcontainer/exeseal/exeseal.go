@@ -113,12 +113,22 @@ func openSealed() (*os.File, error) {
 	return memfdCopy("runc_cloned:/proc/self/exe", src)
 }
 
+// Memfd returns prog in a sealed memfd, at or above fd 64, to run through
+// /proc/self/fd/N as Open's handle is (the seccomp compiler runc embeds).
+func Memfd(name string, prog []byte) (*os.File, error) {
+	f, err := memfdCopy(name, bytes.NewReader(prog))
+	if err != nil {
+		return nil, err
+	}
+	return dupHigh(f)
+}
+
 // dupHigh moves f to a close-on-exec fd at or above 64.
 func dupHigh(f *os.File) (*os.File, error) {
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 64)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("seal runc binary: %w", err)
+		return nil, fmt.Errorf("dup %s: %w", f.Name(), err)
 	}
 	return os.NewFile(uintptr(fd), f.Name()), nil
 }

@@ -44,9 +44,6 @@ const maxCacheEntries = 64
 // and its warnings.
 const maxEntrySize = 256 << 10
 
-// cacheEntry is a cache file.
-type cacheEntry = Compiled
-
 // openCache returns the cache key of c's program and the cache directory,
 // or a nil directory when there is no cache to use (not root, or /run not
 // writable): the program is then compiled every time.
@@ -93,7 +90,7 @@ func cacheKey(c *specs.LinuxSeccomp) (string, error) {
 
 // cachedProgram returns the cache's entry for key, if dir holds a sound
 // one.
-func cachedProgram(dir *os.File, key string) (*cacheEntry, bool) {
+func cachedProgram(dir *os.File, key string) (*Compiled, bool) {
 	if dir == nil {
 		return nil, false
 	}
@@ -104,7 +101,7 @@ func cachedProgram(dir *os.File, key string) (*cacheEntry, bool) {
 		}
 		return nil, false
 	}
-	var e cacheEntry
+	var e Compiled
 	if err := json.Unmarshal(raw, &e); err != nil {
 		logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
 		return nil, false
@@ -119,7 +116,7 @@ func cachedProgram(dir *os.File, key string) (*cacheEntry, bool) {
 
 // storeProgram keeps e in dir under key (best effort), and trims the
 // cache.
-func storeProgram(dir *os.File, key string, e *cacheEntry) {
+func storeProgram(dir *os.File, key string, e *Compiled) {
 	if dir == nil {
 		return
 	}

@@ -83,7 +83,7 @@ func TestCompileCache(t *testing.T) {
 	// Compile returns, with the warnings it was stored with.
 	planted := &bpf.Filter{Program: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}} // ret ALLOW
 	plant := func(mode uint32, program []byte) {
-		raw, _ := json.Marshal(cacheEntry{Program: program, Warnings: []string{"planted warning"}})
+		raw, _ := json.Marshal(Compiled{Program: program, Warnings: []string{"planted warning"}})
 		_ = os.Remove(file)
 		if err := os.WriteFile(file, raw, os.FileMode(mode)); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -38,6 +39,51 @@ type HelperFeatures struct {
 func littleEndian(a specs.Arch) bool {
 	const auditArchLE = 0x40000000
 	return knownArchs[a].audit&auditArchLE != 0
+}
+
+// checkSupport checks that this build and the kernel can apply c: what
+// libseccomp decides (checkLibrary), one byte order in the filter, the
+// flags by asking the kernel.
+func checkSupport(c *specs.LinuxSeccomp) error {
+	if err := checkLibrary(c); err != nil {
+		return err
+	}
+	native, err := nativeArch()
+	if err != nil {
+		return err
+	}
+	for i, a := range c.Architectures {
+		// One filter holds architectures of one byte order (libseccomp
+		// refuses the mix when it builds the filter).
+		if littleEndian(a) != littleEndian(native) {
+			return fmt.Errorf("linux.seccomp.architectures[%d]: %s cannot share a filter with the native %s (different byte order)", i, a, native)
+		}
+	}
+	for i, f := range c.Flags {
+		if err := flagSupported(f); err != nil {
+			return fmt.Errorf("linux.seccomp.flags[%d]: %s is not supported: %w", i, f, err)
+		}
+	}
+	return nil
+}
+
+// goArchs maps Go's architectures to the runtime-spec's: libseccomp's
+// native architecture is the one its program was built for, this one's.
+var goArchs = map[string]specs.Arch{
+	"386": specs.ArchX86, "amd64": specs.ArchX86_64, "arm": specs.ArchARM,
+	"arm64": specs.ArchAARCH64, "loong64": specs.ArchLOONGARCH64,
+	"mips": specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
+	"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64,
+	"ppc64": specs.ArchPPC64, "ppc64le": specs.ArchPPC64LE,
+	"riscv64": specs.ArchRISCV64, "s390x": specs.ArchS390X,
+}
+
+// nativeArch returns the runtime-spec name of this program's architecture.
+func nativeArch() (specs.Arch, error) {
+	if a, ok := goArchs[runtime.GOARCH]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", runtime.GOARCH)
 }
 
 // flagSupported returns nil if the kernel accepts flag, the reason otherwise.

@@ -386,10 +386,9 @@ func parseProgram(raw []byte) ([]unix.SockFilter, error) {
 	return prog, nil
 }
 
-// checkSupport checks that libseccomp and the kernel can apply c: actions
-// by libseccomp API level (as runc does), architectures by the linked
-// libseccomp, flags by asking the kernel.
-func checkSupport(c *specs.LinuxSeccomp) error {
+// checkLibrary checks what the linked libseccomp decides of c: the API
+// level each action needs (as runc does), the architectures it knows.
+func checkLibrary(c *specs.LinuxSeccomp) error {
 	api, _ := libseccomp.GetAPI() // 0 when unknown
 	if err := checkActionAPI("linux.seccomp.defaultAction", c.DefaultAction, api); err != nil {
 		return err
@@ -399,41 +398,12 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 			return err
 		}
 	}
-	native, err := nativeArch()
-	if err != nil {
-		return err
-	}
 	for i, a := range c.Architectures {
 		if !archSupported()[a] {
 			return fmt.Errorf("linux.seccomp.architectures[%d]: %s is not supported by libseccomp %s", i, a, Version())
 		}
-		// One filter holds architectures of one byte order (libseccomp
-		// refuses the mix when it builds the filter, in the init).
-		if littleEndian(a) != littleEndian(native) {
-			return fmt.Errorf("linux.seccomp.architectures[%d]: %s cannot share a filter with the native %s (different byte order)", i, a, native)
-		}
-	}
-	for i, f := range c.Flags {
-		if err := flagSupported(f); err != nil {
-			return fmt.Errorf("linux.seccomp.flags[%d]: %s is not supported: %w", i, f, err)
-		}
 	}
 	return nil
-}
-
-// nativeArch returns the runtime-spec name of the architecture libseccomp
-// reports as native.
-func nativeArch() (specs.Arch, error) {
-	native, err := libseccomp.GetNativeArch()
-	if err != nil {
-		return "", fmt.Errorf("seccomp: get native architecture: %w", err)
-	}
-	for a, sa := range scmpArchs {
-		if sa == native {
-			return a, nil
-		}
-	}
-	return "", fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", native)
 }
 
 // actionMinAPI is the libseccomp API level an action needs (it includes the

@@ -706,6 +706,11 @@ func TestAuditArchsMatchLibseccomp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// nativeArch (from GOARCH, as in runc's own build, without
+	// libseccomp) names libseccomp's native architecture.
+	if a, err := nativeArch(); err != nil || scmpArchs[a] != native {
+		t.Errorf("nativeArch() = %s, %v; libseccomp's native is %s", a, err, native)
+	}
 	checked := 0
 	for a, sa := range scmpArchs {
 		if !archSupported()[a] {
