@@ -72,10 +72,11 @@ type spawn struct {
 
 // compileSeccomp compiles l's seccomp section in the background, while
 // runc init starts: a profile not in the cache takes libseccomp tens of
-// milliseconds. The function returned waits for the filter.
+// milliseconds. The function returned waits for the filter; nil without
+// a seccomp section.
 func compileSeccomp(l *specs.Linux) func() (*bpf.Filter, error) {
 	if l == nil || l.Seccomp == nil {
-		return func() (*bpf.Filter, error) { return nil, nil }
+		return nil
 	}
 	var (
 		f    *bpf.Filter
