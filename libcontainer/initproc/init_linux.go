@@ -36,7 +36,7 @@ func Init() {
 
 	fd, err := strconv.Atoi(os.Getenv(protocol.EnvInitPipe))
 	if err != nil || fd < 3 {
-		fmt.Fprintln(os.Stderr, "runc init: this command is run by runc itself, not by users")
+		fmt.Fprintln(os.Stderr, protocol.NotForUsers)
 		os.Exit(1)
 	}
 	initLogging()

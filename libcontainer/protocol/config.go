@@ -6,6 +6,10 @@ import (
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 )
 
+// NotForUsers is what `runc init` says, exiting with status 1, when it
+// was not started by the runtime.
+const NotForUsers = "runc init: this command is run by runc itself, not by users"
+
 // The environment the runtime starts runc init with.
 const (
 	// EnvInitPipe names the fd of the init's end of the init socket.
