@@ -18,8 +18,8 @@ STATICTAGS := netgo osusergo
 # program is not in its cache (package helperbin). Those two link C,
 # statically (glibc's and libseccomp's archives: no dynamic loader at each
 # start); runc itself is pure Go (CGO_ENABLED=0, pure-Go user and net
-# lookups), which starts sooner than a program that links C (0.4-0.7 ms
-# here). `make bench` measures it.
+# lookups), which starts sooner than a program that links C (make bench
+# times a Go hello world both ways).
 # build_runc OUT,INIT,TAGS: the init program INIT (and, with seccomp, the
 # compiler), then OUT embedding them.
 INITBIN   := libcontainer/initbin/runc-init

@@ -1,8 +1,9 @@
 // Package helperbin holds the seccomp compiler runc embeds: cmd/runc-seccomp
 // (libseccomp, statically linked), which runc runs when a profile's program
 // is not in its cache (package seccomp, helper_linux.go). runc itself then
-// links no C at all: a program that does starts up 0.4-0.7 ms later here
-// (the C library's and cgo's start, threads made by pthread_create).
+// links no C at all: a program that does starts up later (the C library's
+// and cgo's start, threads made by pthread_create; make bench times a Go
+// hello world both ways).
 //
 // `make` builds cmd/runc-seccomp (static, stripped) into this directory as
 // runc-seccomp, then runc with the runc_initbin build tag, which embeds it
