@@ -1,6 +1,6 @@
-# Builds runc in a container (Debian's Go toolchain image, libseccomp from
-# Debian), statically linked, and leaves only the binary in the final
-# image:
+# Builds runc in a container (Debian's Go toolchain image, libseccomp and
+# musl from Debian), statically linked, and leaves only the binary in the
+# final image:
 #   docker build -t runc-build .
 #   docker run --rm -v "$PWD:/out" runc-build cp /runc /out/
 # or, with BuildKit, straight to a directory:
@@ -11,7 +11,7 @@
 ARG GO_VERSION=1.26
 FROM golang:${GO_VERSION}-bookworm AS build
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends libseccomp-dev pkg-config make \
+	&& apt-get install -y --no-install-recommends libseccomp-dev pkg-config musl-tools make \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -7,7 +7,8 @@
 #   seccomp:   run again, under containerd's default seccomp profile
 #   exec:      exec of /bin/true in a running container
 #   version:   --version (the binary's own start-up), beside a Go hello world
-#              (and one that links C, statically, as runc init does)
+#              (and one that links C, statically, with glibc, and with musl
+#              as runc init does)
 # and the memory of a created container's waiting init (RSS, private).
 # Prints medians and ratios as a table. RUNS (default 100) per command, in
 # ROUNDS (default 5) rounds of hyperfine over all the commands: each
@@ -72,6 +73,7 @@ done
 hello=$work/hello
 go build -o "$hello" ./tests/cmd/hello
 CGO_ENABLED=1 go build -ldflags "-extldflags -static" -o "$hello-cgo" ./tests/cmd/hellocgo
+CC=musl-gcc CGO_ENABLED=1 go build -ldflags "-extldflags -static" -o "$hello-musl" ./tests/cmd/hellocgo
 if ! command -v hyperfine >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null 2>&1 || { echo "bench: needs hyperfine" >&2; exit 1; }
 fi
@@ -139,7 +141,7 @@ done
 for rt in "${peers[@]}"; do
 	cmds+=(-n "$rt version" "$(bin $rt) --version")
 done
-cmds+=(-n "hello version" "$hello" -n "hello-cgo version" "$hello-cgo")
+cmds+=(-n "hello version" "$hello" -n "hello-cgo version" "$hello-cgo" -n "hello-musl version" "$hello-musl")
 
 # The memory of a created container's init, waiting for start: RSS, and
 # its private memory (anonymous pages: heap, stacks, data; the binary's
@@ -184,7 +186,7 @@ for label, i in (("created init RSS", 0), ("created init private (anon)", 1)):
     base = mem["ours"][i]
     cells = [f"{mem[rt][i]:.1f} MB" + ("" if rt == "ours" else f" (x{mem[rt][i] / base:.2f})") for rt in rts]
     print(f"| {label} | " + " | ".join(cells) + " |")
-print(f"\nA Go hello world starts in {r['hello version']:.1f} ms here (one that links C, statically: {r['hello-cgo version']:.1f} ms): ours's --version is x{r['ours version'] / r['hello version']:.2f} of it.")
+print(f"\nA Go hello world starts in {r['hello version']:.1f} ms here (one that links C, statically: {r['hello-cgo version']:.1f} ms with glibc, {r['hello-musl version']:.1f} ms with musl): ours's --version is x{r['ours version'] / r['hello version']:.2f} of it.")
 PY
 # How busy the host was (a shared VM's neighbours): the share of the last
 # 5 minutes in which some task here waited for a CPU.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, if missing.
-#   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp)
+#   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp),
+#                           musl-tools (the init links musl, Makefile)
 #   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps,
 #                           strace, uidmap (newuidmap/newgidmap, rootless tests),
 #                           go-md2man (the man page test)
@@ -101,7 +102,7 @@ if [ "${1:-}" = cri ]; then
 	echo "$dir"
 	exit 0
 fi
-want=(libseccomp-dev pkg-config)
+want=(libseccomp-dev pkg-config musl-tools)
 case "${1:-build}" in
 build) ;;
 test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) ;;

@@ -360,7 +360,7 @@ func setUser(p *specs.Process, inUserNS bool) error {
 	// to it), as runc does: it is the thread that execs the process, and
 	// the execve ends the others. syscall.Setuid and its kin set them on
 	// every thread of the process, one signal to each thread per call
-	// (glibc's setxid broadcast, the init linking C).
+	// (the C library's setxid broadcast: the init links C).
 	if err := unix.Setgroups(groups); err != nil {
 		// setgroups is denied in a user namespace made by an unprivileged
 		// user; that only matters if groups were asked for.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,6 +73,17 @@ func TestInitEmbedded(t *testing.T) {
 		if st.Mode() != want {
 			t.Errorf("%s: mode %v, want %v", p, st.Mode(), want)
 		}
+	}
+	// It links musl, not glibc, whose start sizes the CPU caches with a
+	// few dozen CPUID instructions, each a trap to the hypervisor in a VM
+	// (Makefile, INITCC). A static glibc program carries the names of
+	// its tunables.
+	prog, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(prog, []byte("glibc.cpu.")) {
+		t.Errorf("the embedded init %s links glibc (built with INITCC=gcc?), want musl", m[1])
 	}
 	b.mustRunc("start", b.ID)
 	b.waitStatus("stopped")
