@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -173,35 +172,28 @@ func (sp *spawn) run() (pid int, err error) {
 		files = append(files, f)
 	}
 
-	cmd := &exec.Cmd{
-		Path: fmt.Sprintf("/proc/self/fd/%d", exe.Fd()),
-		Args: []string{"runc", "init"},
-		Env: []string{
-			protocol.EnvInitPipe + "=" + strconv.Itoa(initFd),
-			protocol.EnvLogPipe + "=" + strconv.Itoa(logFd),
-			protocol.EnvLogLevel + "=" + logrus.GetLevel().String(),
-			// The init is one locked thread's work: one P from the Go
-			// runtime's start spares the stop-the-world of a later
-			// runtime.GOMAXPROCS(1) (3% of the init's CPU). The init
-			// clears its environment before anything runs in it.
-			"GOMAXPROCS=1",
-		},
-		Stdin:       orStd(sp.io.Stdin, os.Stdin),
-		Stdout:      orStd(sp.io.Stdout, os.Stdout),
-		Stderr:      orStd(sp.io.Stderr, os.Stderr),
-		ExtraFiles:  files,
-		SysProcAttr: join.SysProcAttr(),
+	env := []string{
+		protocol.EnvInitPipe + "=" + strconv.Itoa(initFd),
+		protocol.EnvLogPipe + "=" + strconv.Itoa(logFd),
+		protocol.EnvLogLevel + "=" + logrus.GetLevel().String(),
+		// The init is one locked thread's work: one P from the Go
+		// runtime's start spares the stop-the-world of a later
+		// runtime.GOMAXPROCS(1) (3% of the init's CPU). The init
+		// clears its environment before anything runs in it.
+		"GOMAXPROCS=1",
 	}
-	cmd.Env = append(cmd.Env, testfault.Env()...)
-	logrus.Debugf("starting runc init (%s)", cmd.Path)
-	err = cmd.Start()
+	env = append(env, testfault.Env()...)
+	path := fmt.Sprintf("/proc/self/fd/%d", exe.Fd())
+	stdio := []*os.File{orStd(sp.io.Stdin, os.Stdin), orStd(sp.io.Stdout, os.Stdout), orStd(sp.io.Stderr, os.Stderr)}
+	logrus.Debugf("starting runc init (%s)", path)
+	s0, err := startStage0(path, env, append(stdio, files...), join.SysProcAttr())
 	child.Close()
 	logW.Close()
 	if err != nil {
 		return 0, fmt.Errorf("start runc init: %w", err)
 	}
-	logrus.Debugf("runc init started: %d", cmd.Process.Pid)
-	procs := &initProcs{stage0: cmd, watch: newInitWatch(parent, sp.frozenOK)}
+	logrus.Debugf("runc init started: %d", s0.pid)
+	procs := &initProcs{stage0: s0, watch: newInitWatch(parent, sp.frozenOK)}
 	defer procs.watch.close()
 	defer func() {
 		if err != nil {
@@ -210,13 +202,13 @@ func (sp *spawn) run() (pid int, err error) {
 				_ = unix.Kill(pid, unix.SIGKILL)
 			}
 			if !procs.stage0Done {
-				_ = cmd.Process.Kill()
-				reap(cmd)
+				s0.kill()
+				s0.reap()
 			}
 		}
 	}()
 	// A child not yet waited for: its pid names it.
-	if err = procs.watch.follow(cmd.Process.Pid, "runc init stage 0"); err != nil {
+	if err = procs.watch.follow(s0.pid, "runc init stage 0"); err != nil {
 		return 0, err
 	}
 	procs.watch.expect("the pid of the container's init")
@@ -229,12 +221,12 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
 	testfault.At("spawn:started")
-	if err = sp.h.afterStart(cmd.Process.Pid); err != nil {
+	if err = sp.h.afterStart(s0.pid); err != nil {
 		return 0, err
 	}
 	return protocol.Drive(protocol.Init{
 		Sock:    protocol.NewSock(parent),
-		Stage0:  cmd.Process.Pid,
+		Stage0:  s0.pid,
 		Config:  sp.config,
 		Root:    sp.initRoot,
 		Watch:   procs,
@@ -245,7 +237,7 @@ func (sp *spawn) run() (pid int, err error) {
 // initProcs are the processes of one runc init, for protocol.Drive to
 // wait on: stage 0, then the init, which the watch follows.
 type initProcs struct {
-	stage0     *exec.Cmd
+	stage0     *stage0
 	stage0Done bool // exited and reaped
 	watch      *initWatch
 }
@@ -258,7 +250,7 @@ func (p *initProcs) Handover(pid int) error {
 		return err
 	}
 	p.stage0Done = true
-	if err := p.stage0.Wait(); err != nil {
+	if err := p.stage0.wait(); err != nil {
 		return fmt.Errorf("runc init stage 0: %w", err)
 	}
 	if err := p.watch.follow(pid, "runc init"); err != nil {
@@ -266,23 +258,6 @@ func (p *initProcs) Handover(pid int) error {
 	}
 	p.watch.expect("runc init to set up the container")
 	return nil
-}
-
-// reap waits for the killed stage 0 of runc init, for a moment: frozen on
-// cgroup v1, it dies only once thawed (a failed create's cleanup thaws the
-// container's cgroup), and is then reaped in the background.
-func reap(cmd *exec.Cmd) {
-	fd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
-	if err == nil {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, _ := unix.Poll(fds, 1000)
-		unix.Close(fd)
-		if n == 0 {
-			go func() { _ = cmd.Wait() }()
-			return
-		}
-	}
-	_ = cmd.Wait()
 }
 
 func orStd(f, std *os.File) *os.File {
