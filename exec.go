@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/seed4bdd2c93/runc/libcontainer"
+	"github.com/seed4bdd2c93/runc/libcontainer/specjson"
 	"github.com/seed4bdd2c93/runc/libcontainer/validate"
 )
 
@@ -223,12 +224,12 @@ func copyProcess(config *specs.Spec) (*specs.Process, error) {
 	if config == nil || config.Process == nil {
 		return nil, errors.New("the container's config has no process")
 	}
-	data, err := json.Marshal(config.Process)
+	data, err := specjson.Marshal(config.Process)
 	if err != nil {
 		return nil, err
 	}
 	var p specs.Process
-	if err := json.Unmarshal(data, &p); err != nil {
+	if err := specjson.Unmarshal(data, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,7 +95,7 @@ type State struct {
 // reboot ends every container anyway.
 func saveState(dir string, s *State) error {
 	s.Version = stateVersion
-	b, err := json.Marshal(s)
+	b, err := s.MarshalJSON()
 	if err != nil {
 		return err
 	}
@@ -132,13 +131,13 @@ type stateFields State
 
 // MarshalJSON writes s as state.json holds it.
 func (s State) MarshalJSON() ([]byte, error) {
-	return json.Marshal(stateJSON{stateFields(s), specjson.From(s.Config)})
+	return specjson.Marshal(stateJSON{stateFields(s), specjson.From(s.Config)})
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
 func (s *State) UnmarshalJSON(b []byte) error {
 	var w stateJSON
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := specjson.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*s = State(w.stateFields)
@@ -152,7 +151,7 @@ func loadState(dir string) (*State, error) {
 		return nil, err
 	}
 	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := s.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("state file %s is damaged: %w", filepath.Join(dir, stateFile), err)
 	}
 	if s.Version > stateVersion {

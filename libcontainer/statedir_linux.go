@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,7 +35,7 @@ func (c *Container) makeStateDir(root string) (err error) {
 	}
 	c.state.Creating = true
 	c.state.Version = stateVersion
-	data, err := json.Marshal(c.state)
+	data, err := c.state.MarshalJSON()
 	if err != nil {
 		return err
 	}

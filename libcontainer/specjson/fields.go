@@ -1,0 +1,124 @@
+package specjson
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// field is one JSON member of a struct, as encoding/json names it: the
+// exported fields, those of untagged embedded structs promoted.
+type field struct {
+	name      string
+	key       []byte // `"name":`, for the encoder
+	index     []int
+	typ       reflect.Type
+	omitEmpty bool
+}
+
+// structFields is what the codec knows of a struct type, built the first
+// time the type is met (encoding/json builds it for every type reachable
+// from the first, and its encoders too: most of a fresh process's
+// decoding time).
+type structFields struct {
+	list   []field
+	byName map[string]*field
+}
+
+var fieldCache sync.Map // reflect.Type -> *structFields
+
+func fieldsOf(t reflect.Type) (*structFields, error) {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(*structFields), nil
+	}
+	list, err := collectFields(t)
+	if err != nil {
+		return nil, err
+	}
+	sf := &structFields{list: list, byName: make(map[string]*field, len(list))}
+	for i := range sf.list {
+		sf.byName[sf.list[i].name] = &sf.list[i]
+	}
+	fieldCache.Store(t, sf)
+	return sf, nil
+}
+
+// collectFields lists t's members in encoding/json's order, with its rule
+// for a name met more than once: the shallowest wins, or at one depth the
+// only tagged one; otherwise none.
+func collectFields(t reflect.Type) ([]field, error) {
+	type cand struct {
+		field
+		depth  int
+		tagged bool
+	}
+	var cands []cand
+	var walk func(t reflect.Type, index []int, depth int) error
+	walk = func(t reflect.Type, index []int, depth int) error {
+		if depth > 8 {
+			return errUnsupported
+		}
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			tag := sf.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if opts != "" && opts != "omitempty" {
+				return errUnsupported // string, omitzero, inline: not met in our types
+			}
+			idx := append(append([]int(nil), index...), i)
+			if sf.Anonymous && name == "" {
+				ft := sf.Type
+				if ft.Kind() == reflect.Pointer {
+					return errUnsupported
+				}
+				if ft.Kind() == reflect.Struct {
+					if err := walk(ft, idx, depth+1); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			tagged := name != ""
+			if !tagged {
+				name = sf.Name
+			}
+			key, _ := json.Marshal(name)
+			cands = append(cands, cand{field{name, append(key, ':'), idx, sf.Type, opts == "omitempty"}, depth, tagged})
+		}
+		return nil
+	}
+	if err := walk(t, nil, 0); err != nil {
+		return nil, err
+	}
+	var out []field
+	for i, c := range cands {
+		keep := true
+		for j, o := range cands {
+			if i == j || o.name != c.name {
+				continue
+			}
+			if o.depth < c.depth || (o.depth == c.depth && (!c.tagged || o.tagged)) {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, c.field)
+		}
+	}
+	return out, nil
+}
+
+var (
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	textUnmarshaler   = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
