@@ -6,7 +6,6 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -196,15 +195,7 @@ func (d *decoder) object(v reflect.Value, depth int) error {
 		return err
 	}
 	return d.members(func(name string) error {
-		f := sf.byName[name]
-		if f == nil {
-			for i := range sf.list {
-				if strings.EqualFold(sf.list[i].name, name) {
-					f = &sf.list[i]
-					break
-				}
-			}
-		}
+		f := sf.lookup(name)
 		if f == nil {
 			return d.skip(depth + 1)
 		}

@@ -23,8 +23,24 @@ type field struct {
 // from the first, and its encoders too: most of a fresh process's
 // decoding time).
 type structFields struct {
-	list   []field
-	byName map[string]*field
+	list []field
+}
+
+// lookup finds the member named name: by exact name, then as
+// encoding/json does, case-insensitively. (A scan: a struct of the spec
+// has at most a few dozen fields, and a map would cost more to build.)
+func (sf *structFields) lookup(name string) *field {
+	for i := range sf.list {
+		if sf.list[i].name == name {
+			return &sf.list[i]
+		}
+	}
+	for i := range sf.list {
+		if strings.EqualFold(sf.list[i].name, name) {
+			return &sf.list[i]
+		}
+	}
+	return nil
 }
 
 var fieldCache sync.Map // reflect.Type -> *structFields
@@ -37,10 +53,7 @@ func fieldsOf(t reflect.Type) (*structFields, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf := &structFields{list: list, byName: make(map[string]*field, len(list))}
-	for i := range sf.list {
-		sf.byName[sf.list[i].name] = &sf.list[i]
-	}
+	sf := &structFields{list: list}
 	fieldCache.Store(t, sf)
 	return sf, nil
 }
@@ -90,8 +103,9 @@ func collectFields(t reflect.Type) ([]field, error) {
 			if !tagged {
 				name = sf.Name
 			}
-			key, _ := json.Marshal(name)
-			cands = append(cands, cand{field{name, append(key, ':'), idx, sf.Type, opts == "omitempty"}, depth, tagged})
+			key := encoder{}
+			key.str(name)
+			cands = append(cands, cand{field{name, append(key.b, ':'), idx, sf.Type, opts == "omitempty"}, depth, tagged})
 		}
 		return nil
 	}
