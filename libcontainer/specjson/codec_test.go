@@ -36,11 +36,7 @@ func fill(r *rand.Rand, v reflect.Value, depth int) {
 			}
 		}
 	case reflect.Slice:
-		switch r.IntN(4) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		if nilOrEmpty(r, v) {
 			return
 		}
 		n := 1 + r.IntN(3)
@@ -49,11 +45,7 @@ func fill(r *rand.Rand, v reflect.Value, depth int) {
 			fill(r, v.Index(i), depth+1)
 		}
 	case reflect.Map:
-		switch r.IntN(4) {
-		case 0:
-			return
-		case 1:
-			v.Set(reflect.MakeMap(v.Type()))
+		if nilOrEmpty(r, v) {
 			return
 		}
 		v.Set(reflect.MakeMap(v.Type()))
@@ -93,6 +85,23 @@ func fill(r *rand.Rand, v reflect.Value, depth int) {
 	}
 }
 
+// nilOrEmpty leaves the slice or map v nil, or makes it empty, one time
+// in four each, and tells whether it did.
+func nilOrEmpty(r *rand.Rand, v reflect.Value) bool {
+	switch r.IntN(4) {
+	case 0:
+		return true
+	case 1:
+		if v.Kind() == reflect.Map {
+			v.Set(reflect.MakeMap(v.Type()))
+		} else {
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		}
+		return true
+	}
+	return false
+}
+
 func randString(r *rand.Rand) string {
 	parts := []string{"", "a", "/proc", "é", "日本", "<", ">", "&", `"`, `\`, "\n", "\t", "\x00", "\x1f", "\x7f", "\u2028", "\u2029", "\xff", "\xe2\x82", "\U0001F600", "CAP_SYS_ADMIN"}
 	var b strings.Builder
@@ -105,10 +114,11 @@ func randString(r *rand.Rand) string {
 // state is a stand-in for libcontainer's state.json (which this package
 // cannot import): the kinds it holds besides the spec.
 type state struct {
-	Version     int               `json:"version"`
-	Created     time.Time         `json:"created"`
-	Start       uint64            `json:"start,omitempty"`
-	Paths       map[string]string `json:"paths,omitempty"`
+	Version     int                 `json:"version"`
+	Created     time.Time           `json:"created"`
+	Stamp       struct{ time.Time } `json:"stamp"` // time's methods, promoted
+	Start       uint64              `json:"start,omitempty"`
+	Paths       map[string]string   `json:"paths,omitempty"`
 	Namespaces  map[specs.LinuxNamespaceType]string
 	Flag        bool     `json:"flag,omitempty"`
 	List        []string `json:"list,omitempty"`

@@ -96,7 +96,11 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		}
 		return d.value(v.Elem(), depth+1)
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
+	m := methods(t)
+	if m&oddMethods != 0 {
+		return errUnsupported
+	}
+	if m&unmarshals != 0 {
 		start := d.pos
 		if err := d.skip(depth); err != nil {
 			return err
@@ -113,7 +117,7 @@ func (d *decoder) value(v reflect.Value, depth int) error {
 		}
 		return nil
 	}
-	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+	if m&textUnmarshals != 0 {
 		return errUnsupported
 	}
 	switch t.Kind() {
@@ -207,7 +211,7 @@ func (d *decoder) object(v reflect.Value, depth int) error {
 // there is: a member's value replaces the entry.
 func (d *decoder) mapping(v reflect.Value, depth int) error {
 	t := v.Type()
-	if t.Key().Kind() != reflect.String || reflect.PointerTo(t.Key()).Implements(textUnmarshaler) {
+	if t.Key().Kind() != reflect.String || methods(t.Key())&textUnmarshals != 0 {
 		return errUnsupported
 	}
 	if v.IsNil() {

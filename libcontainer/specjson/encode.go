@@ -29,11 +29,11 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		return errUnsupported
 	}
 	t := v.Type()
-	if t.Implements(marshalerType) {
-		if t.Kind() == reflect.Pointer && v.IsNil() {
-			e.b = append(e.b, "null"...)
-			return nil
-		}
+	m := methods(t)
+	if m&oddMethods != 0 {
+		return errUnsupported
+	}
+	if m&marshals != 0 {
 		out, err := v.Interface().(json.Marshaler).MarshalJSON()
 		if err != nil || !json.Valid(out) {
 			return errUnsupported
@@ -46,7 +46,7 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		e.b = append(e.b, buf.Bytes()...)
 		return nil
 	}
-	if t.Implements(textMarshalerType) || reflect.PointerTo(t).Implements(marshalerType) {
+	if m&(textMarshals|ptrMarshals) != 0 {
 		return errUnsupported // none in our types; an addressable value would take the pointer's method
 	}
 	switch t.Kind() {
@@ -122,7 +122,7 @@ func (e *encoder) object(v reflect.Value, depth int) error {
 // them.
 func (e *encoder) mapping(v reflect.Value, depth int) error {
 	t := v.Type()
-	if t.Key().Kind() != reflect.String || t.Key().Implements(textMarshalerType) {
+	if t.Key().Kind() != reflect.String || methods(t.Key())&textMarshals != 0 {
 		return errUnsupported
 	}
 	if v.IsNil() {

@@ -130,9 +130,50 @@ func collectFields(t reflect.Type) ([]field, error) {
 	return out, nil
 }
 
-var (
-	marshalerType     = reflect.TypeFor[json.Marshaler]()
-	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
-	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-	textUnmarshaler   = reflect.TypeFor[encoding.TextUnmarshaler]()
+// What a type does for itself in encoding/json, by its methods or its
+// pointer's.
+const (
+	marshals       = 1 << iota // T: json.Marshaler
+	ptrMarshals                // *T only: json.Marshaler
+	unmarshals                 // *T: json.Unmarshaler
+	textMarshals               // T: encoding.TextMarshaler
+	textUnmarshals             // *T: encoding.TextUnmarshaler
+	// an unnamed struct type with methods (promoted from an embedded
+	// field), which encoding/json treats its own way: left to it
+	oddMethods
 )
+
+var methodCache sync.Map // reflect.Type -> int (the flags above)
+
+// methods tells what t does for itself (see the flags). Only a named
+// type, or a struct type embedding one, has methods; reflect.PointerTo
+// searches the binary's types, so the answer is kept.
+func methods(t reflect.Type) int {
+	if t.Name() == "" && t.Kind() != reflect.Struct {
+		return 0
+	}
+	if m, ok := methodCache.Load(t); ok {
+		return m.(int)
+	}
+	pt := reflect.PointerTo(t)
+	m := 0
+	if t.Name() == "" && pt.NumMethod() > 0 {
+		m |= oddMethods
+	}
+	if t.Implements(reflect.TypeFor[json.Marshaler]()) {
+		m |= marshals
+	} else if pt.Implements(reflect.TypeFor[json.Marshaler]()) {
+		m |= ptrMarshals
+	}
+	if pt.Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		m |= unmarshals
+	}
+	if t.Implements(reflect.TypeFor[encoding.TextMarshaler]()) {
+		m |= textMarshals
+	}
+	if pt.Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		m |= textUnmarshals
+	}
+	methodCache.Store(t, m)
+	return m
+}
