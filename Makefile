@@ -48,7 +48,11 @@ TESTFLAGS ?=
 all: runc
 
 deps:
+ifneq (,$(findstring seccomp,$(BUILDTAGS)))
 	@scripts/deps.sh build
+else ifeq ($(INITCC),musl-gcc)
+	@scripts/deps.sh musl
+endif
 
 # A release binary never contains the test fault hook (libcontainer/testfault):
 # NOFAULTS checks the binary it is given for the variable's name.

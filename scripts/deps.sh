@@ -2,6 +2,7 @@
 # Installs the Debian packages the build and the tests need, if missing.
 #   scripts/deps.sh build   libseccomp-dev, pkg-config (for BUILDTAGS=seccomp),
 #                           musl-tools (the init links musl, Makefile)
+#   scripts/deps.sh musl    musl-tools alone (a build without seccomp)
 #   scripts/deps.sh test    + busybox-static, iproute2, util-linux, procps,
 #                           strace, uidmap (newuidmap/newgidmap, rootless tests),
 #                           go-md2man (the man page test)
@@ -109,10 +110,11 @@ test) want+=(busybox-static iproute2 util-linux procps strace uidmap go-md2man) 
 bench) want+=(busybox-static runc crun) ;;
 timeline) want+=(busybox-static linux-perf) ;;
 man) want=(go-md2man) ;;
+musl) want=(musl-tools) ;;
 clang-format) want=(clang-format) ;;
 clients) want+=(busybox-static containerd docker.io podman conmon uidmap runc) ;;
 cri-packages) want+=(busybox-static containernetworking-plugins) ;;
-*) echo "usage: $0 build|test|bench|timeline|man|clients|cri|lint|reference" >&2; exit 2 ;;
+*) echo "usage: $0 build|musl|test|bench|timeline|man|clients|cri|lint|reference" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do
