@@ -61,28 +61,28 @@ func fill(r *rand.Rand, v reflect.Value, depth int) {
 	case reflect.Bool:
 		v.SetBool(r.IntN(2) == 0)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		bits := v.Type().Bits()
-		switch r.IntN(4) {
-		case 0:
-			v.SetInt(0)
-		case 1:
-			v.SetInt(math.MaxInt64 >> (64 - bits))
-		case 2:
-			v.SetInt(math.MinInt64 >> (64 - bits))
-		default:
-			v.SetInt(int64(r.Uint64()) >> (64 - bits))
-		}
+		v.SetInt(int64(randBits(r)) >> (64 - v.Type().Bits()))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		bits := v.Type().Bits()
-		switch r.IntN(3) {
-		case 0:
-			v.SetUint(0)
-		case 1:
-			v.SetUint(math.MaxUint64 >> (64 - bits))
-		default:
-			v.SetUint(r.Uint64() >> (64 - bits))
-		}
+		v.SetUint(randBits(r) >> (64 - v.Type().Bits()))
 	}
+}
+
+// randBits returns 64 bits whose top ones, shifted down to a field's size,
+// give its limits (0, all ones: -1 or the unsigned maximum, the top bit
+// alone: the signed minimum, all but it: the signed maximum) or a random
+// value.
+func randBits(r *rand.Rand) uint64 {
+	switch r.IntN(5) {
+	case 0:
+		return 0
+	case 1:
+		return math.MaxUint64
+	case 2:
+		return 1 << 63
+	case 3:
+		return math.MaxInt64
+	}
+	return r.Uint64()
 }
 
 // nilOrEmpty leaves the slice or map v nil, or makes it empty, one time

@@ -22,22 +22,29 @@ var errUnsupported = errors.New("specjson: left to encoding/json")
 // by encoding/json, whose result and error stand.
 func Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || !decode(data, rv.Elem(), true) {
 		return json.Unmarshal(data, v)
 	}
+	return nil
+}
+
+// decode decodes the first JSON value of data into v, and with whole
+// checks that only white space follows it. When it cannot, it leaves v
+// zero again, for encoding/json.
+func decode(data []byte, v reflect.Value, whole bool) bool {
 	d := decoder{data: data}
-	err := d.value(rv.Elem(), 0)
-	if err == nil {
+	err := d.value(v, 0)
+	if err == nil && whole {
 		d.space()
 		if d.pos != len(d.data) {
 			err = errUnsupported
 		}
 	}
 	if err != nil {
-		rv.Elem().SetZero()
-		return json.Unmarshal(data, v)
+		v.SetZero()
+		return false
 	}
-	return nil
+	return true
 }
 
 type decoder struct {
@@ -271,34 +278,19 @@ func (d *decoder) array(v reflect.Value, depth int) error {
 	if v.Type().Elem().Kind() == reflect.Uint8 {
 		return errUnsupported // base64 in encoding/json
 	}
-	if d.peek() != '[' {
-		return errUnsupported
-	}
-	d.pos++
 	i := 0
-	if d.peek() == ']' {
-		d.pos++
-	} else {
-		for {
-			if i >= v.Cap() {
-				v.Grow(1)
-			}
-			if i >= v.Len() {
-				v.SetLen(i + 1)
-			}
-			if err := d.value(v.Index(i), depth+1); err != nil {
-				return err
-			}
-			i++
-			c := d.peek()
-			d.pos++
-			if c == ']' {
-				break
-			}
-			if c != ',' {
-				return errUnsupported
-			}
+	err := d.elements(func() error {
+		if i >= v.Cap() {
+			v.Grow(1)
 		}
+		if i >= v.Len() {
+			v.SetLen(i + 1)
+		}
+		i++
+		return d.value(v.Index(i-1), depth+1)
+	})
+	if err != nil {
+		return err
 	}
 	if i == 0 {
 		v.Set(reflect.MakeSlice(v.Type(), 0, 0))
@@ -306,6 +298,32 @@ func (d *decoder) array(v reflect.Value, depth int) error {
 		v.SetLen(i)
 	}
 	return nil
+}
+
+// elements reads an array, calling element for each value.
+func (d *decoder) elements(element func() error) error {
+	if d.peek() != '[' {
+		return errUnsupported
+	}
+	d.pos++
+	if d.peek() == ']' {
+		d.pos++
+		return nil
+	}
+	for {
+		if err := element(); err != nil {
+			return err
+		}
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return nil
+		default:
+			return errUnsupported
+		}
+	}
 }
 
 // str reads a JSON string. Invalid UTF-8 and \u escapes of surrogates,
@@ -386,24 +404,7 @@ func (d *decoder) skip(depth int) error {
 	case '{':
 		return d.members(func(string) error { return d.skip(depth + 1) })
 	case '[':
-		d.pos++
-		if d.peek() == ']' {
-			d.pos++
-			return nil
-		}
-		for {
-			if err := d.skip(depth + 1); err != nil {
-				return err
-			}
-			c := d.peek()
-			d.pos++
-			if c == ']' {
-				return nil
-			}
-			if c != ',' {
-				return errUnsupported
-			}
-		}
+		return d.elements(func() error { return d.skip(depth + 1) })
 	case '"':
 		_, err := d.str()
 		return err

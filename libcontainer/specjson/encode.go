@@ -35,10 +35,11 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 	}
 	if m&marshals != 0 {
 		out, err := v.Interface().(json.Marshaler).MarshalJSON()
-		if err != nil || !json.Valid(out) {
+		if err != nil {
 			return errUnsupported
 		}
-		// json.Marshal compacts the output and escapes HTML in it.
+		// json.Marshal compacts the output (refusing what is not JSON) and
+		// escapes HTML in it.
 		var buf bytes.Buffer
 		if json.Compact(&buf, out) != nil || bytes.ContainsAny(buf.Bytes(), "<>&\u2028\u2029") {
 			return errUnsupported
@@ -99,8 +100,8 @@ func (e *encoder) object(v reflect.Value, depth int) error {
 	}
 	e.b = append(e.b, '{')
 	first := true
-	for i := range sf.list {
-		f := &sf.list[i]
+	for i := range sf {
+		f := &sf[i]
 		fv := v.FieldByIndex(f.index)
 		if f.omitEmpty && isEmpty(fv) {
 			continue

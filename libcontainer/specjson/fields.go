@@ -14,7 +14,6 @@ type field struct {
 	name      string
 	key       []byte // `"name":`, for the encoder
 	index     []int
-	typ       reflect.Type
 	omitEmpty bool
 }
 
@@ -22,38 +21,35 @@ type field struct {
 // time the type is met (encoding/json builds it for every type reachable
 // from the first, and its encoders too: most of a fresh process's
 // decoding time).
-type structFields struct {
-	list []field
-}
+type structFields []field
 
 // lookup finds the member named name: by exact name, then as
 // encoding/json does, case-insensitively. (A scan: a struct of the spec
 // has at most a few dozen fields, and a map would cost more to build.)
-func (sf *structFields) lookup(name string) *field {
-	for i := range sf.list {
-		if sf.list[i].name == name {
-			return &sf.list[i]
+func (sf structFields) lookup(name string) *field {
+	for i := range sf {
+		if sf[i].name == name {
+			return &sf[i]
 		}
 	}
-	for i := range sf.list {
-		if strings.EqualFold(sf.list[i].name, name) {
-			return &sf.list[i]
+	for i := range sf {
+		if strings.EqualFold(sf[i].name, name) {
+			return &sf[i]
 		}
 	}
 	return nil
 }
 
-var fieldCache sync.Map // reflect.Type -> *structFields
+var fieldCache sync.Map // reflect.Type -> structFields
 
-func fieldsOf(t reflect.Type) (*structFields, error) {
+func fieldsOf(t reflect.Type) (structFields, error) {
 	if f, ok := fieldCache.Load(t); ok {
-		return f.(*structFields), nil
+		return f.(structFields), nil
 	}
-	list, err := collectFields(t)
+	sf, err := collectFields(t)
 	if err != nil {
 		return nil, err
 	}
-	sf := &structFields{list: list}
 	fieldCache.Store(t, sf)
 	return sf, nil
 }
@@ -61,7 +57,7 @@ func fieldsOf(t reflect.Type) (*structFields, error) {
 // collectFields lists t's members in encoding/json's order, with its rule
 // for a name met more than once: the shallowest wins, or at one depth the
 // only tagged one; otherwise none.
-func collectFields(t reflect.Type) ([]field, error) {
+func collectFields(t reflect.Type) (structFields, error) {
 	type cand struct {
 		field
 		depth  int
@@ -105,14 +101,14 @@ func collectFields(t reflect.Type) ([]field, error) {
 			}
 			key := encoder{}
 			key.str(name)
-			cands = append(cands, cand{field{name, append(key.b, ':'), idx, sf.Type, opts == "omitempty"}, depth, tagged})
+			cands = append(cands, cand{field{name, append(key.b, ':'), idx, opts == "omitempty"}, depth, tagged})
 		}
 		return nil
 	}
 	if err := walk(t, nil, 0); err != nil {
 		return nil, err
 	}
-	var out []field
+	var out structFields
 	for i, c := range cands {
 		keep := true
 		for j, o := range cands {

@@ -67,9 +67,7 @@ func Decode(r io.Reader) (*specs.Spec, error) {
 		return nil, err
 	}
 	var s Spec
-	d := decoder{data: data}
-	if d.value(reflect.ValueOf(&s).Elem(), 0) != nil {
-		s = Spec{}
+	if !decode(data, reflect.ValueOf(&s).Elem(), false) {
 		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 			return nil, err
 		}
