@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,10 +14,11 @@ import (
 // stage0 is the first process of a runc init, started with
 // syscall.ForkExec rather than os/exec: os.StartProcess checks once per
 // process that pidfds work, by forking and reaping a child of its own
-// (0.2 ms of each create, run and exec here). The clone gives the pidfd.
+// (0.2 ms of each create, run and exec here). It is the runtime's child
+// until wait reaps it, so its pid names it until then (the init watch
+// holds a pidfd of it meanwhile).
 type stage0 struct {
-	pid   int
-	pidfd int
+	pid int
 }
 
 // startStage0 runs path as runc init with env, files as its fds 0, 1, ...,
@@ -26,26 +28,19 @@ func startStage0(path string, env []string, files []*os.File, sys *syscall.SysPr
 	for i, f := range files {
 		fds[i] = f.Fd()
 	}
-	attr := syscall.SysProcAttr{}
-	if sys != nil {
-		attr = *sys
-	}
-	pidfd := -1
-	attr.PidFD = &pidfd
-	pid, err := syscall.ForkExec(path, []string{"runc", "init"}, &syscall.ProcAttr{Env: env, Files: fds, Sys: &attr})
+	pid, err := syscall.ForkExec(path, []string{"runc", "init"}, &syscall.ProcAttr{Env: env, Files: fds, Sys: sys})
 	runtime.KeepAlive(files)
 	if err != nil {
 		return nil, &os.PathError{Op: "fork/exec", Path: path, Err: err}
 	}
-	return &stage0{pid: pid, pidfd: pidfd}, nil
+	return &stage0{pid: pid}, nil
 }
 
 func (p *stage0) kill() {
-	_ = unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+	_ = unix.Kill(p.pid, unix.SIGKILL)
 }
 
-// wait reaps stage 0 and releases its pidfd; its error is os/exec's for a
-// status other than 0.
+// wait reaps stage 0; its error is os/exec's for a status other than 0.
 func (p *stage0) wait() error {
 	var ws syscall.WaitStatus
 	var err error
@@ -55,7 +50,6 @@ func (p *stage0) wait() error {
 			break
 		}
 	}
-	unix.Close(p.pidfd)
 	switch {
 	case err != nil:
 		return fmt.Errorf("wait: %w", err)
@@ -67,14 +61,23 @@ func (p *stage0) wait() error {
 	return nil
 }
 
-// reap waits for a killed stage 0, for a moment: frozen on cgroup v1, it
-// dies only once thawed (a failed create's cleanup thaws the container's
-// cgroup), and is then reaped in the background.
+// reap waits for a killed stage 0, for a second at most: frozen on cgroup
+// v1, it dies only once thawed (a failed create's cleanup thaws the
+// container's cgroup), and is then reaped in the background.
 func (p *stage0) reap() {
-	fds := []unix.PollFd{{Fd: int32(p.pidfd), Events: unix.POLLIN}}
-	if n, _ := unix.Poll(fds, 1000); n == 0 {
-		go func() { _ = p.wait() }()
-		return
+	if fd, err := unix.PidfdOpen(p.pid, 0); err == nil {
+		defer unix.Close(fd)
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for deadline := time.Now().Add(time.Second); ; {
+			n, err := unix.Poll(fds, max(0, int(time.Until(deadline).Milliseconds())))
+			if n > 0 {
+				break
+			}
+			if err != unix.EINTR || !time.Now().Before(deadline) {
+				go func() { _ = p.wait() }()
+				return
+			}
+		}
 	}
 	_ = p.wait()
 }
