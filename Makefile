@@ -19,9 +19,9 @@ STATICTAGS := netgo osusergo
 # statically (no dynamic loader at each start): the compiler glibc's and
 # libseccomp's archives, the init musl's (INITCC): a static glibc program
 # sizes the CPU caches at each start with a few dozen CPUID instructions,
-# and CPUID traps to the hypervisor in a VM (11 us each on this project's
-# CI VM: 0.9 ms per start of the init; make bench times a C-linking hello
-# world with each). musl-gcc comes with scripts/deps.sh build. runc
+# and CPUID traps to the hypervisor in a VM (make bench times a C-linking
+# hello world with each C library). musl-gcc comes with scripts/deps.sh
+# build (or musl, without seccomp). runc
 # itself is pure Go (CGO_ENABLED=0, pure-Go user and net lookups), which
 # starts sooner than a program that links C.
 INITCC    ?= musl-gcc
