@@ -13,7 +13,8 @@
 // loopback only (a CNI chain of loopback and static 127.0.0.1/8). Pod
 // cgroups land at containerd's default, /k8s.io/<id> (cgroupfs driver),
 // or in system.slice (systemd driver, CRI_SYSTEMD=1): the run refuses to
-// start if /k8s.io exists, and checks at the end that nothing is left
+// start if /k8s.io exists (unless a killed run of its own left it, see
+// claimFile), and checks at the end that nothing is left
 // (processes, shims and their sockets, mounts, cgroups, runtime state).
 //
 // Environment:
@@ -99,13 +100,17 @@ func testMain(m *testing.M) (code int) {
 		return 1
 	}
 	// The pod cgroups' parent must be ours alone.
-	if dirs := cgroupDirs(podCgroupRoot); len(dirs) > 0 {
-		fmt.Fprintf(os.Stderr, "cri: %v exists already: containerd's pods would share it; remove it (when nothing uses it) and run again\n", dirs)
+	if err := takePodCgroups(); err != nil {
+		fmt.Fprintln(os.Stderr, "cri:", err)
 		return 1
 	}
 	// On disk under /var/tmp: the image store and overlay mounts.
 	var err error
 	if work, err = os.MkdirTemp("/var/tmp", "runc-cri-"); err != nil {
+		fmt.Fprintln(os.Stderr, "cri:", err)
+		return 1
+	}
+	if err := claimPodCgroups(); err != nil {
 		fmt.Fprintln(os.Stderr, "cri:", err)
 		return 1
 	}
@@ -249,6 +254,7 @@ func teardown() error {
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
+	releasePodCgroups()
 	return nil
 }
 
