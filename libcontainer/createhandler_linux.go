@@ -17,8 +17,8 @@ import (
 // createHandler is the runtime's part in starting the init of a new
 // container (an initHandler): it makes the cgroup and puts the init in it,
 // writes its id maps, records it in the state, opens the bind sources it
-// asks for, runs the create hooks, and once the init is set up sets the
-// cgroup limits and saves the state.
+// asks for, sets the cgroup limits and runs the create hooks once the
+// mounts are made, and saves the state once the init is set up.
 //
 // The cgroup: with the cgroupfs driver and a privileged runtime it is made
 // while runc seals its binary and runc init is born in it
@@ -48,6 +48,8 @@ type createHandler struct {
 	warm chan struct{}
 	// binds opens the bind sources the init asks for (nil: none).
 	binds *bindSources
+	// limitsSet: the cgroup limits are set (setLimits).
+	limitsSet bool
 }
 
 // startCgroup makes the cgroup, and opens it for runc init to be born in,
@@ -231,8 +233,29 @@ func (h *createHandler) setOOMScoreAdj(pid int) error {
 	return nil
 }
 
+// Hooks sets the cgroup limits, now that the init has made its device
+// nodes, then runs the prestart and createRuntime hooks, which see the
+// limits and may add to them (a GPU hook allows its devices), as in runc.
 func (h *createHandler) Hooks(pid int) error {
+	if err := h.setLimits(); err != nil {
+		return err
+	}
 	return runCreateHooks(h.spec.Hooks, h.c.state.hookState(Creating, pid))
+}
+
+// setLimits sets the cgroup limits, once.
+func (h *createHandler) setLimits() error {
+	if h.limitsSet {
+		return nil
+	}
+	// Also without linux.resources: Set(nil) still applies the default
+	// device rules (a new cgroup allows every device).
+	if err := h.cg.Set(h.spec.Linux.Resources); err != nil {
+		return fmt.Errorf("set cgroup resources: %w", err)
+	}
+	h.limitsSet = true
+	logrus.Debug("cgroup resources set")
+	return nil
 }
 
 func (h *createHandler) SeccompFd(f *os.File) error {
@@ -240,8 +263,8 @@ func (h *createHandler) SeccompFd(f *os.File) error {
 	return sendSeccompListener(h.spec.Linux.Seccomp, h.c.state.hookState(Creating, pid), pid, f)
 }
 
-// Ready makes the terminal ready (Process.OnReady), sets the cgroup
-// limits, and saves the state of the created container.
+// Ready makes the terminal ready (Process.OnReady) and saves the state of
+// the created container.
 func (h *createHandler) Ready(pid int) error {
 	if ready := h.o.IO.OnReady; ready != nil {
 		if err := ready(); err != nil {
@@ -249,12 +272,10 @@ func (h *createHandler) Ready(pid int) error {
 		}
 	}
 	c := h.c
-	// Also without linux.resources: Set(nil) still applies the default
-	// device rules (a new cgroup allows every device).
-	if err := h.cg.Set(h.spec.Linux.Resources); err != nil {
-		return fmt.Errorf("set cgroup resources: %w", err)
+	// Set at SyncHooks already, before pivot_root.
+	if err := h.setLimits(); err != nil {
+		return err
 	}
-	logrus.Debug("cgroup resources set")
 	if !namespaces.Has(h.spec, specs.MountNamespace) {
 		if err := c.recordHostRoot(pid); err != nil {
 			return err

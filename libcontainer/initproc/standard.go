@@ -114,18 +114,22 @@ func (l *linuxInit) joinKeyring() error {
 	return err
 }
 
-// beforePivot runs once the mounts are in place and before pivot_root: the
-// parent runs prestart and createRuntime hooks, then we run the
+// beforePivot runs once the mounts and device nodes are in place and
+// before pivot_root: the parent sets the cgroup limits and runs prestart
+// and createRuntime hooks, as runc does there, then we run the
 // createContainer hooks (in the container's namespaces, host paths still
-// visible).
+// visible). We wait for the parent when it runs hooks, or when a console
+// is to be set up (under the device rules, as in runc); otherwise we get
+// on with pivot_root while it sets the limits, and SyncReady waits.
 func (l *linuxInit) beforePivot() error {
 	if err := l.waitCgroup(); err != nil {
 		return err
 	}
-	if l.cfg.ParentHooks {
-		if err := l.sock.Write(protocol.SyncHooks, nil); err != nil {
-			return err
-		}
+	wait := l.cfg.ParentHooks || l.cfg.Process.Terminal
+	if err := l.sock.Write(protocol.SyncHooks, protocol.HooksPayload(wait)); err != nil {
+		return err
+	}
+	if wait {
 		if _, err := l.expect(protocol.SyncHooksDone); err != nil {
 			return err
 		}

@@ -37,8 +37,9 @@ type Handler interface {
 	// (SyncCgroupDone) and replace those of the config (nil: the config's
 	// stand).
 	JoinCgroup(pid int) (paths map[string]string, err error)
-	// Hooks runs the hooks the runtime runs in its own namespaces before
-	// pivot_root: prestart, createRuntime (SyncHooks).
+	// Hooks sets the cgroup limits once the init's mounts and device
+	// nodes are made, then runs the hooks the runtime runs in its own
+	// namespaces before pivot_root: prestart, createRuntime (SyncHooks).
 	Hooks(pid int) error
 	// SeccompFd hands the notify fd of the init's seccomp filter to the
 	// seccomp agent (SyncSeccompFd); Drive closes f.
@@ -140,7 +141,13 @@ func (d *driver) step(t Type, payload []byte, file *os.File) (done bool, err err
 			return false, nil
 		}
 	case SyncHooks:
-		err = d.h.Hooks(d.pid)
+		var wait bool
+		if wait, err = hooksWait(payload); err == nil {
+			err = d.h.Hooks(d.pid)
+		}
+		if err == nil && !wait {
+			return false, nil // SyncReady waits
+		}
 		reply = SyncHooksDone
 	case SyncSeccompFd:
 		if file == nil {

@@ -104,8 +104,15 @@ func childPid(pid int) []byte {
 }
 
 // TestDriveSequence runs every step of a new container's sequence and
-// checks what the handler was asked and what the init got.
+// checks what the handler was asked and what the init got: with the init
+// waiting for the hooks, and going on while the runtime works.
 func TestDriveSequence(t *testing.T) {
+	for _, wait := range []bool{true, false} {
+		t.Run(fmt.Sprint("wait=", wait), func(t *testing.T) { driveSequence(t, wait) })
+	}
+}
+
+func driveSequence(t *testing.T, wait bool) {
 	h := &testHandler{}
 	pid, err, serr := fakeInit(t, ModeStandard, h, func(s Sock) error {
 		for _, step := range []struct{ send, want Type }{
@@ -150,11 +157,13 @@ func TestDriveSequence(t *testing.T) {
 			return errors.New("bind source: no file")
 		}
 		f.Close()
-		if err := s.Write(SyncHooks, nil); err != nil {
+		if err := s.Write(SyncHooks, HooksPayload(wait)); err != nil {
 			return err
 		}
-		if _, _, err := expectFrame(s, SyncHooksDone); err != nil {
-			return err
+		if wait {
+			if _, _, err := expectFrame(s, SyncHooksDone); err != nil {
+				return err
+			}
 		}
 		if err := s.WriteFd(SyncSeccompFd, 0); err != nil {
 			return err
@@ -191,12 +200,12 @@ func TestDriveErrors(t *testing.T) {
 		return err
 	}
 	// askAborted sends t and expects SyncAbort back.
-	askAborted := func(t Type) func(s Sock) error {
+	askAborted := func(t Type, payload []byte) func(s Sock) error {
 		return func(s Sock) error {
 			if err := toPid(s); err != nil {
 				return err
 			}
-			if err := s.Write(t, nil); err != nil {
+			if err := s.Write(t, payload); err != nil {
 				return err
 			}
 			_, _, err := expectFrame(s, SyncAbort)
@@ -225,11 +234,19 @@ func TestDriveErrors(t *testing.T) {
 			"error during container init: runc init exited before the container was set up",
 		},
 		{
-			"hook", ModeStandard, "hooks 42", askAborted(SyncHooks),
+			"hook", ModeStandard, "hooks 42", askAborted(SyncHooks, HooksPayload(true)),
 			"error during container init: hooks 42 failed",
 		},
 		{
-			"exec's hook", ModeSetns, "hooks 42", askAborted(SyncHooks),
+			"limits, the init not waiting", ModeStandard, "hooks 42", askAborted(SyncHooks, HooksPayload(false)),
+			"error during container init: hooks 42 failed",
+		},
+		{
+			"bad hooks message", ModeStandard, "", askAborted(SyncHooks, nil),
+			`error during container init: bad hooks message ""`,
+		},
+		{
+			"exec's hook", ModeSetns, "hooks 42", askAborted(SyncHooks, HooksPayload(true)),
 			"hooks 42 failed",
 		},
 		{
@@ -244,11 +261,11 @@ func TestDriveErrors(t *testing.T) {
 			"idmaps 7 failed",
 		},
 		{
-			"unexpected frame", ModeStandard, "", askAborted(SyncRun),
+			"unexpected frame", ModeStandard, "", askAborted(SyncRun, nil),
 			"error during container init: unexpected run from runc init",
 		},
 		{
-			"seccomp without fd", ModeStandard, "", askAborted(SyncSeccompFd),
+			"seccomp without fd", ModeStandard, "", askAborted(SyncSeccompFd, nil),
 			"error during container init: seccomp notify fd message without an fd",
 		},
 		{

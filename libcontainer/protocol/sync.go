@@ -35,12 +35,16 @@
 //	                    the init reaches mounts[i] (before or after
 //	                    SyncCgroupDone): the bind source the parent opened in
 //	                    the init's mount namespace (libcontainer/bindsources_linux.go)
-//	init -> parent      SyncHooks              mounts done, before pivot_root,
-//	parent -> init      SyncHooksDone          only if prestart/createRuntime hooks exist
+//	init -> parent      SyncHooks {u8 wait}    mounts and device nodes done,
+//	                    before pivot_root: the parent sets the cgroup
+//	                    limits, runs prestart/createRuntime hooks and, if
+//	                    the init waits (it does with such hooks, or a
+//	                    console to set up), answers
+//	parent -> init      SyncHooksDone
 //	init -> parent      SyncSeccompFd + fd     only with a seccomp notify listener,
 //	parent -> init      SyncSeccompDone        after the fd went to the listener
 //	init -> parent      SyncReady              namespaces, rootfs, console done
-//	parent -> init      SyncRun                after cgroup limits are set
+//	parent -> init      SyncRun                after the state is saved
 //	init closes its end (close-on-exec, or before it waits on the exec fifo):
 //	the parent reads EOF and the creation is complete.
 //
@@ -114,6 +118,23 @@ var syncNames = map[Type]string{
 	SyncSeccompFd: "seccomp fd", SyncSeccompDone: "seccomp done", SyncCgroupDone: "cgroup done",
 	SyncMountFd: "bind source fd", SyncMountRequest: "bind source request",
 	SyncTimeOffsetsPls: "time offsets request", SyncTimeOffsetsAck: "time offsets ack",
+}
+
+// HooksPayload is the payload of SyncHooks: whether the init waits for
+// SyncHooksDone.
+func HooksPayload(wait bool) []byte {
+	if wait {
+		return []byte{1}
+	}
+	return []byte{0}
+}
+
+// hooksWait decodes HooksPayload.
+func hooksWait(payload []byte) (bool, error) {
+	if len(payload) != 1 || payload[0] > 1 {
+		return false, fmt.Errorf("bad hooks message %q", payload)
+	}
+	return payload[0] == 1, nil
 }
 
 func (t Type) String() string {

@@ -545,3 +545,48 @@ func TestInitErrorPrefixHooks(t *testing.T) {
 		}
 	}
 }
+
+// TestPrestartHookSeesLimits: the cgroup limits are set before the
+// prestart and createRuntime hooks run, and what a hook adds to them
+// stays, as in runc 1.5: a prestart hook reads the container's pids.max,
+// and on cgroup v1 allows one more device (as a GPU hook does), which the
+// container then finds in its devices.list.
+func TestPrestartHookSeesLimits(t *testing.T) {
+	v1Devices := "/sys/fs/cgroup/devices"
+	if _, err := os.Stat(v1Devices); err != nil {
+		v1Devices = "" // cgroup v2: device rules are a BPF program
+	}
+	ours, ref := differential(t, func(t *testing.T, bin string) string {
+		b := setupBundle(t, bin, "sh", "-c", "grep '^b 7:0' /sys/fs/cgroup/devices/devices.list || echo no loop0 rule")
+		report := filepath.Join(b.Dir, "prestart")
+		script := fmt.Sprintf(`cg=%s; if [ -d /sys/fs/cgroup/pids ]; then f=/sys/fs/cgroup/pids$cg; else f=/sys/fs/cgroup$cg; fi
+cat $f/pids.max > %s
+if [ -n %q ]; then echo 'b 7:0 r' > %s$cg/devices.allow; fi`, b.CgroupPath(), report, v1Devices, v1Devices)
+		pids := int64(42)
+		if b.Spec.Linux.Resources == nil {
+			b.Spec.Linux.Resources = &specs.LinuxResources{}
+		}
+		b.Spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: &pids}
+		b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", script}}}} //nolint:staticcheck // deprecated by the OCI spec, still run: tested
+		b.write()
+		out := b.mustRunc("run", b.ID)
+		data, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatalf("prestart hook: %v", err)
+		}
+		if v1Devices == "" {
+			out = ""
+		}
+		return "pids.max in the hook: " + strings.TrimSpace(string(data)) + "; container: " + strings.TrimSpace(out)
+	})
+	want := "pids.max in the hook: 42; container: b 7:0 r"
+	if v1Devices == "" {
+		want = "pids.max in the hook: 42; container: "
+	}
+	if ref != want {
+		t.Fatalf("runc 1.5.3: %q, want %q", ref, want)
+	}
+	if ours != ref {
+		t.Fatalf("ours %q, runc 1.5.3 %q", ours, ref)
+	}
+}
