@@ -21,8 +21,8 @@ import (
 // mounts are made, and saves the state once the init is set up.
 //
 // The cgroup: with the cgroupfs driver and a privileged runtime it is made
-// while runc seals its binary and runc init is born in it
-// (cgroupmgr.Manager.OpenJoin). Otherwise it is made while the init
+// while runc seals its binary (and, without cgroup v2, starts runc init)
+// and runc init is born in it (cgroupmgr.Manager.OpenJoin). Otherwise it is made while the init
 // starts, with a first move (of stage 0, Manager.Apply) that pays the v1
 // attach's RCU grace period early, so that moving the init itself is
 // quick.
@@ -53,7 +53,8 @@ type createHandler struct {
 }
 
 // startCgroup makes the cgroup, and opens it for runc init to be born in,
-// in the background: done by the time the init starts (beforeStart).
+// in the background: done by the time the init starts, or gets its
+// bootstrap (bornIn).
 func (h *createHandler) startCgroup() {
 	h.made = make(chan error, 1)
 	go func() { h.made <- h.makeCgroup() }()
@@ -98,8 +99,14 @@ func (h *createHandler) newCgroup() error {
 	return saveState(c.dir, &snap)
 }
 
-func (h *createHandler) beforeStart() (*cgroupmgr.Join, error) {
+// bornIn: a cgroup v2 directory must exist when runc init starts (it is
+// cloned into it); cgroup v1 tasks files only when it gets its bootstrap.
+// Without cgroup v2, stage 0 starts while the cgroup is made.
+func (h *createHandler) bornIn(started bool) (*cgroupmgr.Join, error) {
 	if h.made != nil {
+		if !started && !cgroupmgr.HasV2() {
+			return nil, nil
+		}
 		h.madeErr, h.made = <-h.made, nil
 	}
 	return h.join, h.madeErr
@@ -133,7 +140,7 @@ func (h *createHandler) close() {
 	if h.binds != nil {
 		h.binds.close()
 	}
-	_, _ = h.beforeStart()
+	_, _ = h.bornIn(true)
 	h.join.Close()
 }
 

@@ -38,7 +38,7 @@ type execHandler struct {
 	pid int
 }
 
-func (h *execHandler) beforeStart() (*cgroupmgr.Join, error) { return h.join, nil }
+func (h *execHandler) bornIn(bool) (*cgroupmgr.Join, error) { return h.join, nil }
 
 func (h *execHandler) afterStart(stage0 int) error {
 	if h.join != nil || h.target == nil {

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -96,10 +97,12 @@ func compileSeccomp(l *specs.Linux) func() (*bpf.Filter, error) {
 // of the protocol, and what comes around the start of the process.
 type initHandler interface {
 	protocol.Handler
-	// beforeStart is called right before runc init starts. It returns
-	// the cgroup runc init is to be born in (cgroupmgr.Join), or nil: the
-	// handler moves it (JoinCgroup).
-	beforeStart() (*cgroupmgr.Join, error)
+	// bornIn returns the cgroup runc init is to be born in
+	// (cgroupmgr.Join), or nil: the handler moves it (JoinCgroup). It is
+	// called right before runc init starts, when it needs to return only
+	// what the start needs (a cgroup v2 directory), and again with started
+	// set before stage 0 gets its bootstrap, with the cgroup v1 tasks files.
+	bornIn(started bool) (*cgroupmgr.Join, error)
 	// afterStart is called with the pid of stage 0 once it has its
 	// bootstrap: work done here overlaps the start of the init.
 	afterStart(stage0 int) error
@@ -116,7 +119,7 @@ func (sp *spawn) run() (pid int, err error) {
 	defer exe.Close()
 	logrus.Debug("runc binary sealed")
 	logrus.Debug("runc exeseal: using /proc/self/exe clone") // runc's words
-	join, err := sp.h.beforeStart()
+	join, err := sp.h.bornIn(false)
 	if err != nil {
 		return 0, err
 	}
@@ -167,10 +170,6 @@ func (sp *spawn) run() (pid int, err error) {
 		sp.boot.Join = append(sp.boot.Join, nsenter.NsPath{Type: ns.Type, Path: fmt.Sprintf("/proc/self/fd/%d", 3+len(files))})
 		files = append(files, ns.File)
 	}
-	for _, f := range join.Tasks() {
-		sp.boot.CgroupTasks = append(sp.boot.CgroupTasks, 3+len(files))
-		files = append(files, f)
-	}
 
 	env := []string{
 		protocol.EnvInitPipe + "=" + strconv.Itoa(initFd),
@@ -213,11 +212,17 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	procs.watch.expect("the pid of the container's init")
 
-	msg, err := sp.boot.Encode()
-	if err != nil {
+	// Started in the cgroup's v2 directory, if any: the v1 tasks files,
+	// which may have been made meanwhile, go with the bootstrap.
+	started := join.SysProcAttr() != nil
+	if join, err = sp.h.bornIn(true); err != nil {
 		return 0, err
 	}
-	if _, err = parent.Write(msg); err != nil {
+	if !started && join.SysProcAttr() != nil {
+		return 0, errors.New("runc init started outside the cgroup v2 directory it is to be born in")
+	}
+	sp.boot.CgroupTasks = join.Tasks()
+	if err = sp.boot.Send(parent); err != nil {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
 	testfault.At("spawn:started")

@@ -14,9 +14,9 @@ package cgroupmgr
 // and exec. Two ways in skip that lock, and runc init uses both:
 //   - cgroup v1: a thread that moves itself, by writing "0" to a
 //     hierarchy's tasks file. The runtime opens the tasks files (Join) and
-//     the C stage of runc init, still single-threaded, writes "0" to each
-//     before it forks the container's process (nsenter.Bootstrap's
-//     CgroupTasks);
+//     sends them with the bootstrap message, and the C stage of runc init,
+//     still single-threaded, writes "0" to each before it forks the
+//     container's process (nsenter.Bootstrap's CgroupTasks);
 //   - cgroup v2: a process cloned into its cgroup (clone3 with
 //     CLONE_INTO_CGROUP, Linux 5.7, below the runtime's kernel floor),
 //     which is how the runtime starts runc init (Join.SysProcAttr).
@@ -31,6 +31,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/opencontainers/cgroups"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
@@ -96,8 +97,16 @@ func openJoin(dirs []string) (_ *Join, err error) {
 	return j, nil
 }
 
+// HasV2 reports whether the host has a cgroup v2 hierarchy (unified, or
+// the unified mount of a hybrid host): a Join made there has a directory
+// runc init must be cloned into.
+func HasV2() bool {
+	return cgroups.IsCgroup2UnifiedMode() || cgroups.IsCgroup2HybridMode()
+}
+
 // Tasks returns the cgroup v1 tasks files, to which the C stage of runc
-// init writes "0" (nsenter.Bootstrap's CgroupTasks).
+// init writes "0" (nsenter.Bootstrap's CgroupTasks, sent with its
+// bootstrap message).
 func (j *Join) Tasks() []*os.File {
 	if j == nil {
 		return nil

@@ -3,6 +3,8 @@ package nsenter
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -47,24 +49,73 @@ func TestEncodeRejects(t *testing.T) {
 }
 
 func TestEncodeCgroupTasks(t *testing.T) {
-	b := &Bootstrap{CloneFlags: unix.CLONE_NEWNS, CgroupTasks: []int{7, 8, 9}}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := &Bootstrap{CloneFlags: unix.CLONE_NEWNS, CgroupTasks: []*os.File{f, f, f}}
 	msg, err := b.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := decodeBootstrap(msg)
+	p, err := decodeBootstrap(msg, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.cgroupTasks) != 3 || p.cgroupTasks[0] != 7 || p.cgroupTasks[2] != 9 {
-		t.Fatalf("decoded cgroup tasks fds %v", p.cgroupTasks)
+	if p.cgroupTasks != 3 {
+		t.Fatalf("decoded %d cgroup tasks files", p.cgroupTasks)
 	}
-	for name, b := range map[string]*Bootstrap{
-		"stdio fd": {CgroupTasks: []int{2}},
-		"too many": {CgroupTasks: make([]int, maxCgroupTasks+1)},
+	if _, err := decodeBootstrap(msg, 2); err == nil {
+		t.Fatal("3 files named, 2 sent: accepted")
+	}
+	if _, err := (&Bootstrap{CgroupTasks: make([]*os.File, maxCgroupTasks+1)}).Encode(); err == nil {
+		t.Error("too many: no error")
+	}
+}
+
+// TestCStageCgroupTasks: the C stage writes "0" to each file sent with the
+// bootstrap message (here the write end of a pipe, for a tasks file), and
+// refuses a message that names another number of files than it came with.
+func TestCStageCgroupTasks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: a valid message makes the stage create namespaces")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	named := func(n int) []byte {
+		b := &Bootstrap{CloneFlags: unix.CLONE_NEWUTS, CgroupTasks: make([]*os.File, n)}
+		msg, err := b.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	runCStage(t, named(1), w)
+	w.Close()
+	if got, _ := io.ReadAll(r); string(got) != "0" {
+		t.Fatalf("the C stage wrote %q to the tasks file, want \"0\"", got)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	for _, tc := range []struct {
+		named int
+		sent  []*os.File
+		want  string
+	}{
+		{2, []*os.File{null}, "bootstrap message: 1 files sent, 2 cgroup tasks files named"},
+		{1, nil, "bootstrap message: 0 files sent, 1 cgroup tasks files named"},
+		{0, []*os.File{null}, "bootstrap message: 1 files sent, 0 cgroup tasks files named"},
 	} {
-		if _, err := b.Encode(); err == nil {
-			t.Errorf("%s: no error", name)
+		st, out := runCStage(t, named(tc.named), tc.sent...)
+		if st.ExitCode() == 0 || !bytes.Contains(out, []byte(tc.want)) {
+			t.Errorf("%d named, %d sent: exit %d, sent %q; want an error %q", tc.named, len(tc.sent), st.ExitCode(), out, tc.want)
 		}
 	}
 }

@@ -39,13 +39,13 @@ type parsed struct {
 	joins       []NsPath
 	timeOffsets bool // the runtime writes them when asked
 	rootless    bool
-	cgroupTasks []int
+	cgroupTasks int // files sent with the message
 }
 
 // decodeBootstrap is the reference reader of the wire format, with the C
 // stage's rules (nsexec.c, read_bootstrap): it accepts exactly what the C
-// stage must accept.
-func decodeBootstrap(msg []byte) (*parsed, error) {
+// stage must accept, sent with nfds files.
+func decodeBootstrap(msg []byte, nfds int) (*parsed, error) {
 	if len(msg) < 8 {
 		return nil, errors.New("short header")
 	}
@@ -105,20 +105,16 @@ func decodeBootstrap(msg []byte) (*parsed, error) {
 			}
 			p.rootless = val[0] != 0
 		case attrCgroupTasks:
-			if l != 4 {
+			if l != 4 || p.cgroupTasks != 0 || binary.NativeEndian.Uint32(val) == 0 {
 				return nil, errors.New("bad cgroup tasks attribute")
 			}
-			if len(p.cgroupTasks) >= maxCgroupTasks {
-				return nil, errors.New("too many cgroup tasks files")
-			}
-			fd := binary.NativeEndian.Uint32(val)
-			if fd < 3 || fd > 1024 {
-				return nil, errors.New("bad cgroup tasks fd")
-			}
-			p.cgroupTasks = append(p.cgroupTasks, int(fd))
+			p.cgroupTasks = int(binary.NativeEndian.Uint32(val))
 		default:
 			return nil, fmt.Errorf("unknown attribute %d", typ)
 		}
+	}
+	if nfds > maxCgroupTasks || p.cgroupTasks != nfds {
+		return nil, fmt.Errorf("%d files sent, %d cgroup tasks files named", nfds, p.cgroupTasks)
 	}
 	return p, nil
 }
@@ -147,7 +143,7 @@ func FuzzBootstrapEncode(f *testing.F) {
 		if len(msg) > 8+MaxBootstrap {
 			t.Fatalf("message of %d bytes", len(msg))
 		}
-		got, err := decodeBootstrap(msg)
+		got, err := decodeBootstrap(msg, 0)
 		if err != nil {
 			t.Fatalf("Encode produced a message the C stage refuses: %v", err)
 		}
@@ -166,8 +162,9 @@ func FuzzBootstrapEncode(f *testing.F) {
 }
 
 // runCStage runs this test binary as `runc init` with msg as its
-// bootstrap message and returns how stage 0 ended and what it sent back.
-func runCStage(t *testing.T, msg []byte) (*os.ProcessState, []byte) {
+// bootstrap message, files sent with it, and returns how stage 0 ended and
+// what it sent back.
+func runCStage(t *testing.T, msg []byte, files ...*os.File) (*os.ProcessState, []byte) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -184,6 +181,17 @@ func runCStage(t *testing.T, msg []byte) (*os.ProcessState, []byte) {
 	}
 	child.Close()
 	parent.SetDeadline(time.Now().Add(10 * time.Second))
+	var oob []byte
+	for _, f := range files {
+		oob = append(oob, unix.UnixRights(int(f.Fd()))...)
+	}
+	if len(msg) > 0 && len(oob) > 0 {
+		n, err := unix.SendmsgN(fds[0], msg, oob, nil, 0)
+		if err != nil {
+			t.Fatalf("send bootstrap: %v", err)
+		}
+		msg = msg[n:]
+	}
 	if _, err := parent.Write(msg); err != nil && !errors.Is(err, syscall.EPIPE) {
 		t.Logf("write bootstrap: %v", err)
 	}
@@ -236,7 +244,7 @@ func FuzzCStage(f *testing.F) {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			t.Fatalf("C stage killed by %v on message %x", ws.Signal(), msg)
 		}
-		if _, err := decodeBootstrap(msg); err == nil {
+		if _, err := decodeBootstrap(msg, 0); err == nil {
 			return // valid: the stage may go on or fail for the host's reasons
 		}
 		if st.ExitCode() == 0 {

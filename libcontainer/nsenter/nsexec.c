@@ -6,8 +6,9 @@
  *
  * The runtime starts `runc init` with _RUNC_INITPIPE naming a socket. On it:
  *
- *   runtime -> stage 0   bootstrap message (see bootstrap.go for the format)
- *   stage 0              write "0" to each cgroup v1 tasks fd given (it
+ *   runtime -> stage 0   bootstrap message (see bootstrap.go for the format),
+ *                        with the cgroup v1 tasks files it names (SCM_RIGHTS)
+ *   stage 0              write "0" to each of those tasks files (it
  *                        moves itself into the container's cgroups);
  *                        open every namespace path; setns into them (all but
  *                        the user namespace first, then the user namespace,
@@ -197,7 +198,7 @@ struct bootstrap {
 	int njoins;
 	int timens_offsets;
 	int rootless;
-	int cgroup_tasks[CGROUP_TASKS_MAX];
+	int cgroup_tasks[CGROUP_TASKS_MAX]; /* received with the message */
 	int ncgroup_tasks;
 };
 
@@ -224,18 +225,59 @@ static uint32_t get_u32(const char *p)
 }
 
 /*
+ * read_header reads the bootstrap message's header and the files sent with
+ * it (SCM_RIGHTS, on its first byte), close-on-exec, into b->cgroup_tasks.
+ */
+static void read_header(uint32_t hdr[2], struct bootstrap *b)
+{
+	char control[CMSG_SPACE(CGROUP_TASKS_MAX * sizeof(int))];
+	struct iovec iov = { .iov_base = hdr, .iov_len = 2 * sizeof(uint32_t) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg(syncfd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = EPIPE;
+	if (n <= 0)
+		bail("read bootstrap header");
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t nfds;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (b->ncgroup_tasks + nfds > CGROUP_TASKS_MAX) {
+			errno = 0;
+			bail("too many files with the bootstrap message");
+		}
+		memcpy(b->cgroup_tasks + b->ncgroup_tasks, CMSG_DATA(c), nfds * sizeof(int));
+		b->ncgroup_tasks += nfds;
+	}
+	if (msg.msg_flags & MSG_CTRUNC) {
+		errno = 0;
+		bail("too many files with the bootstrap message");
+	}
+	if ((size_t)n < 2 * sizeof(uint32_t) && read_all(syncfd, (char *)hdr + n, 2 * sizeof(uint32_t) - n) < 0)
+		bail("read bootstrap header");
+}
+
+/*
  * read_bootstrap reads and validates the bootstrap message. Strings in the
  * message are NUL-terminated inside their attribute; the buffer is kept for
  * the life of the stage.
  */
 static void read_bootstrap(struct bootstrap *b)
 {
-	uint32_t hdr[2], off = 0;
+	uint32_t hdr[2], off = 0, ntasks = 0;
 	char *buf;
 
 	memset(b, 0, sizeof(*b));
-	if (read_all(syncfd, hdr, sizeof(hdr)) < 0)
-		bail("read bootstrap header");
+	read_header(hdr, b);
 	if (hdr[0] != BOOTSTRAP_MAGIC) {
 		errno = 0;
 		bail("bad bootstrap magic %#x", hdr[0]);
@@ -298,17 +340,16 @@ static void read_bootstrap(struct bootstrap *b)
 			b->rootless = val[0] != 0;
 			break;
 		case ATTR_CGROUP_TASKS:
-			if (len != 4)
+			/* u32: how many files came with the message */
+			if (len != 4 || ntasks || !get_u32(val))
 				bail("bad cgroup tasks attribute");
-			if (b->ncgroup_tasks >= CGROUP_TASKS_MAX)
-				bail("too many cgroup tasks files");
-			if (get_u32(val) < 3 || get_u32(val) > 1024)
-				bail("bad cgroup tasks fd %u", get_u32(val));
-			b->cgroup_tasks[b->ncgroup_tasks++] = get_u32(val);
+			ntasks = get_u32(val);
 			break;
 		default: bail("unknown bootstrap attribute %u", type);
 		}
 	}
+	if (ntasks != (uint32_t)b->ncgroup_tasks)
+		bail("bootstrap message: %d files sent, %u cgroup tasks files named", b->ncgroup_tasks, ntasks);
 }
 
 /*

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -945,5 +946,40 @@ func TestDefaultDevicesWithoutResources(t *testing.T) {
 	r := b.run(nil, "run", b.ID)
 	if r.Code != 0 || r.Stdout != "denied\n1\n" {
 		t.Errorf("exit %d, stdout %q (want denied, then /dev/zero readable), stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestCgroupV1OnlyHost: on a host with cgroup v1 alone (here: a private
+// mount namespace without a hybrid host's unified mount), runc init starts
+// while the container's cgroup is made and gets the tasks files with its
+// bootstrap: the container's process is in the container's cgroup of
+// every v1 hierarchy.
+func TestCgroupV1OnlyHost(t *testing.T) {
+	requireCgroupV1(t)
+	b := newBundle(t, "cat", "/proc/self/cgroup")
+	b.Spec.Linux.Namespaces = slices.DeleteFunc(b.Spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.CgroupNamespace // the host's view of the paths
+	})
+	b.write()
+	script := `umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+		b.bin(), "--root", b.Root, "run", "--bundle", b.Dir, b.ID)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("run: %v: %s", err, out)
+	}
+	v1 := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || parts[1] == "" {
+			continue // the v2 line
+		}
+		v1++
+		if parts[2] != b.CgroupPath() {
+			t.Errorf("the process's cgroup %q, want %s", line, b.CgroupPath())
+		}
+	}
+	if v1 == 0 {
+		t.Fatalf("no cgroup v1 hierarchy in /proc/self/cgroup: %s", out)
 	}
 }
