@@ -6,10 +6,8 @@ package libcontainer
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -53,14 +51,10 @@ func (c *Container) namespacesFromInit(procErr error) ([]namespaces.File, error)
 			want[namespaces.Flags[ns.Type]] = true
 		}
 	}
-	var conn net.Conn
-	err := nssock.Addr(c.dir, func(addr string) (err error) {
-		conn, err = net.DialTimeout("unix", addr, 5*time.Second)
-		return err
-	})
+	conn, err := nssock.Dial(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("open the container's namespaces: %w (nor could its init be asked: %v)", procErr, err) //nolint:errorlint // the fallback's error is context: errors.Is/As must see the first cause only
 	}
-	defer conn.Close()
-	return nssock.Receive(conn.(*net.UnixConn), want)
+	defer unix.Close(conn)
+	return nssock.Receive(conn, want)
 }

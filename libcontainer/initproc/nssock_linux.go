@@ -2,7 +2,6 @@ package initproc
 
 import (
 	"fmt"
-	"net"
 	"os"
 
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
@@ -58,10 +57,15 @@ func (l *linuxInit) serveNamespaces() (stop func()) {
 	if l.cfg.NsSockFd <= 0 {
 		return func() {}
 	}
-	f := os.NewFile(uintptr(l.cfg.NsSockFd), nssock.Name)
-	ln, err := net.FileListener(f)
-	f.Close()
+	// Non-blocking, the file is the poller's: closing it ends an accept.
+	if err := unix.SetNonblock(l.cfg.NsSockFd, true); err != nil {
+		logrus.Debugf("init: namespace socket: %v", err)
+		return func() {}
+	}
+	ln := os.NewFile(uintptr(l.cfg.NsSockFd), nssock.Name)
+	rc, err := ln.SyscallConn()
 	if err != nil {
+		ln.Close()
 		logrus.Debugf("init: namespace socket: %v", err)
 		return func() {}
 	}
@@ -70,14 +74,21 @@ func (l *linuxInit) serveNamespaces() (stop func()) {
 	go func() {
 		defer close(done)
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
+			var conn int
+			var aerr error
+			if err := rc.Read(func(fd uintptr) bool {
+				conn, _, aerr = unix.Accept4(int(fd), unix.SOCK_CLOEXEC)
+				return aerr != unix.EAGAIN
+			}); err != nil {
+				return // closed
 			}
-			if err := msg.Send(conn.(*net.UnixConn)); err != nil {
+			if aerr != nil {
+				continue
+			}
+			if err := msg.Send(conn); err != nil {
 				logrus.Debugf("init: namespace socket: %v", err)
 			}
-			conn.Close()
+			unix.Close(conn)
 		}
 	}()
 	return func() {

@@ -104,6 +104,13 @@ func (l *linuxInit) joinKeyring() error {
 	if l.cfg.NoNewKeyring {
 		return nil
 	}
+	// Without a label there is nothing to set, nor to reset: the key
+	// creation label is the default since runc init's execve. (Asking
+	// whether SELinux is enabled costs a scan of mountinfo on a host
+	// without it.)
+	if l.cfg.Process.SelinuxLabel == "" {
+		return joinSessionKeyring(l.cfg.ID)
+	}
 	if err := selinux.SetKeyLabel(l.cfg.Process.SelinuxLabel); err != nil {
 		return err
 	}

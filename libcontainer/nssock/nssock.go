@@ -27,7 +27,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -76,21 +75,54 @@ func NewMessage(nss []namespaces.File) Message {
 	return Message{flags: flags, rights: unix.UnixRights(fds...)}
 }
 
-// Send sends the message on uc, a connection to the socket.
-func (m Message) Send(uc *net.UnixConn) error {
-	_ = uc.SetWriteDeadline(time.Now().Add(timeout))
-	_, _, err := uc.WriteMsgUnix(m.flags, m.rights, nil)
+// Send sends the message on conn, a connection to the socket (an fd).
+func (m Message) Send(conn int) error {
+	if err := setTimeout(conn, unix.SO_SNDTIMEO); err != nil {
+		return err
+	}
+	_, err := unix.SendmsgN(conn, m.flags, m.rights, nil, 0)
 	return err
 }
 
-// Receive reads the message on uc and returns the namespaces of the types
-// in want, one of each (it closes the others). It fails unless it got one
-// of every type in want.
-func Receive(uc *net.UnixConn, want map[uint32]bool) (_ []namespaces.File, err error) {
-	_ = uc.SetReadDeadline(time.Now().Add(timeout))
+// Dial connects to the socket in the state directory dir and returns the
+// connection's fd.
+func Dial(dir string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	// A full backlog makes connect wait, as long as the send timeout.
+	if err := setTimeout(fd, unix.SO_SNDTIMEO); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	err = Addr(dir, func(addr string) error {
+		return unix.Connect(fd, &unix.SockaddrUnix{Name: addr})
+	})
+	if err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "connect", Path: Name, Err: err}
+	}
+	return fd, nil
+}
+
+// setTimeout bounds the exchange on a connection (SO_SNDTIMEO or
+// SO_RCVTIMEO).
+func setTimeout(fd, opt int) error {
+	tv := unix.NsecToTimeval(timeout.Nanoseconds())
+	return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, opt, &tv)
+}
+
+// Receive reads the message on conn (an fd) and returns the namespaces of
+// the types in want, one of each (it closes the others). It fails unless
+// it got one of every type in want.
+func Receive(conn int, want map[uint32]bool) (_ []namespaces.File, err error) {
+	if err := setTimeout(conn, unix.SO_RCVTIMEO); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, 4*maxFiles)
 	oob := make([]byte, unix.CmsgSpace(4*maxFiles))
-	n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
+	n, oobn, _, _, err := unix.Recvmsg(conn, buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +143,6 @@ func Receive(uc *net.UnixConn, want map[uint32]bool) (_ []namespaces.File, err e
 		}
 	}()
 	for i, fd := range fds {
-		unix.CloseOnExec(fd)
 		f := os.NewFile(uintptr(fd), "namespace from the init")
 		if 4*i+4 > n || !want[binary.NativeEndian.Uint32(buf[4*i:])] {
 			f.Close()

@@ -1,7 +1,6 @@
 package nssock
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,15 +14,17 @@ import (
 // asks for one that was not sent.
 func TestMessage(t *testing.T) {
 	dir := t.TempDir()
-	var ln *net.UnixListener
-	err := Addr(dir, func(addr string) (err error) {
-		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
-		return err
-	})
+	ln, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer unix.Close(ln)
+	if err := Addr(dir, func(addr string) error { return unix.Bind(ln, &unix.SockaddrUnix{Name: addr}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(ln, 4); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(filepath.Join(dir, Name)); err != nil {
 		t.Fatalf("the socket is not in the directory: %v", err)
 	}
@@ -39,24 +40,21 @@ func TestMessage(t *testing.T) {
 	msg := NewMessage(nss)
 	go func() {
 		for {
-			conn, err := ln.AcceptUnix()
+			conn, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
 			if err != nil {
 				return
 			}
 			_ = msg.Send(conn)
-			conn.Close()
+			unix.Close(conn)
 		}
 	}()
 	ask := func(want map[uint32]bool) ([]namespaces.File, error) {
-		var conn net.Conn
-		if err := Addr(dir, func(addr string) (err error) {
-			conn, err = net.Dial("unix", addr)
-			return err
-		}); err != nil {
+		conn, err := Dial(dir)
+		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
-		return Receive(conn.(*net.UnixConn), want)
+		defer unix.Close(conn)
+		return Receive(conn, want)
 	}
 
 	got, err := ask(map[uint32]bool{unix.CLONE_NEWUTS: true})
