@@ -23,6 +23,8 @@ package kernel
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -53,12 +55,29 @@ func checkRelease(release string) error {
 // older reports whether release (uname -r: "6.1.0-28-amd64") is older than
 // floor ("5.14"), comparing major.minor; an unparsable release is not.
 func older(release, floor string) bool {
-	var major, minor, fmajor, fminor int
-	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err != nil {
+	major, minor, ok := majorMinor(release)
+	if !ok {
 		return false
 	}
-	if _, err := fmt.Sscanf(floor, "%d.%d", &fmajor, &fminor); err != nil {
-		panic("kernel.Floor " + floor + ": " + err.Error())
+	fmajor, fminor, ok := majorMinor(floor)
+	if !ok {
+		panic("kernel.Floor " + floor + " is not major.minor")
 	}
 	return major < fmajor || major == fmajor && minor < fminor
+}
+
+// majorMinor parses the "major.minor" a release starts with (fmt's scanner
+// would be the first use of its machinery in most runs of runc).
+func majorMinor(release string) (major, minor int, ok bool) {
+	maj, rest, found := strings.Cut(release, ".")
+	if !found {
+		return 0, 0, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	major, err1 := strconv.Atoi(maj)
+	minor, err2 := strconv.Atoi(rest[:end])
+	return major, minor, err1 == nil && err2 == nil
 }

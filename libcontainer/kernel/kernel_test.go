@@ -23,6 +23,11 @@ func TestOlder(t *testing.T) {
 		{"3.10.0-1160.el7.x86_64", true},
 		{"garbage", false},
 		{"", false},
+		{"6", false},
+		{"6.x", false},
+		{"4.x", false},
+		{"10.0", false},
+		{"5.9-rc1", true},
 	} {
 		if got := older(tc.release, Floor); got != tc.want {
 			t.Errorf("older(%q, %s) = %v, want %v", tc.release, Floor, got, tc.want)
