@@ -48,10 +48,12 @@ func (s *setup) mountInfo(keep func(line []byte) bool) ([]*mountinfo.Info, error
 const maxMountinfoLine = 4 << 20
 
 // filterLines returns the lines of r that keep accepts, each with its
-// newline.
+// newline. It reads 16 KiB at a time (the buffer grows for a longer
+// line): the init is a fresh process, in which each page of a larger
+// buffer would be one more fault.
 func filterLines(r io.Reader, keep func(line []byte) bool) ([]byte, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxMountinfoLine)
+	sc.Buffer(make([]byte, 0, 16<<10), maxMountinfoLine)
 	var out []byte
 	for sc.Scan() {
 		if line := sc.Bytes(); keep(line) {
