@@ -22,10 +22,10 @@ import (
 //
 // The cgroup: with the cgroupfs driver and a privileged runtime it is made
 // while runc seals its binary (and, without cgroup v2, starts runc init)
-// and runc init is born in it (cgroupmgr.Manager.OpenJoin). Otherwise it is made while the init
-// starts, with a first move (of stage 0, Manager.Apply) that pays the v1
-// attach's RCU grace period early, so that moving the init itself is
-// quick.
+// and runc init is born in it (cgroupmgr.Manager.OpenJoin). Otherwise it
+// is made while the init starts, with a first move (of stage 0,
+// Manager.Apply) that pays the v1 attach's RCU grace period early, so
+// that moving the init itself is quick.
 type createHandler struct {
 	c    *Container
 	o    *CreateOptions

@@ -212,13 +212,13 @@ func (sp *spawn) run() (pid int, err error) {
 	}
 	procs.watch.expect("the pid of the container's init")
 
-	// Started in the cgroup's v2 directory, if any: the v1 tasks files,
+	// Cloned into the cgroup's v2 directory, if any: the v1 tasks files,
 	// which may have been made meanwhile, go with the bootstrap.
-	started := join.SysProcAttr() != nil
+	cloned := join.SysProcAttr() != nil
 	if join, err = sp.h.bornIn(true); err != nil {
 		return 0, err
 	}
-	if !started && join.SysProcAttr() != nil {
+	if !cloned && join.SysProcAttr() != nil {
 		return 0, errors.New("runc init started outside the cgroup v2 directory it is to be born in")
 	}
 	sp.boot.CgroupTasks = join.Tasks()
