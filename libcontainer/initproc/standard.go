@@ -172,12 +172,14 @@ func loopbackUp() error {
 }
 
 // writeSysctls writes linux.sysctl through a private procfs handle, never
-// through the container's /proc (docs/security.md rule 4).
+// through the container's /proc (docs/security.md rule 4): one full
+// procfs for them all (the shared handle is subset=pid, without sys/, and
+// pathrs-lite would mount a temporary full one for each sysctl).
 func writeSysctls(sysctls map[string]string) error {
 	if len(sysctls) == 0 {
 		return nil
 	}
-	proc, err := procfs.OpenProcRoot()
+	proc, err := procfs.OpenUnsafeProcRoot()
 	if err != nil {
 		return fmt.Errorf("open procfs: %w", err)
 	}

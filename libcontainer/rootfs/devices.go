@@ -113,9 +113,14 @@ func (s *setup) setupDev() error {
 	if err := unix.Symlinkat("pts/ptmx", dfd, "ptmx"); err != nil {
 		return fmt.Errorf("symlink /dev/ptmx: %w", err)
 	}
+	// /dev/core only where the kernel has /proc/kcore (CONFIG_PROC_KCORE).
+	// Asked of /proc as runc asks it: the answer makes a symlink and
+	// decides nothing else. (The private procfs handle, subset=pid, has
+	// no kcore: asking it would mount a temporary full procfs, whose
+	// unmount waits for an RCU grace period.)
 	links := devSymlinks
-	if kcore, err := s.proc.OpenRoot("kcore"); err == nil {
-		kcore.Close()
+	var st unix.Stat_t
+	if unix.Stat("/proc/kcore", &st) == nil {
 		links = append(links, [2]string{"core", "/proc/kcore"})
 	}
 	for _, l := range links {
