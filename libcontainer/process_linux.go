@@ -221,8 +221,17 @@ func (sp *spawn) run() (pid int, err error) {
 	if !cloned && join.SysProcAttr() != nil {
 		return 0, errors.New("runc init started outside the cgroup v2 directory it is to be born in")
 	}
-	sp.boot.CgroupTasks = join.Tasks()
-	if err = sp.boot.Send(parent); err != nil {
+	var tasks []int
+	for _, f := range join.Tasks() {
+		tasks = append(tasks, int(f.Fd()))
+	}
+	sp.boot.CgroupTasks = len(tasks)
+	msg, err := sp.boot.Encode()
+	if err != nil {
+		return 0, err
+	}
+	sock := protocol.NewSock(parent)
+	if err = sock.Send(msg, tasks...); err != nil {
 		return 0, fmt.Errorf("send bootstrap: %w", err)
 	}
 	testfault.At("spawn:started")
@@ -230,7 +239,7 @@ func (sp *spawn) run() (pid int, err error) {
 		return 0, err
 	}
 	return protocol.Drive(protocol.Init{
-		Sock:    protocol.NewSock(parent),
+		Sock:    sock,
 		Stage0:  s0.pid,
 		Config:  sp.config,
 		Root:    sp.initRoot,

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -53,14 +52,14 @@ type Bootstrap struct {
 	// exist goes to the C stage).
 	TimeOffsets string
 	Rootless    bool // the runtime is unprivileged (affects the user namespace dance)
-	// CgroupTasks are cgroup v1 "tasks" files (opened by the runtime,
-	// sent with the message: Send) into which stage 0 writes "0" first of
-	// all: it moves itself, and the container's process it forks is born
-	// there. A thread moving itself skips the kernel's global threadgroup
-	// lock, whose write side waits for an RCU grace period. They go with
-	// the message, not at the start of runc init, so that it may start
-	// while the cgroup is made.
-	CgroupTasks []*os.File
+	// CgroupTasks is how many cgroup v1 "tasks" files (opened by the
+	// runtime) go with the message (SCM_RIGHTS). Stage 0 writes "0" into
+	// each first of all: it moves itself, and the container's process it
+	// forks is born there. A thread moving itself skips the kernel's
+	// global threadgroup lock, whose write side waits for an RCU grace
+	// period. They go with the message, not at the start of runc init, so
+	// that it may start while the cgroup is made.
+	CgroupTasks int
 }
 
 // Encode validates b and returns the wire form.
@@ -101,11 +100,11 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	if b.Rootless {
 		attr(attrRootless, []byte{1})
 	}
-	if len(b.CgroupTasks) > maxCgroupTasks {
-		return nil, errors.New("bootstrap: too many cgroup tasks files")
+	if b.CgroupTasks < 0 || b.CgroupTasks > maxCgroupTasks {
+		return nil, fmt.Errorf("bootstrap: bad number of cgroup tasks files %d", b.CgroupTasks)
 	}
-	if len(b.CgroupTasks) > 0 {
-		attr(attrCgroupTasks, binary.NativeEndian.AppendUint32(nil, uint32(len(b.CgroupTasks))))
+	if b.CgroupTasks > 0 {
+		attr(attrCgroupTasks, binary.NativeEndian.AppendUint32(nil, uint32(b.CgroupTasks)))
 	}
 	if len(body) > MaxBootstrap {
 		return nil, fmt.Errorf("bootstrap: message too long (%d bytes)", len(body))
@@ -113,39 +112,4 @@ func (b *Bootstrap) Encode() ([]byte, error) {
 	msg := binary.NativeEndian.AppendUint32(nil, bootstrapMagic)
 	msg = binary.NativeEndian.AppendUint32(msg, uint32(len(body)))
 	return append(msg, body...), nil
-}
-
-// Send encodes b and writes it to sock, the runtime's end of the init
-// socket, with the cgroup tasks files (SCM_RIGHTS, on the first byte).
-func (b *Bootstrap) Send(sock *os.File) error {
-	msg, err := b.Encode()
-	if err != nil {
-		return err
-	}
-	fds := make([]int, len(b.CgroupTasks))
-	for i, f := range b.CgroupTasks {
-		fds[i] = int(f.Fd())
-	}
-	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
-	}
-	rc, err := sock.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var n int
-	var serr error
-	if err := rc.Write(func(fd uintptr) bool {
-		n, serr = unix.SendmsgN(int(fd), msg, oob, nil, 0)
-		return serr != unix.EAGAIN
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return serr
-	}
-	// The rest, should the socket have taken part of it.
-	_, err = sock.Write(msg[n:])
-	return err
 }

@@ -49,12 +49,7 @@ func TestEncodeRejects(t *testing.T) {
 }
 
 func TestEncodeCgroupTasks(t *testing.T) {
-	f, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := &Bootstrap{CloneFlags: unix.CLONE_NEWNS, CgroupTasks: []*os.File{f, f, f}}
+	b := &Bootstrap{CloneFlags: unix.CLONE_NEWNS, CgroupTasks: 3}
 	msg, err := b.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +64,10 @@ func TestEncodeCgroupTasks(t *testing.T) {
 	if _, err := decodeBootstrap(msg, 2); err == nil {
 		t.Fatal("3 files named, 2 sent: accepted")
 	}
-	if _, err := (&Bootstrap{CgroupTasks: make([]*os.File, maxCgroupTasks+1)}).Encode(); err == nil {
-		t.Error("too many: no error")
+	for _, n := range []int{-1, maxCgroupTasks + 1} {
+		if _, err := (&Bootstrap{CgroupTasks: n}).Encode(); err == nil {
+			t.Errorf("%d cgroup tasks files: no error", n)
+		}
 	}
 }
 
@@ -87,7 +84,7 @@ func TestCStageCgroupTasks(t *testing.T) {
 	}
 	defer r.Close()
 	named := func(n int) []byte {
-		b := &Bootstrap{CloneFlags: unix.CLONE_NEWUTS, CgroupTasks: make([]*os.File, n)}
+		b := &Bootstrap{CloneFlags: unix.CLONE_NEWUTS, CgroupTasks: n}
 		msg, err := b.Encode()
 		if err != nil {
 			t.Fatal(err)

@@ -177,25 +177,38 @@ func (s Sock) WriteJSON(t Type, v any) error {
 func (s Sock) WriteFd(t Type, fd int) error {
 	var hdr [8]byte
 	binary.NativeEndian.PutUint32(hdr[:], uint32(t))
+	if err := s.Send(hdr[:], fd); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+// Send writes b with fds (SCM_RIGHTS, on its first byte), through the
+// poller: it waits for room in a non-blocking socket, as long as the
+// file's deadline lets it.
+func (s Sock) Send(b []byte, fds ...int) error {
 	rc, err := s.f.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("send %s: %w", t, err)
+		return err
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
 	}
 	var n int
 	werr := rc.Write(func(sfd uintptr) bool {
-		n, err = unix.SendmsgN(int(sfd), hdr[:], unix.UnixRights(fd), nil, unix.MSG_NOSIGNAL)
-		return !errors.Is(err, unix.EAGAIN) // wait for room (a non-blocking socket)
+		n, err = unix.SendmsgN(int(sfd), b, oob, nil, unix.MSG_NOSIGNAL)
+		return !errors.Is(err, unix.EAGAIN)
 	})
 	if werr == nil {
 		werr = err
 	}
-	if werr == nil && n != len(hdr) {
-		werr = fmt.Errorf("short write (%d bytes)", n)
-	}
 	if werr != nil {
-		return fmt.Errorf("send %s: %w", t, werr)
+		return werr
 	}
-	return nil
+	// The rest, should the socket have taken part of it.
+	_, err = s.f.Write(b[n:])
+	return err
 }
 
 // Read reads one frame, and the fd sent with it if any. A peer that closed
