@@ -236,15 +236,7 @@ func (d *decoder) mapping(v reflect.Value, depth int) error {
 
 // members reads an object, calling member with each name, the value next.
 func (d *decoder) members(member func(name string) error) error {
-	if d.peek() != '{' {
-		return errUnsupported
-	}
-	d.pos++
-	if d.peek() == '}' {
-		d.pos++
-		return nil
-	}
-	for {
+	return d.sequence('{', '}', func() error {
 		if d.peek() != '"' {
 			return errUnsupported
 		}
@@ -256,19 +248,8 @@ func (d *decoder) members(member func(name string) error) error {
 			return errUnsupported
 		}
 		d.pos++
-		if err := member(name); err != nil {
-			return err
-		}
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return nil
-		default:
-			return errUnsupported
-		}
-	}
+		return member(name)
+	})
 }
 
 // array decodes a JSON array into the slice v as encoding/json does: into
@@ -302,22 +283,28 @@ func (d *decoder) array(v reflect.Value, depth int) error {
 
 // elements reads an array, calling element for each value.
 func (d *decoder) elements(element func() error) error {
-	if d.peek() != '[' {
+	return d.sequence('[', ']', element)
+}
+
+// sequence reads open, the items (item reads each) separated by commas,
+// then end: an object's members or an array's elements.
+func (d *decoder) sequence(open, end byte, item func() error) error {
+	if d.peek() != open {
 		return errUnsupported
 	}
 	d.pos++
-	if d.peek() == ']' {
+	if d.peek() == end {
 		d.pos++
 		return nil
 	}
 	for {
-		if err := element(); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		switch d.peek() {
 		case ',':
 			d.pos++
-		case ']':
+		case end:
 			d.pos++
 			return nil
 		default:
