@@ -65,18 +65,23 @@ func (p *stage0) wait() error {
 // v1, it dies only once thawed (a failed create's cleanup thaws the
 // container's cgroup), and is then reaped in the background.
 func (p *stage0) reap() {
-	if fd, err := unix.PidfdOpen(p.pid, 0); err == nil {
-		defer unix.Close(fd)
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for deadline := time.Now().Add(time.Second); ; {
-			n, err := unix.Poll(fds, max(0, int(time.Until(deadline).Milliseconds())))
-			if n > 0 {
-				break
-			}
-			if err != unix.EINTR || !time.Now().Before(deadline) {
-				go func() { _ = p.wait() }()
-				return
-			}
+	fd, err := unix.PidfdOpen(p.pid, 0)
+	if err != nil {
+		// Nothing to wait on with a deadline (out of fds): a blocking
+		// wait would never end for a stage 0 that stays frozen.
+		go func() { _ = p.wait() }()
+		return
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for deadline := time.Now().Add(time.Second); ; {
+		n, err := unix.Poll(fds, max(0, int(time.Until(deadline).Milliseconds())))
+		if n > 0 {
+			break
+		}
+		if err != unix.EINTR || !time.Now().Before(deadline) {
+			go func() { _ = p.wait() }()
+			return
 		}
 	}
 	_ = p.wait()

@@ -3,6 +3,7 @@ package cri
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +45,9 @@ func reclaim() error {
 	}
 	pidStr, oldWork, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
 	pid, err := strconv.Atoi(pidStr)
-	if !ok || err != nil || !strings.HasPrefix(oldWork, "/var/tmp/runc-cri-") {
+	// A work directory of these tests, as os.MkdirTemp names it: nothing
+	// else is removed.
+	if !ok || err != nil || filepath.Dir(oldWork) != "/var/tmp" || !strings.HasPrefix(filepath.Base(oldWork), "runc-cri-") {
 		return fmt.Errorf("%s is not a claim: %q", claimFile, b)
 	}
 	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "cri.test" {
