@@ -82,8 +82,12 @@ func (l *linuxInit) serveNamespaces() (stop func()) {
 			}); err != nil {
 				return // closed
 			}
-			if aerr != nil {
-				continue
+			switch {
+			case aerr == unix.ECONNABORTED || aerr == unix.EINTR:
+				continue // that client gave up
+			case aerr != nil:
+				logrus.Debugf("init: namespace socket: %v", aerr)
+				return // as after a close: no retrying an error in a loop
 			}
 			if err := msg.Send(conn); err != nil {
 				logrus.Debugf("init: namespace socket: %v", err)
