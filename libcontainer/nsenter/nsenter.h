@@ -22,8 +22,7 @@
 #define SYNC_TIMEOFFSETS_PLS 6
 #define SYNC_TIMEOFFSETS_ACK 7
 
-/* segments.c: the binary's read-only segments in the page tables. */
-void prefault_binary(void);
+/* segments.c: the binary's read-only segments out of the page tables. */
 int drop_binary_pages(void); /* returns 1 (cgo wants a result) */
 
 #define NS_MAX 8

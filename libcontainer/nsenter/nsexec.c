@@ -496,7 +496,6 @@ void nsexec(void)
 	env = getenv("_RUNC_INITPIPE");
 	if (!env || !*env) {
 		/* not runc init's stage 0: the Go runtime starts next */
-		prefault_binary();
 		return;
 	}
 	errno = 0;
@@ -559,8 +558,6 @@ void nsexec(void)
 			bail("setsid");
 		debug("nsexec-1", "<= nsexec container setup");
 		debug("nsexec-1", "booting up go runtime ...");
-		/* a fork does not copy file-backed page tables */
-		prefault_binary();
 		return; /* stage 1: on to the Go runtime */
 	}
 
