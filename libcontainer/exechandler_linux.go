@@ -21,8 +21,7 @@ import (
 // moved (Target.Join) while it joins the namespaces and forks, which pays
 // the v1 attach's RCU grace period (some 8ms), and the process itself
 // (quick then) once it is known.
-// It cannot run anything of its own before: it waits for SyncRun, which
-// comes after SyncCgroupDone.
+// It cannot run anything of its own before: it waits for SyncCgroupDone.
 type execHandler struct {
 	c       *Container
 	io      *Process

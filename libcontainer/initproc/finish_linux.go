@@ -76,8 +76,11 @@ func (l *linuxInit) finish() error {
 	if err := l.sock.Write(protocol.SyncReady, nil); err != nil {
 		return err
 	}
-	if _, err := l.expect(protocol.SyncRun); err != nil {
-		return err
+	// An exec goes on: the parent has nothing left to do first.
+	if l.cfg.Mode != protocol.ModeSetns {
+		if _, err := l.expect(protocol.SyncRun); err != nil {
+			return err
+		}
 	}
 	logrus.Debug("init: run")
 	// In the cgroup with its limits set, before seccomp and the

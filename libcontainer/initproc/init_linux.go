@@ -75,7 +75,7 @@ func (l *linuxInit) run() error {
 		return errors.New("init config has no process")
 	}
 	logrus.Debugf("init: %s config received", cfg.Mode)
-	l.cfg, l.inCgroup = &cfg, cfg.Mode != protocol.ModeStandard
+	l.cfg = &cfg
 	if cfg.Mode == protocol.ModeStandard {
 		return l.standardInit()
 	}
@@ -85,8 +85,8 @@ func (l *linuxInit) run() error {
 type linuxInit struct {
 	sock protocol.Sock
 	cfg  *protocol.InitConfig
-	// inCgroup is set once the parent has moved us into our cgroup (or
-	// there is no such step).
+	// inCgroup is set once the parent has put us into our cgroup
+	// (SyncCgroupDone).
 	inCgroup bool
 	// created is set once the parent no longer waits for our errors: the
 	// container is created (runc create), or nothing but the execve is

@@ -160,8 +160,11 @@ func (d *driver) step(t Type, payload []byte, file *os.File) (done bool, err err
 	case SyncReady:
 		err = d.h.Ready(d.pid)
 		d.ready = true
-		reply = SyncRun
 		d.Watch.Expect("runc init to finish (exec the process, or wait for runc start)")
+		if err == nil && d.Config.Mode == ModeSetns {
+			return false, nil // the init does not wait for SyncRun
+		}
+		reply = SyncRun
 	default:
 		err = fmt.Errorf("unexpected %s from runc init", t)
 	}

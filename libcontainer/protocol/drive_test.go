@@ -313,3 +313,55 @@ func TestDriveReadyThenGone(t *testing.T) {
 		t.Fatalf("Drive = %d, %v (init: %v)", pid, err, serr)
 	}
 }
+
+// TestDriveExecNoRun: an exec's init goes on to its execve after
+// SyncReady (the execve closes its end): it is sent no SyncRun, and a
+// failed Ready aborts it.
+func TestDriveExecNoRun(t *testing.T) {
+	for _, fail := range []string{"", "ready 43"} {
+		t.Run("fail="+fail, func(t *testing.T) {
+			h := &testHandler{fail: fail}
+			pid, err, serr := fakeInit(t, ModeSetns, h, func(s Sock) error {
+				if err := s.Write(SyncChildPid, childPid(43)); err != nil {
+					return err
+				}
+				if _, _, err := expectFrame(s, SyncConfig); err != nil {
+					return err
+				}
+				if _, _, err := expectFrame(s, SyncCgroupDone); err != nil {
+					return err
+				}
+				if err := s.Write(SyncReady, nil); err != nil {
+					return err
+				}
+				// The execve: nothing more from this side.
+				if err := unix.Shutdown(int(s.File().Fd()), unix.SHUT_WR); err != nil {
+					return err
+				}
+				want := Type(0) // EOF
+				if fail != "" {
+					want = SyncAbort
+				}
+				got, _, _, err := s.Read()
+				switch {
+				case err != nil && want == 0:
+					return nil
+				case err != nil:
+					return fmt.Errorf("after ready: %w, want %s", err, want)
+				case got != want:
+					return fmt.Errorf("after ready: got %s, want %s", got, want)
+				}
+				return nil
+			})
+			if serr != nil {
+				t.Fatalf("init side: %v", serr)
+			}
+			if fail == "" && (err != nil || pid != 43) {
+				t.Fatalf("Drive = %d, %v", pid, err)
+			}
+			if fail != "" && (err == nil || err.Error() != "ready 43 failed") {
+				t.Fatalf("Drive: %v, want %q", err, "ready 43 failed")
+			}
+		})
+	}
+}

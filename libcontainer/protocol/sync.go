@@ -27,9 +27,10 @@
 //	                    the root directory of the container's init
 //	parent -> init      SyncCgroupDone {json paths}   once the init is in its
 //	                    cgroup; meanwhile the init gets on with its work and
-//	                    waits for this only before a cgroup mount, hooks, or
-//	                    unsharing its cgroup namespace (moving a process into
-//	                    a v1 cgroup costs an RCU grace period: overlap it)
+//	                    waits for this only before a cgroup mount, hooks,
+//	                    unsharing its cgroup namespace, or SyncReady (moving
+//	                    a process into a v1 cgroup costs an RCU grace
+//	                    period: overlap it)
 //	init -> parent      SyncMountRequest {u32 i}   for each index of
 //	parent -> init      SyncMountFd + fd           InitConfig.BindSources, when
 //	                    the init reaches mounts[i] (before or after
@@ -44,7 +45,10 @@
 //	init -> parent      SyncSeccompFd + fd     only with a seccomp notify listener,
 //	parent -> init      SyncSeccompDone        after the fd went to the listener
 //	init -> parent      SyncReady              namespaces, rootfs, console done
-//	parent -> init      SyncRun                after the state is saved
+//	parent -> init      SyncRun                after the state is saved; not
+//	                    for an exec, whose init goes on to its execve (as
+//	                    runc's does: nothing is left for the parent to do
+//	                    first, the cgroup being done)
 //	init closes its end (close-on-exec, or before it waits on the exec fifo):
 //	the parent reads EOF and the creation is complete.
 //
