@@ -103,6 +103,18 @@ func childPid(pid int) []byte {
 	return binary.NativeEndian.AppendUint32(nil, uint32(pid))
 }
 
+// toCgroupDone plays the init from its pid to SyncCgroupDone.
+func toCgroupDone(s Sock, pid int) error {
+	if err := s.Write(SyncChildPid, childPid(pid)); err != nil {
+		return err
+	}
+	if _, _, err := expectFrame(s, SyncConfig); err != nil {
+		return err
+	}
+	_, _, err := expectFrame(s, SyncCgroupDone)
+	return err
+}
+
 // TestDriveSequence runs every step of a new container's sequence and
 // checks what the handler was asked and what the init got: with the init
 // waiting for the hooks, and going on while the runtime works.
@@ -189,16 +201,7 @@ func driveSequence(t *testing.T, wait bool) {
 // TestDriveErrors: how the errors of either side end Drive, and what the
 // init is told.
 func TestDriveErrors(t *testing.T) {
-	toPid := func(s Sock) error {
-		if err := s.Write(SyncChildPid, childPid(42)); err != nil {
-			return err
-		}
-		if _, _, err := expectFrame(s, SyncConfig); err != nil {
-			return err
-		}
-		_, _, err := expectFrame(s, SyncCgroupDone)
-		return err
-	}
+	toPid := func(s Sock) error { return toCgroupDone(s, 42) }
 	// askAborted sends t and expects SyncAbort back.
 	askAborted := func(t Type, payload []byte) func(s Sock) error {
 		return func(s Sock) error {
@@ -292,13 +295,7 @@ func TestDriveErrors(t *testing.T) {
 func TestDriveReadyThenGone(t *testing.T) {
 	h := &testHandler{readyWait: make(chan struct{})}
 	pid, err, serr := fakeInit(t, ModeStandard, h, func(s Sock) error {
-		if err := s.Write(SyncChildPid, childPid(42)); err != nil {
-			return err
-		}
-		if _, _, err := expectFrame(s, SyncConfig); err != nil {
-			return err
-		}
-		if _, _, err := expectFrame(s, SyncCgroupDone); err != nil {
+		if err := toCgroupDone(s, 42); err != nil {
 			return err
 		}
 		if err := s.Write(SyncReady, nil); err != nil {
@@ -322,13 +319,7 @@ func TestDriveExecNoRun(t *testing.T) {
 		t.Run("fail="+fail, func(t *testing.T) {
 			h := &testHandler{fail: fail}
 			pid, err, serr := fakeInit(t, ModeSetns, h, func(s Sock) error {
-				if err := s.Write(SyncChildPid, childPid(43)); err != nil {
-					return err
-				}
-				if _, _, err := expectFrame(s, SyncConfig); err != nil {
-					return err
-				}
-				if _, _, err := expectFrame(s, SyncCgroupDone); err != nil {
+				if err := toCgroupDone(s, 43); err != nil {
 					return err
 				}
 				if err := s.Write(SyncReady, nil); err != nil {
