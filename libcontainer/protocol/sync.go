@@ -207,7 +207,7 @@ func (s Sock) Send(b []byte, fds ...int) error {
 	if werr == nil {
 		werr = err
 	}
-	if werr != nil {
+	if werr != nil || n == len(b) {
 		return werr
 	}
 	// The rest, should the socket have taken part of it.
