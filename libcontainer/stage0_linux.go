@@ -65,24 +65,29 @@ func (p *stage0) wait() error {
 // v1, it dies only once thawed (a failed create's cleanup thaws the
 // container's cgroup), and is then reaped in the background.
 func (p *stage0) reap() {
+	if p.exitsWithin(time.Second) {
+		_ = p.wait()
+		return
+	}
+	go func() { _ = p.wait() }()
+}
+
+// exitsWithin reports whether stage 0 exits within d. Without a pidfd
+// (out of fds) there is nothing to wait on with a deadline: no.
+func (p *stage0) exitsWithin(d time.Duration) bool {
 	fd, err := unix.PidfdOpen(p.pid, 0)
 	if err != nil {
-		// Nothing to wait on with a deadline (out of fds): a blocking
-		// wait would never end for a stage 0 that stays frozen.
-		go func() { _ = p.wait() }()
-		return
+		return false
 	}
 	defer unix.Close(fd)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for deadline := time.Now().Add(time.Second); ; {
+	for deadline := time.Now().Add(d); ; {
 		n, err := unix.Poll(fds, max(0, int(time.Until(deadline).Milliseconds())))
 		if n > 0 {
-			break
+			return true
 		}
 		if err != unix.EINTR || !time.Now().Before(deadline) {
-			go func() { _ = p.wait() }()
-			return
+			return false
 		}
 	}
-	_ = p.wait()
 }
