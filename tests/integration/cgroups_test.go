@@ -964,12 +964,13 @@ func TestCgroupV1OnlyHost(t *testing.T) {
 	script := `umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"`
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
 		b.bin(), "--root", b.Root, "run", "--bundle", b.Dir, b.ID)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("run: %v: %s", err, out)
+	r := harness.RunCmd(t, cmd, harness.RunTimeout)
+	if r.Code != 0 {
+		t.Fatalf("run: %v", r)
 	}
+	out := r.Stdout
 	v1 := 0
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 || parts[1] == "" {
 			continue // the v2 line
