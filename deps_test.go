@@ -12,9 +12,11 @@ import (
 // pays for and that it has no use for: cilium/ebpf came with the
 // library's device-rule package and brought the ELF and DWARF readers,
 // zstd, and go/format and encoding/xml (libcontainer/cgroupmgr/devices
-// replaces it).
+// replaces it). crypto/*: a dozen package initialisers (the FIPS module's)
+// for one digest, the seccomp cache's file names, which need none (see
+// libcontainer/seccomp/cache_linux.go).
 var heavyDeps = []string{
-	"github.com/cilium/ebpf", "debug/elf", "debug/dwarf", "internal/zstd", "go/format", "encoding/xml",
+	"github.com/cilium/ebpf", "debug/elf", "debug/dwarf", "internal/zstd", "go/format", "encoding/xml", "crypto",
 }
 
 // libseccomp is only in the embedded compiler (cmd/runc-seccomp): runc

@@ -4,10 +4,10 @@ package seccomp
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"os"
 	"slices"
 
@@ -21,16 +21,21 @@ import (
 
 // The programs Compile made, kept in the seccomp/ directory of runc's
 // cache on /run (package runcache: root-only, emptied at boot), one file
-// per profile, named after the digest of all that the program depends on:
-// the profile, the compiler (compilerID: libseccomp's version and API
-// level, or the digest of runc's embedded compiler, which links
-// libseccomp), the kernel's release (should /run outlive a boot), the
-// native architecture, and cacheFormat.
+// per profile. An entry's key is all that its program depends on: the
+// profile, the compiler (compilerID: libseccomp's version and API level,
+// or the digest of runc's embedded compiler, which links libseccomp), the
+// kernel's release (should /run outlive a boot), the native architecture,
+// and cacheFormat. The file is named after the key's FNV-1a digest and
+// holds the key itself: an entry is taken only if its key is the one
+// looked for, so two keys of one name (which anyone can make with FNV)
+// only miss. A cryptographic digest would have done without the stored
+// key, at the price of crypto/*'s package initialisers in every runc
+// command (5% of a `runc --version`).
 
 // cacheFormat changes with what buildProgram makes of a profile (the
-// ENOSYS prologue, how rules are added): a program of another format is
-// never taken.
-const cacheFormat = 1
+// ENOSYS prologue, how rules are added) or with what an entry holds: a
+// program of another format is never taken.
+const cacheFormat = 2
 
 // cacheRoot holds the cache's directory, seccomp/ (a variable for
 // tests).
@@ -40,39 +45,52 @@ var cacheRoot = runcache.Dir
 // files, the oldest go.
 const maxCacheEntries = 64
 
-// maxEntrySize bounds what is read: a program of bpf.MaxInsns, in base64,
-// and its warnings.
-const maxEntrySize = 256 << 10
+// maxEntrySize bounds what is read and written: a program of
+// bpf.MaxInsns, in base64, its warnings, and the key (a container
+// engine's default profile is 20 kB of it).
+const maxEntrySize = 1 << 20
+
+// cacheKey is what a program depends on, and the name of its entry.
+type cacheKey struct {
+	key  string // JSON
+	name string // the key's FNV-1a digest, in hex
+}
+
+// cacheEntry is a cache file's content.
+type cacheEntry struct {
+	Key string `json:"key"`
+	Compiled
+}
 
 // openCache returns the cache key of c's program and the cache directory,
 // or a nil directory when there is no cache to use (not root, or /run not
 // writable): the program is then compiled every time.
-func openCache(c *specs.LinuxSeccomp) (string, *os.File) {
+func openCache(c *specs.LinuxSeccomp) (cacheKey, *os.File) {
 	if os.Geteuid() != 0 {
-		return "", nil
+		return cacheKey{}, nil
 	}
-	key, err := cacheKey(c)
+	key, err := newCacheKey(c)
 	if err != nil {
 		logrus.Debugf("seccomp: no program cache: %v", err)
-		return "", nil
+		return cacheKey{}, nil
 	}
 	dir, err := runcache.OpenSub(cacheRoot, "seccomp")
 	if err != nil {
 		logrus.Debugf("seccomp: no program cache: %v", err)
-		return "", nil
+		return cacheKey{}, nil
 	}
 	return key, dir
 }
 
-// cacheKey is the digest of what c's program depends on.
-func cacheKey(c *specs.LinuxSeccomp) (string, error) {
+// newCacheKey is the key of c's program.
+func newCacheKey(c *specs.LinuxSeccomp) (cacheKey, error) {
 	native, err := nativeArch()
 	if err != nil {
-		return "", err
+		return cacheKey{}, err
 	}
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err != nil {
-		return "", err
+		return cacheKey{}, err
 	}
 	b, err := json.Marshal(struct {
 		Format   int                 `json:"format"`
@@ -82,47 +100,55 @@ func cacheKey(c *specs.LinuxSeccomp) (string, error) {
 		Profile  *specs.LinuxSeccomp `json:"profile"`
 	}{cacheFormat, compilerID(), unix.ByteSliceToString(uts.Release[:]), native, c})
 	if err != nil {
-		return "", err
+		return cacheKey{}, err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	h := fnv.New128a()
+	h.Write(b)
+	return cacheKey{key: string(b), name: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // cachedProgram returns the cache's entry for key, if dir holds a sound
 // one.
-func cachedProgram(dir *os.File, key string) (*Compiled, bool) {
+func cachedProgram(dir *os.File, key cacheKey) (*Compiled, bool) {
 	if dir == nil {
 		return nil, false
 	}
-	raw, err := runcache.ReadFile(dir, key, maxEntrySize)
+	raw, err := runcache.ReadFile(dir, key.name, maxEntrySize)
 	if err != nil {
 		if !errors.Is(err, unix.ENOENT) {
-			logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+			logrus.Debugf("seccomp: cached program %s not taken: %v", key.name, err)
 		}
 		return nil, false
 	}
-	var e Compiled
+	var e cacheEntry
 	if err := json.Unmarshal(raw, &e); err != nil {
-		logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+		logrus.Debugf("seccomp: cached program %s not taken: %v", key.name, err)
+		return nil, false
+	}
+	if e.Key != key.key {
+		logrus.Debugf("seccomp: cached program %s not taken: another key", key.name)
 		return nil, false
 	}
 	if _, err := (&bpf.Filter{Program: e.Program}).Insns(); err != nil {
-		logrus.Debugf("seccomp: cached program %s not taken: %v", key, err)
+		logrus.Debugf("seccomp: cached program %s not taken: %v", key.name, err)
 		return nil, false
 	}
-	logrus.Debugf("seccomp: program from the cache (%s)", key)
-	return &e, true
+	logrus.Debugf("seccomp: program from the cache (%s)", key.name)
+	return &e.Compiled, true
 }
 
 // storeProgram keeps e in dir under key (best effort), and trims the
 // cache.
-func storeProgram(dir *os.File, key string, e *Compiled) {
+func storeProgram(dir *os.File, key cacheKey, e *Compiled) {
 	if dir == nil {
 		return
 	}
-	raw, err := json.Marshal(e)
+	raw, err := json.Marshal(cacheEntry{Key: key.key, Compiled: *e})
+	if err == nil && len(raw) > maxEntrySize {
+		err = errors.New("too large")
+	}
 	if err == nil {
-		err = runcache.WriteFile(dir, key, raw, 0o400, nil)
+		err = runcache.WriteFile(dir, key.name, raw, 0o400, nil)
 	}
 	if err != nil {
 		logrus.Debugf("seccomp: program not cached: %v", err)

@@ -69,11 +69,11 @@ func TestCompileCache(t *testing.T) {
 	if !strings.Contains(log, `syscall \"no_such_syscall_xyz\" is unknown`) {
 		t.Errorf("first compile: no warning for the unknown syscall: %q", log)
 	}
-	key, err := cacheKey(c)
+	key, err := newCacheKey(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, key)
+	file := filepath.Join(dir, key.name)
 	var st unix.Stat_t
 	if err := unix.Stat(file, &st); err != nil || st.Mode&0o777 != 0o400 {
 		t.Fatalf("cache file %s: %v, mode %#o", file, err, st.Mode&0o777)
@@ -82,8 +82,8 @@ func TestCompileCache(t *testing.T) {
 	// Taken from the cache: a program planted under the key is what
 	// Compile returns, with the warnings it was stored with.
 	planted := &bpf.Filter{Program: []byte{6, 0, 0, 0, 0, 0, 0xff, 0x7f}} // ret ALLOW
-	plant := func(mode uint32, program []byte) {
-		raw, _ := json.Marshal(Compiled{Program: program, Warnings: []string{"planted warning"}})
+	plant := func(mode uint32, program []byte, k string) {
+		raw, _ := json.Marshal(cacheEntry{Key: k, Compiled: Compiled{Program: program, Warnings: []string{"planted warning"}}})
 		_ = os.Remove(file)
 		if err := os.WriteFile(file, raw, os.FileMode(mode)); err != nil {
 			t.Fatal(err)
@@ -92,24 +92,32 @@ func TestCompileCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plant(0o400, planted.Program)
+	plant(0o400, planted.Program, key.key)
 	got, log := compile()
 	if !bytes.Equal(got.Program, planted.Program) || !strings.Contains(log, "planted warning") {
 		t.Fatalf("the cache was not used: program of %d bytes, log %q", len(got.Program), log)
 	}
 
-	// Not taken: writable by others, or not a whole program.
+	// Not taken: writable by others, not a whole program, or another
+	// key's (the name is a digest anyone can collide with).
+	other, err := newCacheKey(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, bad := range []struct {
 		what    string
 		mode    uint32
 		program []byte
+		key     string
 	}{
-		{"group-writable", 0o420, planted.Program},
-		{"world-writable", 0o402, planted.Program},
-		{"a partial instruction", 0o400, planted.Program[:5]},
-		{"empty", 0o400, nil},
+		{"group-writable", 0o420, planted.Program, key.key},
+		{"world-writable", 0o402, planted.Program, key.key},
+		{"a partial instruction", 0o400, planted.Program[:5], key.key},
+		{"empty", 0o400, nil, key.key},
+		{"another key's", 0o400, planted.Program, other.key},
+		{"a keyless (format 1)", 0o400, planted.Program, ""},
 	} {
-		plant(bad.mode, bad.program)
+		plant(bad.mode, bad.program, bad.key)
 		got, _ := compile()
 		if !bytes.Equal(got.Program, first.Program) {
 			t.Errorf("%s cache file: taken (program of %d bytes)", bad.what, len(got.Program))
@@ -121,7 +129,7 @@ func TestCompileCache(t *testing.T) {
 
 	// Another profile, another key.
 	c.DefaultAction = specs.ActKillProcess
-	if key2, _ := cacheKey(c); key2 == key {
+	if key2, _ := newCacheKey(c); key2.name == key.name || key2.key == key.key {
 		t.Error("two profiles share a cache key")
 	}
 }
