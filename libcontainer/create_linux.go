@@ -314,7 +314,7 @@ func RootIDs(l *specs.Linux) (int, int) {
 func bootstrapFor(spec *specs.Spec, rootless, cgroupNS bool) nsenter.Bootstrap {
 	b := nsenter.Bootstrap{Rootless: rootless}
 	for _, ns := range spec.Linux.Namespaces {
-		flag := namespaces.Flags[ns.Type]
+		flag := namespaces.Flag(ns.Type)
 		if ns.Path == "" {
 			if flag != unix.CLONE_NEWCGROUP || cgroupNS {
 				b.CloneFlags |= flag
@@ -341,7 +341,7 @@ func timeOffsets(offsets map[string]specs.LinuxTimeOffset) string {
 func namespacePaths(spec *specs.Spec, pid int) map[specs.LinuxNamespaceType]string {
 	paths := make(map[specs.LinuxNamespaceType]string)
 	for _, ns := range spec.Linux.Namespaces {
-		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, namespaces.ProcNames[ns.Type])
+		paths[ns.Type] = fmt.Sprintf("/proc/%d/ns/%s", pid, namespaces.ProcName(ns.Type))
 	}
 	return paths
 }

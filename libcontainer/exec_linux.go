@@ -197,8 +197,8 @@ func (c *Container) openNamespaces() (_ []namespaces.File, err error) {
 		if !ok {
 			continue
 		}
-		flag, ok := namespaces.Flags[ns.Type]
-		if !ok {
+		flag := namespaces.Flag(ns.Type)
+		if flag == 0 {
 			return nil, fmt.Errorf("linux.namespaces: unknown namespace type %q", ns.Type)
 		}
 		f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)

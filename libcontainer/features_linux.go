@@ -13,7 +13,7 @@ import (
 // join.
 func KnownNamespaces() []string {
 	var out []string
-	for t := range namespaces.Flags {
+	for _, t := range namespaces.Types() {
 		out = append(out, string(t))
 	}
 	sort.Strings(out)

@@ -48,7 +48,7 @@ func (c *Container) namespacesFromInit(procErr error) ([]namespaces.File, error)
 	want := map[uint32]bool{}
 	for _, ns := range c.state.Config.Linux.Namespaces {
 		if _, ok := c.state.NamespacePaths[ns.Type]; ok {
-			want[namespaces.Flags[ns.Type]] = true
+			want[namespaces.Flag(ns.Type)] = true
 		}
 	}
 	conn, err := nssock.Dial(c.dir)

@@ -200,7 +200,7 @@ func Restore(root string, o *RestoreOptions) (_ *Container, err error) {
 // restored records the restored init in the state.
 func (c *Container) restored(pid int) error {
 	spec := c.state.Config
-	if !namespaces.Has(spec, specs.TimeNamespace) && otherNamespace(pid, namespaces.ProcNames[specs.TimeNamespace]) {
+	if !namespaces.Has(spec, specs.TimeNamespace) && otherNamespace(pid, namespaces.ProcName(specs.TimeNamespace)) {
 		// CRIU restores into a new time namespace (so the monotonic
 		// clocks go on from the checkpoint): exec must join it too.
 		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})

@@ -52,7 +52,7 @@ func (c *Criu) dumpNamespaces(r *rpc.CriuOpts, spec *specs.Spec) error {
 		if err := unix.Stat(ns.Path, &st); err != nil {
 			return fmt.Errorf("%s: %w", field, &os.PathError{Op: "stat", Path: ns.Path, Err: err})
 		}
-		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", namespaces.ProcNames[ns.Type], st.Ino, key))
+		r.External = append(r.External, fmt.Sprintf("%s[%d]:%s", namespaces.ProcName(ns.Type), st.Ino, key))
 	}
 	return nil
 }
@@ -89,8 +89,8 @@ func (c *Criu) restoreNamespaces(r *rpc.CriuOpts, spec *specs.Spec, extra *[]*os
 		if ns.Type == specs.CgroupNamespace {
 			return fmt.Errorf("%s: criu cannot restore into an existing cgroup namespace", field)
 		}
-		name, ok := namespaces.ProcNames[ns.Type]
-		if !ok {
+		name := namespaces.ProcName(ns.Type)
+		if name == "" {
 			return fmt.Errorf("%s: unknown namespace type", field)
 		}
 		r.JoinNs = append(r.JoinNs, &rpc.JoinNamespace{Ns: name, NsFile: ns.Path})

@@ -314,7 +314,7 @@ func listFds() ([]string, error) {
 // threads).
 func setRlimits(rl []specs.POSIXRlimit, raiseOnly bool) error {
 	for _, r := range rl {
-		res, ok := rlimitTypes[r.Type]
+		res, ok := procattr.Rlimits.Lookup(r.Type)
 		if !ok {
 			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
 		}
@@ -332,15 +332,6 @@ func setRlimits(rl []specs.POSIXRlimit, raiseOnly bool) error {
 		}
 	}
 	return nil
-}
-
-var rlimitTypes = map[string]int{
-	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
-	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
-	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
-	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
-	"RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 // setUser switches to the process's uid, gid and groups, keeping the

@@ -35,7 +35,7 @@ func (l *linuxInit) openOwnNamespaces() error {
 	defer closer()
 	defer dir.Close()
 	for _, ns := range l.cfg.Spec.Linux.Namespaces {
-		name, flag := namespaces.ProcNames[ns.Type], namespaces.Flags[ns.Type]
+		name, flag := namespaces.ProcName(ns.Type), namespaces.Flag(ns.Type)
 		if name == "" || flag == 0 {
 			continue
 		}

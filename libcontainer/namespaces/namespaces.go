@@ -10,24 +10,52 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Flags are the CLONE_NEW* flags of the namespace types.
-var Flags = map[specs.LinuxNamespaceType]uint32{
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+// types are the namespace types with their CLONE_NEW* flags and their
+// names in /proc/<pid>/ns (which CRIU uses too): a table, not maps, so
+// that the package has no initialiser for every runc and runc init start
+// to run.
+var types = [...]struct {
+	t    specs.LinuxNamespaceType
+	flag uint32
+	proc string
+}{
+	{specs.UserNamespace, unix.CLONE_NEWUSER, "user"},
+	{specs.MountNamespace, unix.CLONE_NEWNS, "mnt"},
+	{specs.PIDNamespace, unix.CLONE_NEWPID, "pid"},
+	{specs.NetworkNamespace, unix.CLONE_NEWNET, "net"},
+	{specs.IPCNamespace, unix.CLONE_NEWIPC, "ipc"},
+	{specs.UTSNamespace, unix.CLONE_NEWUTS, "uts"},
+	{specs.CgroupNamespace, unix.CLONE_NEWCGROUP, "cgroup"},
+	{specs.TimeNamespace, unix.CLONE_NEWTIME, "time"},
 }
 
-// ProcNames are the names of the namespaces in /proc/<pid>/ns, which CRIU
-// uses too.
-var ProcNames = map[specs.LinuxNamespaceType]string{
-	specs.NetworkNamespace: "net", specs.PIDNamespace: "pid", specs.MountNamespace: "mnt",
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+// Types are the namespace types runc knows.
+func Types() []specs.LinuxNamespaceType {
+	out := make([]specs.LinuxNamespaceType, len(types))
+	for i, e := range types {
+		out[i] = e.t
+	}
+	return out
+}
+
+// Flag is the CLONE_NEW* flag of t, 0 for an unknown type.
+func Flag(t specs.LinuxNamespaceType) uint32 {
+	for _, e := range types {
+		if e.t == t {
+			return e.flag
+		}
+	}
+	return 0
+}
+
+// ProcName is the name of t in /proc/<pid>/ns, "" for an unknown type.
+func ProcName(t specs.LinuxNamespaceType) string {
+	for _, e := range types {
+		if e.t == t {
+			return e.proc
+		}
+	}
+	return ""
 }
 
 // Has reports whether the container of s is in a namespace of type t of

@@ -16,6 +16,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/table"
 )
 
 // Apply applies linux.personality, process.scheduler, process.ioPriority
@@ -48,15 +50,15 @@ func Apply(p *specs.Process, lx *specs.Linux) error {
 }
 
 // personalityDomains are the execution domains runc supports.
-var personalityDomains = map[specs.LinuxPersonalityDomain]uintptr{
-	specs.PerLinux:   0x0000, // PER_LINUX
-	specs.PerLinux32: 0x0008, // PER_LINUX32
+var personalityDomains = table.Table[specs.LinuxPersonalityDomain, uintptr]{
+	{specs.PerLinux, 0x0000},   // PER_LINUX
+	{specs.PerLinux32, 0x0008}, // PER_LINUX32
 }
 
 // setPersonality sets the execution domain (flags are ignored, as in runc;
 // validation warns about them).
 func setPersonality(p *specs.LinuxPersonality) error {
-	dom, ok := personalityDomains[p.Domain]
+	dom, ok := personalityDomains.Lookup(p.Domain)
 	if !ok {
 		return fmt.Errorf("linux.personality.domain: unknown domain %q", p.Domain)
 	}
@@ -66,29 +68,31 @@ func setPersonality(p *specs.LinuxPersonality) error {
 	return nil
 }
 
-var schedPolicies = map[specs.LinuxSchedulerPolicy]uint32{
-	specs.SchedOther:    0,
-	specs.SchedFIFO:     1,
-	specs.SchedRR:       2,
-	specs.SchedBatch:    3,
-	specs.SchedISO:      4,
-	specs.SchedIdle:     5,
-	specs.SchedDeadline: 6,
+// SchedPolicies are the policies of sched_setattr(2) the spec lists.
+var SchedPolicies = table.Table[specs.LinuxSchedulerPolicy, uint32]{
+	{specs.SchedOther, 0},
+	{specs.SchedFIFO, 1},
+	{specs.SchedRR, 2},
+	{specs.SchedBatch, 3},
+	{specs.SchedISO, 4},
+	{specs.SchedIdle, 5},
+	{specs.SchedDeadline, 6},
 }
 
-var schedFlags = map[specs.LinuxSchedulerFlag]uint64{
-	specs.SchedFlagResetOnFork:  unix.SCHED_FLAG_RESET_ON_FORK,
-	specs.SchedFlagReclaim:      unix.SCHED_FLAG_RECLAIM,
-	specs.SchedFlagDLOverrun:    unix.SCHED_FLAG_DL_OVERRUN,
-	specs.SchedFlagKeepPolicy:   unix.SCHED_FLAG_KEEP_POLICY,
-	specs.SchedFlagKeepParams:   unix.SCHED_FLAG_KEEP_PARAMS,
-	specs.SchedFlagUtilClampMin: unix.SCHED_FLAG_UTIL_CLAMP_MIN,
-	specs.SchedFlagUtilClampMax: unix.SCHED_FLAG_UTIL_CLAMP_MAX,
+// SchedFlags are the sched_setattr(2) flags the spec lists.
+var SchedFlags = table.Table[specs.LinuxSchedulerFlag, uint64]{
+	{specs.SchedFlagResetOnFork, unix.SCHED_FLAG_RESET_ON_FORK},
+	{specs.SchedFlagReclaim, unix.SCHED_FLAG_RECLAIM},
+	{specs.SchedFlagDLOverrun, unix.SCHED_FLAG_DL_OVERRUN},
+	{specs.SchedFlagKeepPolicy, unix.SCHED_FLAG_KEEP_POLICY},
+	{specs.SchedFlagKeepParams, unix.SCHED_FLAG_KEEP_PARAMS},
+	{specs.SchedFlagUtilClampMin, unix.SCHED_FLAG_UTIL_CLAMP_MIN},
+	{specs.SchedFlagUtilClampMax, unix.SCHED_FLAG_UTIL_CLAMP_MAX},
 }
 
 // schedAttr turns process.scheduler into sched_setattr(2)'s argument.
 func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
-	policy, ok := schedPolicies[s.Policy]
+	policy, ok := SchedPolicies.Lookup(s.Policy)
 	if !ok {
 		return nil, fmt.Errorf("process.scheduler.policy: unknown policy %q", s.Policy)
 	}
@@ -101,7 +105,7 @@ func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
 		Period:   s.Period,
 	}
 	for i, f := range s.Flags {
-		v, ok := schedFlags[f]
+		v, ok := SchedFlags.Lookup(f)
 		if !ok {
 			return nil, fmt.Errorf("process.scheduler.flags[%d]: unknown flag %q", i, f)
 		}
@@ -136,15 +140,15 @@ func allowedCPUs(l *specs.Linux) string {
 	return l.Resources.CPU.Cpus
 }
 
-var ioprioClasses = map[specs.IOPriorityClass]int{
-	specs.IOPRIO_CLASS_RT:   1,
-	specs.IOPRIO_CLASS_BE:   2,
-	specs.IOPRIO_CLASS_IDLE: 3,
+var ioprioClasses = table.Table[specs.IOPriorityClass, int]{
+	{specs.IOPRIO_CLASS_RT, 1},
+	{specs.IOPRIO_CLASS_BE, 2},
+	{specs.IOPRIO_CLASS_IDLE, 3},
 }
 
 // ioprioValue encodes process.ioPriority as ioprio_set(2) wants it.
 func ioprioValue(p *specs.LinuxIOPriority) (int, error) {
-	class, ok := ioprioClasses[p.Class]
+	class, ok := ioprioClasses.Lookup(p.Class)
 	if !ok {
 		return 0, fmt.Errorf("process.ioPriority.class: unknown class %q", p.Class)
 	}
@@ -167,31 +171,31 @@ func setIOPriority(p *specs.LinuxIOPriority) error {
 	return nil
 }
 
-var mpolModes = map[specs.MemoryPolicyModeType]uint{
-	specs.MpolDefault:            0,
-	specs.MpolPreferred:          1,
-	specs.MpolBind:               2,
-	specs.MpolInterleave:         3,
-	specs.MpolLocal:              4,
-	specs.MpolPreferredMany:      5,
-	specs.MpolWeightedInterleave: 6,
+var mpolModes = table.Table[specs.MemoryPolicyModeType, uint]{
+	{specs.MpolDefault, 0},
+	{specs.MpolPreferred, 1},
+	{specs.MpolBind, 2},
+	{specs.MpolInterleave, 3},
+	{specs.MpolLocal, 4},
+	{specs.MpolPreferredMany, 5},
+	{specs.MpolWeightedInterleave, 6},
 }
 
-var mpolFlags = map[specs.MemoryPolicyFlagType]uint{
-	specs.MpolFNumaBalancing: 1 << 13,
-	specs.MpolFRelativeNodes: 1 << 14,
-	specs.MpolFStaticNodes:   1 << 15,
+var mpolFlags = table.Table[specs.MemoryPolicyFlagType, uint]{
+	{specs.MpolFNumaBalancing, 1 << 13},
+	{specs.MpolFRelativeNodes, 1 << 14},
+	{specs.MpolFStaticNodes, 1 << 15},
 }
 
 // mempolicyArgs turns linux.memoryPolicy into set_mempolicy(2)'s mode and
 // node mask.
 func mempolicyArgs(mp *specs.LinuxMemoryPolicy) (uint, []uint64, error) {
-	mode, ok := mpolModes[mp.Mode]
+	mode, ok := mpolModes.Lookup(mp.Mode)
 	if !ok {
 		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: invalid memory policy mode %q", mp.Mode)
 	}
 	for i, f := range mp.Flags {
-		v, ok := mpolFlags[f]
+		v, ok := mpolFlags.Lookup(f)
 		if !ok {
 			return 0, nil, fmt.Errorf("linux.memoryPolicy.flags[%d]: unknown flag %q", i, f)
 		}
@@ -339,11 +343,31 @@ func MemoryPolicyFlags() []string {
 	return sortedKeys(mpolFlags)
 }
 
-func sortedKeys[K ~string, V any](m map[K]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
+func sortedKeys[K ~string, V any](t table.Table[K, V]) []string {
+	out := make([]string, 0, len(t))
+	for _, k := range t.Keys() {
 		out = append(out, string(k))
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Rlimits are the resources of process.rlimits (those of getrlimit(2)).
+var Rlimits = table.Table[string, int]{
+	{"RLIMIT_AS", unix.RLIMIT_AS},
+	{"RLIMIT_CORE", unix.RLIMIT_CORE},
+	{"RLIMIT_CPU", unix.RLIMIT_CPU},
+	{"RLIMIT_DATA", unix.RLIMIT_DATA},
+	{"RLIMIT_FSIZE", unix.RLIMIT_FSIZE},
+	{"RLIMIT_LOCKS", unix.RLIMIT_LOCKS},
+	{"RLIMIT_MEMLOCK", unix.RLIMIT_MEMLOCK},
+	{"RLIMIT_MSGQUEUE", unix.RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", unix.RLIMIT_NICE},
+	{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE},
+	{"RLIMIT_NPROC", unix.RLIMIT_NPROC},
+	{"RLIMIT_RSS", unix.RLIMIT_RSS},
+	{"RLIMIT_RTPRIO", unix.RLIMIT_RTPRIO},
+	{"RLIMIT_RTTIME", unix.RLIMIT_RTTIME},
+	{"RLIMIT_SIGPENDING", unix.RLIMIT_SIGPENDING},
+	{"RLIMIT_STACK", unix.RLIMIT_STACK},
 }

@@ -118,3 +118,15 @@ func TestMempolicyArgs(t *testing.T) {
 		t.Error("unknown mode accepted")
 	}
 }
+
+// TestTablesUnique: no table holds a key twice (a map literal with one
+// would not have compiled).
+func TestTablesUnique(t *testing.T) {
+	for i, tb := range []interface{ Duplicate() (any, bool) }{
+		personalityDomains, SchedPolicies, SchedFlags, ioprioClasses, mpolModes, mpolFlags, Rlimits,
+	} {
+		if k, dup := tb.Duplicate(); dup {
+			t.Errorf("table %d holds %v twice", i, k)
+		}
+	}
+}

@@ -115,15 +115,6 @@ const (
 // environment fits easily).
 const MaxPayload = 64 << 20
 
-var syncNames = map[Type]string{
-	SyncError: "error", SyncUsermapPls: "usermap request", SyncUsermapAck: "usermap ack",
-	SyncChildPid: "child pid", SyncAbort: "abort", SyncConfig: "config", SyncHooks: "hooks",
-	SyncHooksDone: "hooks done", SyncReady: "ready", SyncRun: "run",
-	SyncSeccompFd: "seccomp fd", SyncSeccompDone: "seccomp done", SyncCgroupDone: "cgroup done",
-	SyncMountFd: "bind source fd", SyncMountRequest: "bind source request",
-	SyncTimeOffsetsPls: "time offsets request", SyncTimeOffsetsAck: "time offsets ack",
-}
-
 // HooksPayload is the payload of SyncHooks: whether the init waits for
 // SyncHooksDone.
 func HooksPayload(wait bool) []byte {
@@ -141,9 +132,44 @@ func hooksWait(payload []byte) (bool, error) {
 	return payload[0] == 1, nil
 }
 
+// String is t's name. A switch, not a map: a package-level map is built
+// by the package's initialiser, at the start of every runc and runc init.
 func (t Type) String() string {
-	if n, ok := syncNames[t]; ok {
-		return n
+	switch t {
+	case SyncError:
+		return "error"
+	case SyncUsermapPls:
+		return "usermap request"
+	case SyncUsermapAck:
+		return "usermap ack"
+	case SyncChildPid:
+		return "child pid"
+	case SyncAbort:
+		return "abort"
+	case SyncTimeOffsetsPls:
+		return "time offsets request"
+	case SyncTimeOffsetsAck:
+		return "time offsets ack"
+	case SyncConfig:
+		return "config"
+	case SyncHooks:
+		return "hooks"
+	case SyncHooksDone:
+		return "hooks done"
+	case SyncReady:
+		return "ready"
+	case SyncRun:
+		return "run"
+	case SyncSeccompFd:
+		return "seccomp fd"
+	case SyncSeccompDone:
+		return "seccomp done"
+	case SyncCgroupDone:
+		return "cgroup done"
+	case SyncMountFd:
+		return "bind source fd"
+	case SyncMountRequest:
+		return "bind source request"
 	}
 	return fmt.Sprintf("sync type %d", uint32(t))
 }

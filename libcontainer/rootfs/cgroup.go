@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,9 +30,8 @@ func (h *cgroupHierarchy) name() string { return path.Base(h.mountpoint) }
 
 // cgroupNonSubsystemOptions are cgroup v1 superblock options that do not
 // name a controller.
-var cgroupNonSubsystemOptions = map[string]bool{
-	"rw": true, "ro": true, "none": true, "noprefix": true, "clone_children": true,
-	"xattr": true, "cpuset_v2_mode": true, "favordynmods": true,
+var cgroupNonSubsystemOptions = []string{
+	"rw", "ro", "none", "noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods",
 }
 
 // parseCgroupMounts finds the cgroup hierarchies among the mounts: the v1
@@ -48,7 +48,7 @@ func parseCgroupMounts(mounts []*mountinfo.Info) (v1 []cgroupHierarchy, v2 *cgro
 		case "cgroup":
 			var subsystems []string
 			for _, opt := range strings.Split(m.VFSOptions, ",") {
-				if opt == "" || cgroupNonSubsystemOptions[opt] || strings.HasPrefix(opt, "release_agent=") {
+				if opt == "" || slices.Contains(cgroupNonSubsystemOptions, opt) || strings.HasPrefix(opt, "release_agent=") {
 					continue
 				}
 				subsystems = append(subsystems, opt)

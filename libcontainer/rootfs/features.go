@@ -7,16 +7,8 @@ import "sort"
 // the extensions tmpcopyup, idmap and ridmap. Anything else is passed to
 // the filesystem as data.
 func KnownMountOptions() []string {
-	var out []string
-	for o := range flagOptions {
-		out = append(out, o)
-	}
-	for o := range propagationOptions {
-		out = append(out, o)
-	}
-	for o := range recAttrOptions {
-		out = append(out, o)
-	}
+	out := append(flagOptions.Keys(), propagationOptions.Keys()...)
+	out = append(out, recAttrOptions.Keys()...)
 	out = append(out, "tmpcopyup", "idmap", "ridmap")
 	sort.Strings(out)
 	return out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -348,17 +349,10 @@ func (s *setup) remount(e *entry) error {
 
 // procAllowed are the files under /proc that may be mounted over (lxcfs
 // and similar emulate them), as in runc.
-var procAllowed = map[string]bool{
-	"/proc/cpuinfo":                true,
-	"/proc/diskstats":              true,
-	"/proc/meminfo":                true,
-	"/proc/stat":                   true,
-	"/proc/swaps":                  true,
-	"/proc/uptime":                 true,
-	"/proc/loadavg":                true,
-	"/proc/slabinfo":               true,
-	"/proc/net/dev":                true,
-	"/proc/sys/kernel/ns_last_pid": true,
+var procAllowed = []string{
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+	"/proc/sys/kernel/ns_last_pid",
 }
 
 // checkProcDest refuses mounts that would hide or fake parts of the
@@ -385,7 +379,7 @@ func checkProcDest(dest string, e *entry, src *os.File) error {
 		}
 		return errors.New("only procfs may be mounted on /proc, and the bind source is not a procfs")
 	}
-	if strings.HasPrefix(dest, "/proc/") && !procAllowed[dest] {
+	if strings.HasPrefix(dest, "/proc/") && !slices.Contains(procAllowed, dest) {
 		return fmt.Errorf("%s is inside /proc; only procfs may be mounted there (or a bind over one of the files lxcfs emulates)", dest)
 	}
 	return nil

@@ -68,9 +68,9 @@ func setPropagation(f *os.File, flags uintptr) error {
 
 // propagationName gives the mount(8) name of propagation flags.
 func propagationName(flags uintptr) string {
-	for name, f := range propagationOptions {
-		if f == flags {
-			return name
+	for _, o := range propagationOptions {
+		if o.Val == flags {
+			return o.Key
 		}
 	}
 	return fmt.Sprintf("%#x", flags)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/table"
 )
 
 // mountOptions is the parsed form of one spec mount's "options" list.
@@ -39,52 +41,52 @@ type flagOption struct {
 }
 
 // flagOptions are the options mount(8) documents as filesystem-independent.
-var flagOptions = map[string]flagOption{
-	"async":         {true, unix.MS_SYNCHRONOUS},
-	"atime":         {true, unix.MS_NOATIME},
-	"bind":          {false, unix.MS_BIND},
-	"defaults":      {false, 0},
-	"dev":           {true, unix.MS_NODEV},
-	"diratime":      {true, unix.MS_NODIRATIME},
-	"dirsync":       {false, unix.MS_DIRSYNC},
-	"exec":          {true, unix.MS_NOEXEC},
-	"iversion":      {false, unix.MS_I_VERSION},
-	"lazytime":      {false, unix.MS_LAZYTIME},
-	"loud":          {true, unix.MS_SILENT},
-	"mand":          {false, unix.MS_MANDLOCK},
-	"noatime":       {false, unix.MS_NOATIME},
-	"nodev":         {false, unix.MS_NODEV},
-	"nodiratime":    {false, unix.MS_NODIRATIME},
-	"noexec":        {false, unix.MS_NOEXEC},
-	"noiversion":    {true, unix.MS_I_VERSION},
-	"nolazytime":    {true, unix.MS_LAZYTIME},
-	"nomand":        {true, unix.MS_MANDLOCK},
-	"norelatime":    {true, unix.MS_RELATIME},
-	"nostrictatime": {true, unix.MS_STRICTATIME},
-	"nosuid":        {false, unix.MS_NOSUID},
-	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
-	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
-	"relatime":      {false, unix.MS_RELATIME},
-	"remount":       {false, unix.MS_REMOUNT},
-	"ro":            {false, unix.MS_RDONLY},
-	"rw":            {true, unix.MS_RDONLY},
-	"silent":        {false, unix.MS_SILENT},
-	"strictatime":   {false, unix.MS_STRICTATIME},
-	"suid":          {true, unix.MS_NOSUID},
-	"symfollow":     {true, unix.MS_NOSYMFOLLOW},
-	"sync":          {false, unix.MS_SYNCHRONOUS},
+var flagOptions = table.Table[string, flagOption]{
+	{"async", flagOption{true, unix.MS_SYNCHRONOUS}},
+	{"atime", flagOption{true, unix.MS_NOATIME}},
+	{"bind", flagOption{false, unix.MS_BIND}},
+	{"defaults", flagOption{false, 0}},
+	{"dev", flagOption{true, unix.MS_NODEV}},
+	{"diratime", flagOption{true, unix.MS_NODIRATIME}},
+	{"dirsync", flagOption{false, unix.MS_DIRSYNC}},
+	{"exec", flagOption{true, unix.MS_NOEXEC}},
+	{"iversion", flagOption{false, unix.MS_I_VERSION}},
+	{"lazytime", flagOption{false, unix.MS_LAZYTIME}},
+	{"loud", flagOption{true, unix.MS_SILENT}},
+	{"mand", flagOption{false, unix.MS_MANDLOCK}},
+	{"noatime", flagOption{false, unix.MS_NOATIME}},
+	{"nodev", flagOption{false, unix.MS_NODEV}},
+	{"nodiratime", flagOption{false, unix.MS_NODIRATIME}},
+	{"noexec", flagOption{false, unix.MS_NOEXEC}},
+	{"noiversion", flagOption{true, unix.MS_I_VERSION}},
+	{"nolazytime", flagOption{true, unix.MS_LAZYTIME}},
+	{"nomand", flagOption{true, unix.MS_MANDLOCK}},
+	{"norelatime", flagOption{true, unix.MS_RELATIME}},
+	{"nostrictatime", flagOption{true, unix.MS_STRICTATIME}},
+	{"nosuid", flagOption{false, unix.MS_NOSUID}},
+	{"nosymfollow", flagOption{false, unix.MS_NOSYMFOLLOW}},
+	{"rbind", flagOption{false, unix.MS_BIND | unix.MS_REC}},
+	{"relatime", flagOption{false, unix.MS_RELATIME}},
+	{"remount", flagOption{false, unix.MS_REMOUNT}},
+	{"ro", flagOption{false, unix.MS_RDONLY}},
+	{"rw", flagOption{true, unix.MS_RDONLY}},
+	{"silent", flagOption{false, unix.MS_SILENT}},
+	{"strictatime", flagOption{false, unix.MS_STRICTATIME}},
+	{"suid", flagOption{true, unix.MS_NOSUID}},
+	{"symfollow", flagOption{true, unix.MS_NOSYMFOLLOW}},
+	{"sync", flagOption{false, unix.MS_SYNCHRONOUS}},
 }
 
 // propagationOptions map the propagation options to mount(2) flags.
-var propagationOptions = map[string]uintptr{
-	"private":     unix.MS_PRIVATE,
-	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
-	"shared":      unix.MS_SHARED,
-	"rshared":     unix.MS_SHARED | unix.MS_REC,
-	"slave":       unix.MS_SLAVE,
-	"rslave":      unix.MS_SLAVE | unix.MS_REC,
-	"unbindable":  unix.MS_UNBINDABLE,
-	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+var propagationOptions = table.Table[string, uintptr]{
+	{"private", unix.MS_PRIVATE},
+	{"rprivate", unix.MS_PRIVATE | unix.MS_REC},
+	{"shared", unix.MS_SHARED},
+	{"rshared", unix.MS_SHARED | unix.MS_REC},
+	{"slave", unix.MS_SLAVE},
+	{"rslave", unix.MS_SLAVE | unix.MS_REC},
+	{"unbindable", unix.MS_UNBINDABLE},
+	{"runbindable", unix.MS_UNBINDABLE | unix.MS_REC},
 }
 
 // recAttrOption describes a recursive option: attributes to set and to clear.
@@ -97,25 +99,25 @@ type recAttrOption struct {
 // one atime mode is chosen, so every atime option picks a full mode:
 // "ratime" and "rnostrictatime" mean relatime (the kernel's default),
 // "rnorelatime" means strictatime.
-var recAttrOptions = map[string]recAttrOption{
-	"rro":            {set: unix.MOUNT_ATTR_RDONLY},
-	"rrw":            {clr: unix.MOUNT_ATTR_RDONLY},
-	"rnosuid":        {set: unix.MOUNT_ATTR_NOSUID},
-	"rsuid":          {clr: unix.MOUNT_ATTR_NOSUID},
-	"rnodev":         {set: unix.MOUNT_ATTR_NODEV},
-	"rdev":           {clr: unix.MOUNT_ATTR_NODEV},
-	"rnoexec":        {set: unix.MOUNT_ATTR_NOEXEC},
-	"rexec":          {clr: unix.MOUNT_ATTR_NOEXEC},
-	"rnodiratime":    {set: unix.MOUNT_ATTR_NODIRATIME},
-	"rdiratime":      {clr: unix.MOUNT_ATTR_NODIRATIME},
-	"rnosymfollow":   {set: unix.MOUNT_ATTR_NOSYMFOLLOW},
-	"rsymfollow":     {clr: unix.MOUNT_ATTR_NOSYMFOLLOW},
-	"rrelatime":      {set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME},
-	"rnoatime":       {set: unix.MOUNT_ATTR_NOATIME, clr: unix.MOUNT_ATTR__ATIME},
-	"rstrictatime":   {set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME},
-	"ratime":         {set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME},
-	"rnostrictatime": {set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME},
-	"rnorelatime":    {set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME},
+var recAttrOptions = table.Table[string, recAttrOption]{
+	{"rro", recAttrOption{set: unix.MOUNT_ATTR_RDONLY}},
+	{"rrw", recAttrOption{clr: unix.MOUNT_ATTR_RDONLY}},
+	{"rnosuid", recAttrOption{set: unix.MOUNT_ATTR_NOSUID}},
+	{"rsuid", recAttrOption{clr: unix.MOUNT_ATTR_NOSUID}},
+	{"rnodev", recAttrOption{set: unix.MOUNT_ATTR_NODEV}},
+	{"rdev", recAttrOption{clr: unix.MOUNT_ATTR_NODEV}},
+	{"rnoexec", recAttrOption{set: unix.MOUNT_ATTR_NOEXEC}},
+	{"rexec", recAttrOption{clr: unix.MOUNT_ATTR_NOEXEC}},
+	{"rnodiratime", recAttrOption{set: unix.MOUNT_ATTR_NODIRATIME}},
+	{"rdiratime", recAttrOption{clr: unix.MOUNT_ATTR_NODIRATIME}},
+	{"rnosymfollow", recAttrOption{set: unix.MOUNT_ATTR_NOSYMFOLLOW}},
+	{"rsymfollow", recAttrOption{clr: unix.MOUNT_ATTR_NOSYMFOLLOW}},
+	{"rrelatime", recAttrOption{set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME}},
+	{"rnoatime", recAttrOption{set: unix.MOUNT_ATTR_NOATIME, clr: unix.MOUNT_ATTR__ATIME}},
+	{"rstrictatime", recAttrOption{set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME}},
+	{"ratime", recAttrOption{set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME}},
+	{"rnostrictatime", recAttrOption{set: unix.MOUNT_ATTR_RELATIME, clr: unix.MOUNT_ATTR__ATIME}},
+	{"rnorelatime", recAttrOption{set: unix.MOUNT_ATTR_STRICTATIME, clr: unix.MOUNT_ATTR__ATIME}},
 }
 
 // parseMountOptions sorts a spec mount's options into flags, propagation,
@@ -124,7 +126,7 @@ var recAttrOptions = map[string]recAttrOption{
 func parseMountOptions(options []string) mountOptions {
 	var o mountOptions
 	for _, opt := range options {
-		if f, ok := flagOptions[opt]; ok {
+		if f, ok := flagOptions.Lookup(opt); ok {
 			if f.clear {
 				o.flags &^= f.flag
 				o.cleared |= f.flag
@@ -134,11 +136,11 @@ func parseMountOptions(options []string) mountOptions {
 			}
 			continue
 		}
-		if p, ok := propagationOptions[opt]; ok {
+		if p, ok := propagationOptions.Lookup(opt); ok {
 			o.propagation = append(o.propagation, p)
 			continue
 		}
-		if r, ok := recAttrOptions[opt]; ok {
+		if r, ok := recAttrOptions.Lookup(opt); ok {
 			if o.recAttr == nil {
 				o.recAttr = &unix.MountAttr{}
 			}
@@ -292,7 +294,7 @@ func parseRootfsPropagation(s string) (uintptr, error) {
 	if s == "" {
 		return 0, nil
 	}
-	p, ok := propagationOptions[s]
+	p, ok := propagationOptions.Lookup(s)
 	if !ok {
 		return 0, fmt.Errorf("linux.rootfsPropagation: unknown value %q (want shared, slave, private, unbindable or their r- forms)", s)
 	}

@@ -520,3 +520,15 @@ func TestContainerDest(t *testing.T) {
 		}
 	}
 }
+
+// TestTablesUnique: no table holds a key twice (a map literal with one
+// would not have compiled).
+func TestTablesUnique(t *testing.T) {
+	for i, tb := range []interface{ Duplicate() (any, bool) }{
+		flagOptions, propagationOptions, recAttrOptions,
+	} {
+		if k, dup := tb.Duplicate(); dup {
+			t.Errorf("table %d holds %v twice", i, k)
+		}
+	}
+}

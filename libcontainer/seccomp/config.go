@@ -18,6 +18,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/table"
 )
 
 // flagTsync is not defined by the runtime-spec but accepted (as a no-op) for
@@ -67,30 +69,30 @@ type archInfo struct {
 
 // knownArchs maps every architecture of the runtime-spec to its AUDIT_ARCH_*
 // value (libseccomp's "sh" is little-endian SuperH, "sheb" big-endian).
-var knownArchs = map[specs.Arch]archInfo{
-	specs.ArchX86:         {audit: unix.AUDIT_ARCH_I386},
-	specs.ArchX86_64:      {audit: unix.AUDIT_ARCH_X86_64},
-	specs.ArchX32:         {audit: unix.AUDIT_ARCH_X86_64, x32: true},
-	specs.ArchARM:         {audit: unix.AUDIT_ARCH_ARM},
-	specs.ArchAARCH64:     {audit: unix.AUDIT_ARCH_AARCH64},
-	specs.ArchMIPS:        {audit: unix.AUDIT_ARCH_MIPS},
-	specs.ArchMIPS64:      {audit: unix.AUDIT_ARCH_MIPS64},
-	specs.ArchMIPS64N32:   {audit: unix.AUDIT_ARCH_MIPS64N32},
-	specs.ArchMIPSEL:      {audit: unix.AUDIT_ARCH_MIPSEL},
-	specs.ArchMIPSEL64:    {audit: unix.AUDIT_ARCH_MIPSEL64},
-	specs.ArchMIPSEL64N32: {audit: unix.AUDIT_ARCH_MIPSEL64N32},
-	specs.ArchPPC:         {audit: unix.AUDIT_ARCH_PPC},
-	specs.ArchPPC64:       {audit: unix.AUDIT_ARCH_PPC64},
-	specs.ArchPPC64LE:     {audit: unix.AUDIT_ARCH_PPC64LE},
-	specs.ArchS390:        {audit: unix.AUDIT_ARCH_S390},
-	specs.ArchS390X:       {audit: unix.AUDIT_ARCH_S390X},
-	specs.ArchPARISC:      {audit: unix.AUDIT_ARCH_PARISC},
-	specs.ArchPARISC64:    {audit: unix.AUDIT_ARCH_PARISC64},
-	specs.ArchRISCV64:     {audit: unix.AUDIT_ARCH_RISCV64},
-	specs.ArchLOONGARCH64: {audit: unix.AUDIT_ARCH_LOONGARCH64},
-	specs.ArchM68K:        {audit: unix.AUDIT_ARCH_M68K},
-	specs.ArchSH:          {audit: unix.AUDIT_ARCH_SHEL},
-	specs.ArchSHEB:        {audit: unix.AUDIT_ARCH_SH},
+var knownArchs = table.Table[specs.Arch, archInfo]{
+	{specs.ArchX86, archInfo{audit: unix.AUDIT_ARCH_I386}},
+	{specs.ArchX86_64, archInfo{audit: unix.AUDIT_ARCH_X86_64}},
+	{specs.ArchX32, archInfo{audit: unix.AUDIT_ARCH_X86_64, x32: true}},
+	{specs.ArchARM, archInfo{audit: unix.AUDIT_ARCH_ARM}},
+	{specs.ArchAARCH64, archInfo{audit: unix.AUDIT_ARCH_AARCH64}},
+	{specs.ArchMIPS, archInfo{audit: unix.AUDIT_ARCH_MIPS}},
+	{specs.ArchMIPS64, archInfo{audit: unix.AUDIT_ARCH_MIPS64}},
+	{specs.ArchMIPS64N32, archInfo{audit: unix.AUDIT_ARCH_MIPS64N32}},
+	{specs.ArchMIPSEL, archInfo{audit: unix.AUDIT_ARCH_MIPSEL}},
+	{specs.ArchMIPSEL64, archInfo{audit: unix.AUDIT_ARCH_MIPSEL64}},
+	{specs.ArchMIPSEL64N32, archInfo{audit: unix.AUDIT_ARCH_MIPSEL64N32}},
+	{specs.ArchPPC, archInfo{audit: unix.AUDIT_ARCH_PPC}},
+	{specs.ArchPPC64, archInfo{audit: unix.AUDIT_ARCH_PPC64}},
+	{specs.ArchPPC64LE, archInfo{audit: unix.AUDIT_ARCH_PPC64LE}},
+	{specs.ArchS390, archInfo{audit: unix.AUDIT_ARCH_S390}},
+	{specs.ArchS390X, archInfo{audit: unix.AUDIT_ARCH_S390X}},
+	{specs.ArchPARISC, archInfo{audit: unix.AUDIT_ARCH_PARISC}},
+	{specs.ArchPARISC64, archInfo{audit: unix.AUDIT_ARCH_PARISC64}},
+	{specs.ArchRISCV64, archInfo{audit: unix.AUDIT_ARCH_RISCV64}},
+	{specs.ArchLOONGARCH64, archInfo{audit: unix.AUDIT_ARCH_LOONGARCH64}},
+	{specs.ArchM68K, archInfo{audit: unix.AUDIT_ARCH_M68K}},
+	{specs.ArchSH, archInfo{audit: unix.AUDIT_ARCH_SHEL}},
+	{specs.ArchSHEB, archInfo{audit: unix.AUDIT_ARCH_SH}},
 }
 
 // KnownFlags returns every filter flag this package understands, whether or

@@ -226,7 +226,8 @@ func TestENOSYSPrologueAllArchs(t *testing.T) {
 	var limits []abiLimit
 	limitOf := map[uint32]uint32{}
 	n := uint32(100)
-	for _, info := range knownArchs {
+	for _, e := range knownArchs {
+		info := e.Val
 		l := abiLimit{audit: info.audit, x32: info.x32, max: n}
 		if info.x32 {
 			l.max |= x32SyscallBit

@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/table"
 )
 
 // What does not need libseccomp: the kernel's answers (seccomp(2) probes)
@@ -38,7 +40,8 @@ type HelperFeatures struct {
 // __AUDIT_ARCH_LE bit of its AUDIT_ARCH_* value).
 func littleEndian(a specs.Arch) bool {
 	const auditArchLE = 0x40000000
-	return knownArchs[a].audit&auditArchLE != 0
+	info, _ := knownArchs.Lookup(a)
+	return info.audit&auditArchLE != 0
 }
 
 // checkSupport checks that this build and the kernel can apply c: what
@@ -69,18 +72,25 @@ func checkSupport(c *specs.LinuxSeccomp) error {
 
 // goArchs maps Go's architectures to the runtime-spec's: libseccomp's
 // native architecture is the one its program was built for, this one's.
-var goArchs = map[string]specs.Arch{
-	"386": specs.ArchX86, "amd64": specs.ArchX86_64, "arm": specs.ArchARM,
-	"arm64": specs.ArchAARCH64, "loong64": specs.ArchLOONGARCH64,
-	"mips": specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
-	"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64,
-	"ppc64": specs.ArchPPC64, "ppc64le": specs.ArchPPC64LE,
-	"riscv64": specs.ArchRISCV64, "s390x": specs.ArchS390X,
+var goArchs = table.Table[string, specs.Arch]{
+	{"386", specs.ArchX86},
+	{"amd64", specs.ArchX86_64},
+	{"arm", specs.ArchARM},
+	{"arm64", specs.ArchAARCH64},
+	{"loong64", specs.ArchLOONGARCH64},
+	{"mips", specs.ArchMIPS},
+	{"mipsle", specs.ArchMIPSEL},
+	{"mips64", specs.ArchMIPS64},
+	{"mips64le", specs.ArchMIPSEL64},
+	{"ppc64", specs.ArchPPC64},
+	{"ppc64le", specs.ArchPPC64LE},
+	{"riscv64", specs.ArchRISCV64},
+	{"s390x", specs.ArchS390X},
 }
 
 // nativeArch returns the runtime-spec name of this program's architecture.
 func nativeArch() (specs.Arch, error) {
-	if a, ok := goArchs[runtime.GOARCH]; ok {
+	if a, ok := goArchs.Lookup(runtime.GOARCH); ok {
 		return a, nil
 	}
 	return "", fmt.Errorf("seccomp: native architecture %s has no runtime-spec name", runtime.GOARCH)

@@ -313,7 +313,7 @@ func enosysLimits(c *specs.LinuxSeccomp, archs []specs.Arch) ([]abiLimit, error)
 	}
 	var limits []abiLimit
 	for _, a := range archs {
-		info, ok := knownArchs[a]
+		info, ok := knownArchs.Lookup(a)
 		if !ok {
 			return nil, fmt.Errorf("seccomp: no audit architecture for %s", a)
 		}

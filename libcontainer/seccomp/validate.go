@@ -56,7 +56,7 @@ func validateProfile(c *specs.LinuxSeccomp) error {
 		return err
 	}
 	for i, a := range c.Architectures {
-		if _, ok := knownArchs[a]; !ok {
+		if !knownArchs.Has(a) {
 			return fmt.Errorf("%s.architectures[%d]: unknown architecture %q", f, i, a)
 		}
 	}

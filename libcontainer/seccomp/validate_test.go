@@ -215,15 +215,17 @@ func TestTables(t *testing.T) {
 		specs.ArchS390X, specs.ArchPARISC, specs.ArchPARISC64, specs.ArchRISCV64, specs.ArchLOONGARCH64,
 		specs.ArchM68K, specs.ArchSH, specs.ArchSHEB,
 	} {
-		if _, ok := knownArchs[a]; !ok {
+		if !knownArchs.Has(a) {
 			t.Errorf("architecture %s missing from knownArchs", a)
 		}
 	}
 	// Audit values are unique, except that x32 shares x86-64's.
 	seen := map[uint32]specs.Arch{}
-	for a, info := range knownArchs {
+	x8664, _ := knownArchs.Lookup(specs.ArchX86_64)
+	for _, e := range knownArchs {
+		a, info := e.Key, e.Val
 		if info.x32 {
-			if a != specs.ArchX32 || info.audit != knownArchs[specs.ArchX86_64].audit {
+			if a != specs.ArchX32 || info.audit != x8664.audit {
 				t.Errorf("%s: unexpected x32 entry %+v", a, info)
 			}
 			continue
@@ -239,5 +241,17 @@ func TestTables(t *testing.T) {
 	want := "SECCOMP_FILTER_FLAG_LOG SECCOMP_FILTER_FLAG_SPEC_ALLOW SECCOMP_FILTER_FLAG_TSYNC SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
 	if got := strings.Join(KnownFlags(), " "); got != want {
 		t.Errorf("KnownFlags: got %q, want %q", got, want)
+	}
+}
+
+// TestTablesUnique: no table holds a key twice (a map literal with one
+// would not have compiled).
+func TestTablesUnique(t *testing.T) {
+	for i, tb := range []interface{ Duplicate() (any, bool) }{
+		knownArchs, goArchs,
+	} {
+		if k, dup := tb.Duplicate(); dup {
+			t.Errorf("table %d holds %v twice", i, k)
+		}
 	}
 }

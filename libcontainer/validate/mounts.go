@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,9 +32,8 @@ var flagOptions = sync.OnceValue(func() map[string]bool {
 })
 
 // propagations are the values of linux.rootfsPropagation.
-var propagations = map[string]bool{
-	"private": true, "rprivate": true, "shared": true, "rshared": true,
-	"slave": true, "rslave": true, "unbindable": true, "runbindable": true,
+var propagations = []string{
+	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
 }
 
 // mounts checks each entry of mounts.
@@ -174,7 +174,7 @@ func (v *validator) paths() error {
 			return fmt.Errorf("%s: unable to restrict sys entries without a private MNT namespace", f.field)
 		}
 	}
-	if p := l.RootfsPropagation; p != "" && !propagations[p] {
+	if p := l.RootfsPropagation; p != "" && !slices.Contains(propagations, p) {
 		return fmt.Errorf("linux.rootfsPropagation: rootfsPropagation=%v is not supported", p)
 	}
 	return nil

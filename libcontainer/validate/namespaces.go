@@ -9,20 +9,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-)
 
-// nsCloneFlags maps each namespace type to its CLONE_NEW* flag, which is
-// also what NS_GET_NSTYPE returns for a namespace file of that type.
-var nsCloneFlags = map[specs.LinuxNamespaceType]int{
-	specs.PIDNamespace:     unix.CLONE_NEWPID,
-	specs.NetworkNamespace: unix.CLONE_NEWNET,
-	specs.MountNamespace:   unix.CLONE_NEWNS,
-	specs.IPCNamespace:     unix.CLONE_NEWIPC,
-	specs.UTSNamespace:     unix.CLONE_NEWUTS,
-	specs.UserNamespace:    unix.CLONE_NEWUSER,
-	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
-	specs.TimeNamespace:    unix.CLONE_NEWTIME,
-}
+	"github.com/seed4bdd2c93/runc/libcontainer/namespaces"
+)
 
 // ns looks up a namespace type in linux.namespaces: its index (-1 if the
 // container shares the runtime's) and its path ("" for a new one).
@@ -54,8 +43,10 @@ func (v *validator) newUserNS() bool {
 func (v *validator) namespaces() error {
 	seen := make(map[specs.LinuxNamespaceType]int)
 	for i, n := range v.linux().Namespaces {
-		flag, ok := nsCloneFlags[n.Type]
-		if !ok {
+		// The CLONE_NEW* flag, which is also what NS_GET_NSTYPE returns
+		// for a namespace file of that type.
+		flag := int(namespaces.Flag(n.Type))
+		if flag == 0 {
 			return fmt.Errorf("linux.namespaces[%d].type %q is not a namespace", i, n.Type)
 		}
 		if j, dup := seen[n.Type]; dup {
@@ -130,8 +121,8 @@ func checkNSFile(path string, flag int) error {
 
 // nsName names a CLONE_NEW* flag by its namespace type.
 func nsName(flag int) string {
-	for t, f := range nsCloneFlags {
-		if f == flag {
+	for _, t := range namespaces.Types() {
+		if int(namespaces.Flag(t)) == flag {
 			return string(t)
 		}
 	}

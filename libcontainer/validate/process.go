@@ -11,15 +11,8 @@ import (
 	selinux "github.com/opencontainers/selinux/go-selinux"
 
 	"github.com/seed4bdd2c93/runc/libcontainer/capabilities"
+	"github.com/seed4bdd2c93/runc/libcontainer/procattr"
 )
-
-// rlimitTypes are the rlimits of getrlimit(2).
-var rlimitTypes = map[string]bool{
-	"RLIMIT_AS": true, "RLIMIT_CORE": true, "RLIMIT_CPU": true, "RLIMIT_DATA": true,
-	"RLIMIT_FSIZE": true, "RLIMIT_LOCKS": true, "RLIMIT_MEMLOCK": true, "RLIMIT_MSGQUEUE": true,
-	"RLIMIT_NICE": true, "RLIMIT_NOFILE": true, "RLIMIT_NPROC": true, "RLIMIT_RSS": true,
-	"RLIMIT_RTPRIO": true, "RLIMIT_RTTIME": true, "RLIMIT_SIGPENDING": true, "RLIMIT_STACK": true,
-}
 
 // process checks the process of a config being created: it is required
 // there, and its user must be mapped in a new user namespace.
@@ -119,7 +112,7 @@ func checkEnv(field string, env []string) error {
 func checkRlimits(rls []specs.POSIXRlimit) error {
 	seen := make(map[string]int, len(rls))
 	for i, rl := range rls {
-		if !rlimitTypes[rl.Type] {
+		if !procattr.Rlimits.Has(rl.Type) {
 			return fmt.Errorf("process.rlimits[%d].type: wrong rlimit value: %q", i, rl.Type)
 		}
 		if j, dup := seen[rl.Type]; dup {
@@ -198,19 +191,6 @@ func checkUser(u *specs.User, v *validator) error {
 	return nil
 }
 
-// schedPolicies are the policies of sched_setattr(2) the spec lists.
-var schedPolicies = map[specs.LinuxSchedulerPolicy]bool{
-	specs.SchedOther: true, specs.SchedFIFO: true, specs.SchedRR: true, specs.SchedBatch: true,
-	specs.SchedISO: true, specs.SchedIdle: true, specs.SchedDeadline: true,
-}
-
-// schedFlags are the sched_setattr(2) flags the spec lists.
-var schedFlags = map[specs.LinuxSchedulerFlag]bool{
-	specs.SchedFlagResetOnFork: true, specs.SchedFlagReclaim: true, specs.SchedFlagDLOverrun: true,
-	specs.SchedFlagKeepPolicy: true, specs.SchedFlagKeepParams: true,
-	specs.SchedFlagUtilClampMin: true, specs.SchedFlagUtilClampMax: true,
-}
-
 // checkScheduler checks process.scheduler like runc, plus the ranges
 // sched_setattr(2) would refuse.
 func checkScheduler(s *specs.Scheduler) error {
@@ -220,7 +200,7 @@ func checkScheduler(s *specs.Scheduler) error {
 	if s.Policy == "" {
 		return errors.New("process.scheduler.policy: scheduler policy is required")
 	}
-	if !schedPolicies[s.Policy] {
+	if !procattr.SchedPolicies.Has(s.Policy) {
 		return fmt.Errorf("process.scheduler.policy %q is not a scheduling policy", s.Policy)
 	}
 	if s.Nice < -20 || s.Nice > 19 {
@@ -251,7 +231,7 @@ func checkScheduler(s *specs.Scheduler) error {
 		}
 	}
 	for i, f := range s.Flags {
-		if !schedFlags[f] {
+		if !procattr.SchedFlags.Has(f) {
 			return fmt.Errorf("process.scheduler.flags[%d] %q is not a scheduler flag", i, f)
 		}
 	}

@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,9 +13,9 @@ import (
 
 // ipcSysctls are the namespaced kernel.* sysctls of the IPC namespace;
 // fs.mqueue.* is the rest of it.
-var ipcSysctls = map[string]bool{
-	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
-	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+var ipcSysctls = []string{
+	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+	"kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 }
 
 // sysctlDots returns a sysctl name in dotted form. sysctl(8) also takes
@@ -67,7 +68,7 @@ func (v *validator) sysctl() error {
 				return fmt.Errorf("%s: %q is not a valid sysctl name", field, key)
 			}
 		}
-		if ipcSysctls[s] || strings.HasPrefix(s, "fs.mqueue.") {
+		if slices.Contains(ipcSysctls, s) || strings.HasPrefix(s, "fs.mqueue.") {
 			if !v.hasNS(specs.IPCNamespace) {
 				return fmt.Errorf("%s: sysctl %q is not allowed in the hosts ipc namespace", field, s)
 			}
