@@ -19,11 +19,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/lazy"
 )
 
 // Caps holds the five capability sets of an OCI process, resolved to
@@ -43,13 +44,13 @@ var lastCap = capability.LastCap
 
 // byName maps "CAP_CHOWN" style names to capability numbers for every
 // capability this build knows; built on first use, not at start-up.
-var byName = sync.OnceValue(func() map[string]capability.Cap {
+var byName = lazy.Value[map[string]capability.Cap]{New: func() map[string]capability.Cap {
 	m := make(map[string]capability.Cap)
 	for _, c := range capability.ListKnown() {
 		m[name(c)] = c
 	}
 	return m
-})
+}}
 
 // name returns the OCI spelling of a capability ("CAP_SYS_ADMIN").
 func name(c capability.Cap) string {
@@ -59,8 +60,8 @@ func name(c capability.Cap) string {
 // Known returns every capability name this build knows (for `runc
 // features`), sorted.
 func Known() []string {
-	names := make([]string, 0, len(byName()))
-	for n := range byName() {
+	names := make([]string, 0, len(byName.Get()))
+	for n := range byName.Get() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -108,7 +109,7 @@ func Parse(c *specs.LinuxCapabilities) (_ *Caps, ignored []string, _ error) {
 		{c.Ambient, &caps.ambient},
 	} {
 		for _, n := range s.names {
-			cp, ok := byName()[n]
+			cp, ok := byName.Get()[n]
 			if !ok || cp > last {
 				if !slices.Contains(ignored, n) {
 					ignored = append(ignored, n)
@@ -127,7 +128,7 @@ func Parse(c *specs.LinuxCapabilities) (_ *Caps, ignored []string, _ error) {
 // Has reports whether the named capability is in the given set
 // (capability.BOUNDING, EFFECTIVE, INHERITABLE, PERMITTED or AMBIENT).
 func (c *Caps) Has(which capability.CapType, n string) bool {
-	cp, ok := byName()[n]
+	cp, ok := byName.Get()[n]
 	if !ok {
 		return false
 	}

@@ -234,7 +234,7 @@ func TestKnown(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_CHECKPOINT_RESTORE", "CAP_BPF"} {
-		if _, ok := byName()[n]; !ok {
+		if _, ok := byName.Get()[n]; !ok {
 			t.Errorf("Known() lacks %s", n)
 		}
 	}

@@ -25,9 +25,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/lazy"
 )
 
 // Floor is the oldest Linux (major.minor) the runtime supports.
@@ -35,15 +36,15 @@ const Floor = "5.14"
 
 // Check refuses a kernel older than Floor, with an error that names both.
 // It calls uname(2) once per process; a release it cannot parse passes.
-func Check() error { return check() }
+func Check() error { return check.Get() }
 
-var check = sync.OnceValue(func() error {
+var check = lazy.Value[error]{New: func() error {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return nil
 	}
 	return checkRelease(unix.ByteSliceToString(u.Release[:]))
-})
+}}
 
 func checkRelease(release string) error {
 	if !older(release, Floor) {

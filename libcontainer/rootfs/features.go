@@ -13,3 +13,10 @@ func KnownMountOptions() []string {
 	sort.Strings(out)
 	return out
 }
+
+// IsKnownMountOption reports whether o is one of KnownMountOptions: a
+// mount flag, propagation or attribute rather than filesystem data.
+func IsKnownMountOption(o string) bool {
+	return flagOptions.Has(o) || propagationOptions.Has(o) || recAttrOptions.Has(o) ||
+		o == "tmpcopyup" || o == "idmap" || o == "ridmap"
+}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/exeseal"
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/helperbin"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/lazy"
 )
 
 // runc's own build links no C (package helperbin says why): libseccomp is
@@ -55,20 +56,20 @@ func compile(c *specs.LinuxSeccomp) (*Compiled, error) {
 
 // helperFeatures asks the embedded compiler, once, what only libseccomp
 // knows (nothing, with a warning, if it cannot).
-var helperFeatures = sync.OnceValue(func() HelperFeatures {
+var helperFeatures = lazy.Value[HelperFeatures]{New: func() HelperFeatures {
 	f, err := runHelper[HelperFeatures]("features", nil)
 	if err != nil {
 		logrus.Warnf("seccomp features: %v", err)
 		return HelperFeatures{}
 	}
 	return *f
-})
+}}
 
 // KnownActions returns the actions this libseccomp and kernel support.
-func KnownActions() []string { return helperFeatures().Actions }
+func KnownActions() []string { return helperFeatures.Get().Actions }
 
 // KnownArchs returns the architectures the embedded libseccomp supports.
-func KnownArchs() []string { return helperFeatures().Archs }
+func KnownArchs() []string { return helperFeatures.Get().Archs }
 
 // checkLibrary leaves to the embedded compiler what libseccomp decides of
 // c (its architectures, the API level an action needs): it checks them

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sync"
 	"syscall"
 	"unsafe"
 
@@ -20,6 +19,8 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/seccomp/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/libcontainer/internal/lazy"
 )
 
 // scmpArchs maps the runtime-spec architectures to libseccomp's. Whether the
@@ -399,7 +400,7 @@ func checkLibrary(c *specs.LinuxSeccomp) error {
 		}
 	}
 	for i, a := range c.Architectures {
-		if !archSupported()[a] {
+		if !archSupported.Get()[a] {
 			return fmt.Errorf("linux.seccomp.architectures[%d]: %s is not supported by libseccomp %s", i, a, Version())
 		}
 	}
@@ -427,7 +428,7 @@ func checkActionAPI(field string, act specs.LinuxSeccompAction, api uint) error 
 
 // archSupported returns which runtime-spec architectures the linked
 // libseccomp can put in a filter (2.5.x lacks loongarch64, m68k and sh).
-var archSupported = sync.OnceValue(func() map[specs.Arch]bool {
+var archSupported = lazy.Value[map[specs.Arch]bool]{New: func() map[specs.Arch]bool {
 	supported := map[specs.Arch]bool{}
 	f, err := libseccomp.NewFilter(libseccomp.ActAllow)
 	if err != nil {
@@ -440,7 +441,7 @@ var archSupported = sync.OnceValue(func() map[specs.Arch]bool {
 		}
 	}
 	return supported
-})
+}}
 
 // Version returns the version of the linked libseccomp, such as "2.5.4".
 func Version() string {
@@ -463,7 +464,7 @@ func KnownActions() []string {
 // KnownArchs returns the architectures the linked libseccomp supports.
 func KnownArchs() []string {
 	var out []specs.Arch
-	for a, ok := range archSupported() {
+	for a, ok := range archSupported.Get() {
 		if ok {
 			out = append(out, a)
 		}

@@ -6,30 +6,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
-)
 
-// flagOptions are the mount options that become mount flags, propagation
-// or mount attributes rather than filesystem data (runc's table: mount(8)
-// flags, propagation, recursive attributes, tmpcopyup, idmap/ridmap).
-// Anything else is filesystem-specific data. Built on first use.
-var flagOptions = sync.OnceValue(func() map[string]bool {
-	m := make(map[string]bool)
-	for _, o := range strings.Fields(`
-		async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand
-		noatime nodev nodiratime noexec noiversion nolazytime nomand norelatime nostrictatime
-		nosuid nosymfollow rbind relatime remount ro rw silent strictatime suid sync symfollow
-		private rprivate shared rshared slave rslave unbindable runbindable
-		rro rrw rnosuid rsuid rnodev rdev rnoexec rexec rnodiratime rdiratime rrelatime
-		rnorelatime rnoatime ratime rstrictatime rnostrictatime rnosymfollow rsymfollow
-		tmpcopyup idmap ridmap`) {
-		m[o] = true
-	}
-	return m
-})
+	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
+)
 
 // propagations are the values of linux.rootfsPropagation.
 var propagations = []string{
@@ -79,7 +61,7 @@ func (v *validator) mount(i int, m *specs.Mount) error {
 		case "idmap", "ridmap":
 			idmap = true
 		}
-		if !flagOptions()[o] {
+		if !rootfs.IsKnownMountOption(o) {
 			data = append(data, o)
 		}
 	}

@@ -45,15 +45,17 @@ const (
 	opExit     = unix.BPF_JMP | unix.BPF_EXIT
 )
 
-// bigEndian is the host's byte order, which orders the register nibbles.
-var bigEndian = func() bool {
+// bigEndian reports the host's byte order, which orders the register
+// nibbles. (A function: a variable set by a call would be set by the
+// package's initialiser, at every runc start.)
+func bigEndian() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 0
-}()
+}
 
 func mkInsn(code uint8, dst, src uint8, off int16, imm int32) insn {
 	regs := dst | src<<4
-	if bigEndian {
+	if bigEndian() {
 		regs = dst<<4 | src
 	}
 	return insn{code: code, regs: regs, off: off, imm: imm}
