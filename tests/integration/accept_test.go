@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 	"github.com/seed4bdd2c93/runc/tests/internal/testhost"
 )
 
@@ -367,12 +368,13 @@ func TestAcceptNoMountNamespace(t *testing.T) {
 		script := strings.Replace(noMountNSScript, `"$R" --root "$ROOT" run -d`,
 			`sed -i 's/"readlink \/proc\/self\/ns\/mnt; ls \/"/"sleep 100"/' config.json; "$R" --root "$ROOT" run -d`, 1)
 		cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", bin, b.Root, b.Dir, b.ID)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("script: %v\n%s", err, out)
+		r := harness.RunCombined(t, cmd, harness.RunTimeout)
+		if r.Code != 0 {
+			t.Fatalf("script: %v", r)
 		}
+		out := r.Stdout
 		o := outcome{}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			k, v, _ := strings.Cut(line, ": ")
 			o[k] = append(o[k], v)
 		}
@@ -454,12 +456,14 @@ echo "mounts left: $(grep -c " $B/rootfs" /proc/self/mountinfo)"
 	if err := os.WriteFile(filepath.Join(b.Dir, "config.good.json"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", runcBin, b.Root, b.Dir, b.ID).CombinedOutput()
-	if err != nil {
-		t.Fatalf("script: %v\n%s", err, out)
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", runcBin, b.Root, b.Dir, b.ID)
+	r := harness.RunCombined(t, cmd, harness.RunTimeout)
+	if r.Code != 0 {
+		t.Fatalf("script: %v", r)
 	}
+	out := r.Stdout
 	want := "failed run exit: 1\nmounts left: 0\ncreate exit: 0\nmounts while created: some\ndelete exit: 0\nmounts left: 0\n"
-	if string(out) != want {
+	if out != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", out, want)
 	}
 }

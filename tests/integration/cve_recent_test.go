@@ -16,6 +16,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/seed4bdd2c93/runc/tests/internal/harness"
 )
 
 // CVE-2024-21626: an fd runc leaked into the container (a host directory)
@@ -84,11 +86,12 @@ func TestCVE_2024_21626(t *testing.T) {
 		cmd := exec.Command(runcBin, "--root", b.Root, "run", "--preserve-fds", "1", b.ID)
 		cmd.Dir = b.Dir
 		cmd.ExtraFiles = []*os.File{dir}
-		out, err := cmd.CombinedOutput()
-		if err == nil || strings.Contains(string(out), "CONTAINER-RAN") {
+		r := harness.RunCombined(t, cmd, harness.RunTimeout)
+		out := r.Stdout
+		if r.Code == 0 || strings.Contains(out, "CONTAINER-RAN") {
 			t.Fatalf("the process ran with a host directory as its cwd: %s", out)
 		}
-		mustContain(t, "output", string(out), "outside of the container's root")
+		mustContain(t, "output", out, "outside of the container's root")
 		cveEmptyDir(t, hostDir)
 	})
 	t.Run("exec --cwd", func(t *testing.T) {

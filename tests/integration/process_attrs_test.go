@@ -141,11 +141,11 @@ func TestCPUAffinityReset(t *testing.T) {
 	run := func(b *bundle) string {
 		cmd := exec.Command("taskset", "-c", "0", runcBin, "--root", b.Root, "run", b.ID)
 		cmd.Dir = b.Dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("taskset -c 0 runc run: %v: %s", err, out)
+		r := harness.RunCombined(t, cmd, harness.RunTimeout)
+		if r.Code != 0 {
+			t.Fatalf("taskset -c 0 runc run: %v", r)
 		}
-		return strings.TrimSpace(string(out))
+		return strings.TrimSpace(r.Stdout)
 	}
 	b := newBundle(t, "grep", "Cpus_allowed_list", "/proc/self/status")
 	if got, want := run(b), "Cpus_allowed_list:\t"+online; got != want {

@@ -317,3 +317,15 @@ func RunCmd(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
 	defer p.Close()
 	return p.Wait(timeout)
 }
+
+// RunCombined runs cmd as RunCmd does, with its stdout and stderr in one
+// file, in the order written (as exec.Cmd.CombinedOutput has them): the
+// Result's Stdout holds both.
+func RunCombined(t testing.TB, cmd *exec.Cmd, timeout time.Duration) Result {
+	t.Helper()
+	f := TempFile(t)
+	cmd.Stdout, cmd.Stderr = f, f
+	r := RunCmd(t, cmd, timeout)
+	r.Stdout = FileText(f)
+	return r
+}
