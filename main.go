@@ -104,7 +104,10 @@ func main() {
 		initCommand,
 	}
 	app.Before = func(ctx *cli.Context) error {
-		if !ctx.IsSet("root") && xdgDirUsed {
+		// xdgDirUsed first: urfave/cli's first IsSet on a context walks
+		// every flag by reflection and stats each one's FilePath (ten
+		// failed stat calls at every start).
+		if xdgDirUsed && !ctx.IsSet("root") {
 			// The XDG runtime dir may not exist yet; a 0700 dir under it is
 			// what rootless runc uses.
 			if err := os.MkdirAll(root, 0o700); err != nil {
