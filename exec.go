@@ -44,7 +44,7 @@ following will output a list of processes running in the container:
 		cli.StringFlag{Name: "pid-file", Value: "", Usage: "specify the file to write the process id to"},
 		cli.StringFlag{Name: "process-label", Usage: "set the asm process label for the process commonly used with selinux"},
 		cli.StringFlag{Name: "apparmor", Usage: "set the apparmor profile for the process"},
-		cli.BoolFlag{Name: "no-new-privs", Usage: "set the no new privileges value for the process"},
+		givenBoolFlag{cli.BoolFlag{Name: "no-new-privs", Usage: "set the no new privileges value for the process"}, &noNewPrivs},
 		cli.StringSliceFlag{Name: "cap, c", Value: &cli.StringSlice{}, Usage: "add a capability to the bounding set for the process"},
 		cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
 		cli.StringSliceFlag{Name: "cgroup", Usage: "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>."},
@@ -193,8 +193,8 @@ func getProcess(ctx *cli.Context, config *specs.Spec) (*specs.Process, error) {
 	}
 	p.Env = append(p.Env, ctx.StringSlice("env")...)
 	p.Terminal = ctx.Bool("tty")
-	if ctx.IsSet("no-new-privs") {
-		p.NoNewPrivileges = ctx.Bool("no-new-privs")
+	if noNewPrivs.given {
+		p.NoNewPrivileges = noNewPrivs.val
 	}
 	if u := ctx.String("user"); u != "" {
 		uid, gid, hasGID, err := parseUser(u)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -226,3 +227,41 @@ func parseSignal(raw string) (unix.Signal, error) {
 	}
 	return 0, fmt.Errorf("unknown signal %q", raw)
 }
+
+// givenBool is the value of a givenBoolFlag: a bool flag's value that
+// remembers whether the command line set it.
+type givenBool struct{ val, given bool }
+
+func (b *givenBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("parse error") // package flag's words for a bool
+	}
+	b.val, b.given = v, true
+	return nil
+}
+
+func (b *givenBool) String() string   { return strconv.FormatBool(b.val) }
+func (b *givenBool) IsBoolFlag() bool { return true }
+
+// givenBoolFlag is a cli.BoolFlag (the same help, the same parsing) whose
+// value tells whether it was given: --flag=false is not the same as no
+// flag. cli.Context.IsSet tells too, but its first call walks all the
+// command's flags by reflection and stats each one's FilePath.
+type givenBoolFlag struct {
+	cli.BoolFlag
+	v *givenBool
+}
+
+func (f givenBoolFlag) Apply(set *flag.FlagSet) { _ = f.ApplyWithError(set) }
+
+// ApplyWithError replaces cli.BoolFlag's, which cli calls rather than
+// Apply (cli's errorableFlag interface: hence the error, always nil).
+func (f givenBoolFlag) ApplyWithError(set *flag.FlagSet) error { //nolint:unparam // the interface's signature
+	*f.v = givenBool{}
+	set.Var(f.v, f.Name, f.Usage)
+	return nil
+}
+
+// noNewPrivs is exec's --no-new-privs.
+var noNewPrivs givenBool

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +130,35 @@ func runningBundle(t *testing.T, fix func(*bundle)) *bundle {
 	}
 	b.mustRunc("run", "-d", b.ID)
 	return b
+}
+
+// TestExecNoNewPrivsFlag: exec's process has no_new_privs as the
+// container's does, unless --no-new-privs sets it or --no-new-privs=false
+// clears it, as in runc 1.5.
+func TestExecNoNewPrivsFlag(t *testing.T) {
+	ours, ref := differential(t, func(t *testing.T, bin string) []string {
+		var got []string
+		for _, nnp := range []bool{false, true} {
+			b := newBundleWith(t, bin, "sleep", "100")
+			b.Spec.Process.NoNewPrivileges = nnp
+			b.write()
+			b.mustRunc("run", "-d", b.ID)
+			for _, flags := range [][]string{nil, {"--no-new-privs"}, {"--no-new-privs=false"}} {
+				args := append(append([]string{"exec"}, flags...), b.ID, "grep", "NoNewPrivs", "/proc/self/status")
+				got = append(got, fmt.Sprintf("config %v, exec %q: %s", nnp, flags, strings.TrimSpace(b.mustRunc(args...))))
+			}
+		}
+		return got
+	})
+	want := []string{
+		"config false, exec []: NoNewPrivs:\t0", "config false, exec [\"--no-new-privs\"]: NoNewPrivs:\t1",
+		"config false, exec [\"--no-new-privs=false\"]: NoNewPrivs:\t0",
+		"config true, exec []: NoNewPrivs:\t1", "config true, exec [\"--no-new-privs\"]: NoNewPrivs:\t1",
+		"config true, exec [\"--no-new-privs=false\"]: NoNewPrivs:\t0",
+	}
+	if !slices.Equal(ours, ref) || !slices.Equal(ours, want) {
+		t.Errorf("ours:\n%s\nrunc 1.5.3:\n%s\nwant:\n%s", strings.Join(ours, "\n"), strings.Join(ref, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestExecExitCodesAndErrors(t *testing.T) {
