@@ -3,7 +3,9 @@
 // process (they all belong to the calling thread, the init's locked main
 // thread, the one that execs, and survive execve), but for the initial CPU
 // affinity of an exec'd process, which the runtime sets on its runc init.
-// It also lists, for `runc features`, the memory policies it knows.
+// It also lists, for `runc features`, the memory policies it knows, and,
+// for validation and the init, the names of the rlimits and of the
+// scheduler's policies and flags (Rlimits, SchedPolicies, SchedFlags).
 package procattr
 
 import (

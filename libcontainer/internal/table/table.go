@@ -3,7 +3,7 @@
 // package-level map is built by its package's initialiser, which every
 // runc and runc init start runs, whether the command looks anything up or
 // not; a Table literal of constants is data in the binary, and a linear
-// search over a dozen entries costs no more than hashing the key.
+// search of a few dozen entries is no slower than hashing the key.
 package table
 
 // Table maps keys to values: {key, value} pairs. (The pairs are of an
