@@ -163,3 +163,16 @@ func TestTrimCache(t *testing.T) {
 		t.Errorf("kept %v, want the four newest (g h i j)", got)
 	}
 }
+
+// TestTablesUnique: no table holds a key twice (a map literal with one
+// would not have compiled). (Here, in a file of the seccomp build: goArchs
+// is only in that one.)
+func TestTablesUnique(t *testing.T) {
+	for i, tb := range []interface{ Duplicate() (any, bool) }{
+		knownArchs, goArchs,
+	} {
+		if k, dup := tb.Duplicate(); dup {
+			t.Errorf("table %d holds %v twice", i, k)
+		}
+	}
+}

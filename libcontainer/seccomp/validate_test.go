@@ -243,15 +243,3 @@ func TestTables(t *testing.T) {
 		t.Errorf("KnownFlags: got %q, want %q", got, want)
 	}
 }
-
-// TestTablesUnique: no table holds a key twice (a map literal with one
-// would not have compiled).
-func TestTablesUnique(t *testing.T) {
-	for i, tb := range []interface{ Duplicate() (any, bool) }{
-		knownArchs, goArchs,
-	} {
-		if k, dup := tb.Duplicate(); dup {
-			t.Errorf("table %d holds %v twice", i, k)
-		}
-	}
-}
