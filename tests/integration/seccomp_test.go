@@ -424,7 +424,7 @@ func TestSeccompProgramCache(t *testing.T) {
 		}
 		return r.Stderr
 	}
-	hit := regexp.MustCompile(`seccomp: program from the cache \(([0-9a-f]{64})\)`)
+	hit := regexp.MustCompile(`seccomp: program from the cache \(([0-9a-f]{32})\)`)
 	if log := run("first run"); hit.MatchString(log) {
 		t.Fatalf("first run of a new profile: taken from the cache:\n%s", log)
 	}
