@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
@@ -47,15 +48,22 @@ func configureLogging(ctx *cli.Context) error {
 func logToStderr() bool { return logPath == "" }
 
 // modulePrefix is the directory of this file as the binary knows it (the
-// module path, built with -trimpath), followed by a slash.
-var modulePrefix = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file) + "/"
-}()
+// module path, built with -trimpath), followed by a slash. It is looked up
+// on the first entry that names its caller, not by the package's
+// initialiser: runtime.Caller reads the binary's line tables, pages that
+// a start without --debug never needs.
+var (
+	modulePrefix     string
+	modulePrefixOnce sync.Once
+)
 
 // shortCaller names an entry's function and file:line without the
 // module's prefix, as runc does.
 func shortCaller(f *runtime.Frame) (function, file string) {
+	modulePrefixOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		modulePrefix = filepath.Dir(file) + "/"
+	})
 	return strings.TrimPrefix(f.Function, modulePrefix) + "()",
 		strings.TrimPrefix(f.File, modulePrefix) + ":" + strconv.Itoa(f.Line)
 }
