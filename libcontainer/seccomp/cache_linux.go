@@ -30,7 +30,7 @@ import (
 // looked for, so two keys of one name (which anyone can make with FNV)
 // only miss. A cryptographic digest would have done without the stored
 // key, at the price of crypto/*'s package initialisers in every runc
-// command (5% of a `runc --version`).
+// command (2-4% of a `runc --version` on the development VM).
 
 // cacheFormat changes with what buildProgram makes of a profile (the
 // ENOSYS prologue, how rules are added) or with what an entry holds: a
@@ -46,8 +46,8 @@ var cacheRoot = runcache.Dir
 const maxCacheEntries = 64
 
 // maxEntrySize bounds what is read and written: a program of
-// bpf.MaxInsns, in base64, its warnings, and the key (a container
-// engine's default profile is 20 kB of it).
+// bpf.MaxInsns, in base64, its warnings, and the key (containerd's
+// default profile makes a key of about 6 kB).
 const maxEntrySize = 1 << 20
 
 // cacheKey is what a program depends on, and the name of its entry.
