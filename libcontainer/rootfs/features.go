@@ -20,3 +20,7 @@ func IsKnownMountOption(o string) bool {
 	return flagOptions.Has(o) || propagationOptions.Has(o) || recAttrOptions.Has(o) ||
 		o == "tmpcopyup" || o == "idmap" || o == "ridmap"
 }
+
+// IsPropagation reports whether p names a mount propagation ("private",
+// "rshared", ...), as linux.rootfsPropagation takes.
+func IsPropagation(p string) bool { return propagationOptions.Has(p) }

@@ -3,7 +3,6 @@ package validate
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -12,11 +11,6 @@ import (
 
 	"github.com/seed4bdd2c93/runc/libcontainer/rootfs"
 )
-
-// propagations are the values of linux.rootfsPropagation.
-var propagations = []string{
-	"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-}
 
 // mounts checks each entry of mounts.
 func (v *validator) mounts() error {
@@ -156,7 +150,7 @@ func (v *validator) paths() error {
 			return fmt.Errorf("%s: unable to restrict sys entries without a private MNT namespace", f.field)
 		}
 	}
-	if p := l.RootfsPropagation; p != "" && !slices.Contains(propagations, p) {
+	if p := l.RootfsPropagation; p != "" && !rootfs.IsPropagation(p) {
 		return fmt.Errorf("linux.rootfsPropagation: rootfsPropagation=%v is not supported", p)
 	}
 	return nil
