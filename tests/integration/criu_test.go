@@ -61,6 +61,19 @@ func testCmd(t *testing.T, name, env string) string {
 	return p
 }
 
+// removeTestCmds removes what testCmd and sdnotifyBin built (TestMain's
+// teardown): a directory of /tmp each.
+func removeTestCmds() {
+	testCmdMu.Lock()
+	defer testCmdMu.Unlock()
+	for _, p := range testCmdBuilt {
+		os.RemoveAll(filepath.Dir(p))
+	}
+	if sdnotifyPath != "" {
+		os.RemoveAll(filepath.Dir(sdnotifyPath))
+	}
+}
+
 // requireCriu skips the test unless this machine's criu passes `criu
 // check` (`make test-vm-criu` runs it in the VM lane).
 func requireCriu(t *testing.T) {

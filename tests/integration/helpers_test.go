@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 		Mandatory: `^TestCVE_`,
 		Setup: func() (func(), error) {
 			runcBin, refBin, rootfsSrc = harness.Bin, harness.Ref, harness.Rootfs
-			return nil, nil
+			return removeTestCmds, nil
 		},
 	}))
 }
