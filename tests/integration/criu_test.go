@@ -35,7 +35,8 @@ var (
 )
 
 // testCmd returns tests/cmd/<name> built statically (once per run), or the
-// binary $env names (the VM lane has no Go: they come prebuilt).
+// binary $env names, if env is set (the VM lane has no Go: they come
+// prebuilt).
 func testCmd(t *testing.T, name, env string) string {
 	t.Helper()
 	if p := os.Getenv(env); p != "" {
@@ -61,16 +62,13 @@ func testCmd(t *testing.T, name, env string) string {
 	return p
 }
 
-// removeTestCmds removes what testCmd and sdnotifyBin built (TestMain's
-// teardown): a directory of /tmp each.
+// removeTestCmds removes what testCmd built (TestMain's teardown): a
+// directory of /tmp each.
 func removeTestCmds() {
 	testCmdMu.Lock()
 	defer testCmdMu.Unlock()
 	for _, p := range testCmdBuilt {
 		os.RemoveAll(filepath.Dir(p))
-	}
-	if sdnotifyPath != "" {
-		os.RemoveAll(filepath.Dir(sdnotifyPath))
 	}
 }
 

@@ -9,45 +9,20 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-var (
-	sdnotifyOnce sync.Once
-	sdnotifyPath string
-	sdnotifyErr  error
-)
-
 // sdnotifyBin builds tests/cmd/sdnotify (static, for the busybox rootfs)
-// once per run.
+// once per run, as testCmd builds the others.
 func sdnotifyBin(t *testing.T) string {
 	t.Helper()
-	sdnotifyOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sdnotify")
-		if err != nil {
-			sdnotifyErr = err
-			return
-		}
-		sdnotifyPath = filepath.Join(dir, "sdnotify")
-		// "go": go test puts its toolchain's GOROOT/bin first in PATH
-		cmd := exec.Command("go", "build", "-o", sdnotifyPath, "../cmd/sdnotify")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			sdnotifyErr = fmt.Errorf("build sdnotify: %w: %s", err, out)
-		}
-	})
-	if sdnotifyErr != nil {
-		t.Fatal(sdnotifyErr)
-	}
-	return sdnotifyPath
+	return testCmd(t, "sdnotify", "")
 }
 
 // notifyBundle is a bundle whose rootfs has /bin/sdnotify.
