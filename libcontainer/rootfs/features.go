@@ -1,6 +1,12 @@
 package rootfs
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
+
+// extensionOptions are runc's own mount options (options.go).
+var extensionOptions = []string{"tmpcopyup", "idmap", "ridmap"}
 
 // KnownMountOptions returns every mount option this package understands
 // (for `runc features`): the flag, propagation and recursive options, and
@@ -9,7 +15,7 @@ import "sort"
 func KnownMountOptions() []string {
 	out := append(flagOptions.Keys(), propagationOptions.Keys()...)
 	out = append(out, recAttrOptions.Keys()...)
-	out = append(out, "tmpcopyup", "idmap", "ridmap")
+	out = append(out, extensionOptions...)
 	sort.Strings(out)
 	return out
 }
@@ -18,7 +24,7 @@ func KnownMountOptions() []string {
 // mount flag, propagation or attribute rather than filesystem data.
 func IsKnownMountOption(o string) bool {
 	return flagOptions.Has(o) || propagationOptions.Has(o) || recAttrOptions.Has(o) ||
-		o == "tmpcopyup" || o == "idmap" || o == "ridmap"
+		slices.Contains(extensionOptions, o)
 }
 
 // IsPropagation reports whether p names a mount propagation ("private",
